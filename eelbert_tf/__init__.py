@@ -1,0 +1,29 @@
+"""eelbert_tf: EELBERT for Keras and TensorFlow Lite.
+
+BERT-class encoders whose input embedding table is replaced by hashed character
+n-grams computed inside the TensorFlow graph (Cohn et al., EMNLP 2023).
+"""
+
+import os as _os
+
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from eelbert_tf import hashing  # noqa: E402
+from eelbert_tf.hashing import embed_tokens  # noqa: E402
+from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding  # noqa: E402
+from eelbert_tf.models.eelbert_backbone import EelbertBackbone  # noqa: E402
+from eelbert_tf.models.presets import BACKBONE_PRESETS  # noqa: E402
+from eelbert_tf.preprocessing.eelbert_preprocessor import EelbertPreprocessor  # noqa: E402
+from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BACKBONE_PRESETS",
+    "DynamicHashEmbedding",
+    "EelbertBackbone",
+    "EelbertPreprocessor",
+    "EelbertTokenizer",
+    "embed_tokens",
+    "hashing",
+]

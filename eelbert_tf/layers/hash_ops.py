@@ -1,0 +1,239 @@
+"""TensorFlow graph implementation of the hash specification (`eelbert_tf.hashing`).
+
+Two entry points compute the same function:
+
+- `embed_token_strings`: a 1-D string tensor. String work is TF Text's
+  `ByteSplitter` plus `tf.strings` comparisons; n-gram windows are laid out flat
+  (ragged), so a long token costs only its own windows, and sums are exact in
+  int64. This is the training path.
+- `embed_token_bytes`: an int32 `[N, L]` tensor of UTF-8 bytes padded with -1,
+  with a static `L`. Only builtin TFLite ops (int32 MUL/ADD/FLOOR_MOD, SUM,
+  SELECT, CAST, DIV), every intermediate below 2**31. This is the converter path.
+
+Both share `sequence_hashes` and `hash_values`, and both are tested against the
+NumPy reference and the golden vectors.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+from eelbert_tf import hashing as spec
+
+_HASHES = ((spec.B1, spec.P1), (spec.B2, spec.P2))
+_PAD_BYTES = tuple(spec.PAD_TOKEN.encode())
+
+
+def coefficient_constants(dim: int, seed: int) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """The spec's per-dimension coefficients (a, c, b) as int32 constants."""
+    return tuple(tf.constant(x, dtype=tf.int32) for x in spec.dimension_coefficients(dim, seed))
+
+
+def sequence_hashes(symbols: list[tf.Tensor], first_symbol: int) -> tuple[tf.Tensor, tf.Tensor]:
+    """(h1, h2) of the sequences `[first_symbol, *symbols]`, elementwise.
+
+    `symbols[k]` holds the k-th symbol of every sequence (int32, any shape); -1
+    marks an absent symbol and contributes nothing.
+    """
+    hashes = []
+    for base, prime in _HASHES:
+        acc = tf.constant((first_symbol + 1) % prime, tf.int32)
+        for k, s in enumerate(symbols):
+            # (s + 1) <= 277 and the power is < 2**16, so the product is < 2**25.
+            acc = acc + tf.math.floormod((s + 1) * pow(base, k + 1, prime), prime)
+        hashes.append(tf.math.floormod(acc, prime))
+    return hashes[0], hashes[1]
+
+
+def hash_values(h1: tf.Tensor, h2: tf.Tensor, coefficients) -> tf.Tensor:
+    """Integer values v = 2 * ((h1 a + h2 c + b) mod M) - HALF, shape `[..., dim]`."""
+    a, c, b = coefficients
+    # h1, h2 < 2**16 and a, c <= 16383: the sum stays below 2**31.
+    u = tf.math.floormod(h1[..., None] * a + h2[..., None] * c + b, spec.M)
+    return 2 * u - spec.HALF
+
+
+def pooled_embedding(total: tf.Tensor, count: tf.Tensor) -> tf.Tensor:
+    """float32(total) / float32(count * HALF); zero where count is zero.
+
+    count and HALF are exact in float32, so their float32 product is the exact
+    product rounded once, as the spec says, with no int32 overflow.
+    """
+    count = tf.cast(tf.maximum(count, tf.ones_like(count)), tf.float32)
+    return tf.cast(total, tf.float32) / (count * float(spec.HALF))[..., None]
+
+
+# ----------------------------------------------------------------------------------------------
+# String path (flat windows over ragged bytes).
+
+
+def embed_token_strings(
+    tokens: tf.Tensor, dim: int, hash_type: str, ngram_orders, seed: int
+) -> tf.Tensor:
+    """Embeds a 1-D string tensor of tokens: float32 `[N, dim]`."""
+    coefficients = coefficient_constants(dim, seed)
+    tokens = tf.convert_to_tensor(tokens, tf.string)
+    n_tokens = tf.shape(tokens, out_type=tf.int64)[0]
+    length = tf.strings.length(tokens, unit="BYTE")
+    padding = tf.equal(length, 0) | tf.equal(tokens, spec.PAD_TOKEN)
+    special = (
+        (length >= 3)
+        & tf.equal(tf.strings.substr(tokens, 0, 1), "[")
+        & tf.equal(tf.strings.substr(tokens, tf.maximum(length - 1, 0), tf.ones_like(length)), "]")
+    )
+    whole = ~padding & (special | (hash_type == "whole_token"))
+    ngram = ~padding & ~whole
+
+    token_bytes = tf.cast(tf_text.ByteSplitter().split(tokens), tf.int32)
+    flat = token_bytes.flat_values
+    starts = tf.cast(token_bytes.row_starts(), tf.int32)
+    # Two -1 sentinels past the end keep every clipped gather in range.
+    flat_ext = tf.concat([flat, tf.constant([-1, -1], tf.int32)], axis=0)
+    n_flat = tf.shape(flat)[0]
+
+    total = tf.zeros(tf.stack([n_tokens, dim]), tf.int64)
+    count = tf.zeros_like(length)
+
+    # Whole-token hashes: one sequence [WHOLE, *bytes] per token.
+    rows = tf.cast(token_bytes.value_rowids(), tf.int32)
+    position = tf.range(n_flat) - tf.gather(starts, rows)
+    h = []
+    for base, prime in _HASHES:
+        power = _power_mod(tf.cast(position + 1, tf.int64), base, prime)
+        terms = tf.math.floormod(tf.cast(flat + 1, tf.int64) * power, prime)
+        sums = tf.math.unsorted_segment_sum(terms, rows, tf.cast(n_tokens, tf.int32))
+        h.append(tf.cast(tf.math.floormod(sums + (spec.WHOLE + 1), prime), tf.int32))
+    v_whole = hash_values(h[0], h[1], coefficients)
+    total += tf.where(whole[:, None], tf.cast(v_whole, tf.int64), tf.zeros_like(total))
+    count += tf.cast(whole, tf.int32)
+
+    # N-gram pooling over the symbols [BOW|CONT, *body, EOW].
+    cont = (length > 2) & tf.equal(tf.strings.substr(tokens, 0, 2), "##")
+    offset = 2 * tf.cast(cont, tf.int32)
+    n_symbols = length - offset + 2
+    first_mark = tf.where(cont, spec.CONT, spec.BOW)
+    for n in spec.check_ngram_orders(ngram_orders):
+        windows = tf.where(ngram, tf.maximum(n_symbols - n + 1, 1), 0)
+        win_token = tf.repeat(tf.range(tf.size(windows)), windows)
+        i = tf.ragged.range(windows).flat_values
+        t_symbols = tf.gather(n_symbols, win_token)
+        t_base = tf.gather(starts + offset, win_token)
+        t_mark = tf.gather(first_mark, win_token)
+        symbols = []
+        for k in range(n):
+            p = i + k
+            byte = tf.gather(flat_ext, tf.clip_by_value(t_base + p - 1, 0, n_flat))
+            sym = tf.where(p == 0, t_mark, tf.where(p == t_symbols - 1, spec.EOW, byte))
+            symbols.append(tf.where(p >= t_symbols, -1, sym))
+        h1, h2 = sequence_hashes(symbols, spec.ORDER_BASE + n)
+        values = hash_values(h1, h2, coefficients)
+        total += _segment_sum_exact(values, win_token, n_tokens, tf.reduce_max(tf.concat([windows, [0]], 0)))
+        count += windows
+    return pooled_embedding(total, count)
+
+
+def _segment_sum_exact(values, segment_ids, num_segments, max_per_segment):
+    """Exact per-token sums of int32 values in [-HALF, HALF], as int64."""
+    num_segments = tf.cast(num_segments, tf.int32)
+    # Up to 32767 terms per token an int32 sum cannot overflow; beyond, sum in int64.
+    return tf.cond(
+        max_per_segment <= 32767,
+        lambda: tf.cast(tf.math.unsorted_segment_sum(values, segment_ids, num_segments), tf.int64),
+        lambda: tf.math.unsorted_segment_sum(tf.cast(values, tf.int64), segment_ids, num_segments),
+    )
+
+
+def _power_mod(exponent: tf.Tensor, base: int, prime: int) -> tf.Tensor:
+    """base ** exponent mod prime, elementwise, for int64 exponents >= 0 (square and multiply)."""
+    e = tf.math.floormod(exponent, prime - 1)  # Fermat: the order of base divides prime - 1.
+    result = tf.ones_like(e)
+    square = base % prime
+    for bit in range((prime - 1).bit_length()):
+        take = tf.equal(tf.bitwise.bitwise_and(tf.bitwise.right_shift(e, bit), 1), 1)
+        result = tf.where(take, tf.math.floormod(result * square, prime), result)
+        square = square * square % prime
+    return result
+
+
+# ----------------------------------------------------------------------------------------------
+# Bytes path (dense, static shapes, int32 builtins only).
+
+
+def embed_token_bytes(
+    token_bytes: tf.Tensor, dim: int, hash_type: str, ngram_orders, seed: int
+) -> tf.Tensor:
+    """Embeds int32 `[N, L]` token bytes padded with -1: float32 `[N, dim]`."""
+    coefficients = coefficient_constants(dim, seed)
+    x = tf.convert_to_tensor(token_bytes)
+    if x.dtype != tf.int32 or x.shape.rank != 2 or x.shape[-1] is None:
+        raise ValueError(
+            "`token_bytes` must be an int32 tensor [N, L] with a static L (UTF-8 bytes, "
+            f"-1 padded). Received: dtype={x.dtype.name}, shape={x.shape}"
+        )
+    max_len = x.shape[-1]
+    if max_len > spec.MAX_TOKEN_BYTES_INT32:
+        raise ValueError(
+            f"`token_bytes` may hold at most {spec.MAX_TOKEN_BYTES_INT32} bytes per token so that "
+            f"int32 sums cannot overflow. Received: L={max_len}"
+        )
+    pos = tf.range(max_len)[None, :]
+    length = tf.reduce_sum(tf.cast(x >= 0, tf.int32), axis=-1)
+    first = x[:, 0] if max_len >= 1 else -tf.ones_like(length)
+    second = x[:, 1] if max_len >= 2 else -tf.ones_like(length)
+    last = tf.reduce_sum(tf.where(pos == (length - 1)[:, None], x, 0), axis=-1)
+    padding = tf.equal(length, 0)
+    if max_len >= len(_PAD_BYTES):
+        same = tf.equal(x[:, : len(_PAD_BYTES)], tf.constant(_PAD_BYTES, tf.int32)[None, :])
+        padding |= tf.equal(length, len(_PAD_BYTES)) & tf.reduce_all(same, axis=-1)
+    special = (length >= 3) & tf.equal(first, ord("[")) & tf.equal(last, ord("]"))
+    whole = ~padding & (special | (hash_type == "whole_token"))
+    ngram = ~padding & ~whole
+
+    # Whole-token hashes: [WHOLE, *bytes]; the -1 padding contributes nothing.
+    h = []
+    for base, prime in _HASHES:
+        powers = tf.constant([pow(base, k + 1, prime) for k in range(max_len)], tf.int32)
+        terms = tf.math.floormod((x + 1) * powers[None, :], prime)
+        h.append(tf.math.floormod(tf.reduce_sum(terms, axis=-1) + (spec.WHOLE + 1), prime))
+    total = tf.where(whole[:, None], hash_values(h[0], h[1], coefficients), 0)
+    count = tf.cast(whole, tf.int32)
+
+    # N-gram pooling over [BOW|CONT, *body, EOW, -1...], windows i = 0 .. L+1.
+    cont = (length > 2) & tf.equal(first, ord("#")) & tf.equal(second, ord("#"))
+    minus = -tf.ones_like(x[:, :2])
+    shifted = tf.concat([x[:, 2:], minus], axis=1)[:, :max_len]
+    body = tf.where(cont[:, None], shifted, x)
+    n_symbols = length - 2 * tf.cast(cont, tf.int32) + 2
+    mark = tf.where(cont, spec.CONT, spec.BOW)[:, None]
+    symbols = tf.concat([mark, body, minus[:, :1]], axis=1)
+    symbols = tf.where(tf.range(max_len + 2)[None, :] == (n_symbols - 1)[:, None], spec.EOW, symbols)
+    n_windows = max_len + 2
+    i = tf.range(n_windows)[None, :]
+    for n in spec.check_ngram_orders(ngram_orders):
+        padded = tf.concat([symbols, -tf.ones_like(symbols[:, :1]) * tf.ones([1, n], tf.int32)], 1)
+        h1, h2 = sequence_hashes([padded[:, k : k + n_windows] for k in range(n)], spec.ORDER_BASE + n)
+        valid = ((i + n <= n_symbols[:, None]) | (i == 0)) & ngram[:, None]
+        values = hash_values(h1, h2, coefficients) * tf.cast(valid, tf.int32)[..., None]
+        total += tf.reduce_sum(values, axis=1)
+        count += tf.reduce_sum(tf.cast(valid, tf.int32), axis=1)
+    return pooled_embedding(total, count)
+
+
+def token_strings_to_bytes(tokens: tf.Tensor, max_bytes: int | None = None) -> tf.Tensor:
+    """UTF-8 bytes of string tokens as int32 `[..., L]`, padded with -1.
+
+    With `max_bytes`, L is fixed and a longer token raises InvalidArgumentError
+    (it is never cut silently); without it, L is the longest token.
+    """
+    tokens = tf.convert_to_tensor(tokens, tf.string)
+    ragged = tf.cast(tf_text.ByteSplitter().split(tokens), tf.int32)
+    if max_bytes is None:
+        return ragged.to_tensor(default_value=-1)
+    longest = tf.reduce_max(tf.concat([tf.reshape(tf.strings.length(tokens, unit="BYTE"), [-1]), [0]], 0))
+    check = tf.debugging.assert_less_equal(
+        longest, max_bytes, message=f"a token is longer than max_bytes={max_bytes} bytes"
+    )
+    with tf.control_dependencies([check]):
+        shape = tf.concat([tf.shape(tokens, out_type=tf.int64), [max_bytes]], 0)
+        return ragged.to_tensor(default_value=-1, shape=shape)

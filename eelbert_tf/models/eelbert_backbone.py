@@ -1,0 +1,249 @@
+import keras
+import keras_hub
+
+from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
+
+EMBEDDING_TYPES = ("ngram_hash", "random_hash", "table")
+
+
+def bert_kernel_initializer(stddev=0.02):
+    return keras.initializers.TruncatedNormal(stddev=stddev)
+
+
+@keras.saving.register_keras_serializable(package="eelbert_tf")
+class EelbertBackbone(keras.Model):
+    """A BERT encoder whose token embedding is injected: EELBERT's or BERT's.
+
+    Token embedding + trainable position embedding + segment embedding, summed,
+    layer-normalized and dropped out, then `num_layers` keras-hub
+    `TransformerEncoder` blocks (post-norm, GELU, as BERT), and a tanh pooler on
+    `[CLS]`. The token embedding is one of:
+
+    - `"ngram_hash"` (EELBERT): `DynamicHashEmbedding` over the token strings,
+      n-gram pooling. No parameters.
+    - `"random_hash"`: `DynamicHashEmbedding` with one pseudo-random vector per
+      whole token (the paper's hash ablation). No parameters.
+    - `"table"` (BERT): a trainable `vocabulary_size x hidden_dim` table
+      (keras-hub `ReversibleEmbedding`) over token ids.
+
+    Args:
+        num_layers: int. Transformer blocks.
+        num_heads: int. Attention heads per block.
+        hidden_dim: int. Width of the embeddings and the encoder.
+        intermediate_dim: int. Width of each block's feed-forward layer.
+        embedding_type: one of `"ngram_hash"`, `"random_hash"`, `"table"`.
+            Defaults to `"ngram_hash"`.
+        vocabulary_size: int. Used by `"table"` only (and by the pretraining
+            head). Defaults to `30522`.
+        ngram_orders: tuple of ints, for `"ngram_hash"`. Defaults to `(3,)`.
+        hash_seed: int, for the hash embeddings. Defaults to `0`.
+        dropout: float. Defaults to `0.1`.
+        max_sequence_length: int. Rows of the position embedding. Defaults to `512`.
+        num_segments: int. Defaults to `2`.
+        activation: the feed-forward activation. Defaults to `"gelu"`.
+        dtype: the dtype policy of the model's layers.
+        **kwargs: other keyword arguments passed to `keras.Model`.
+
+    Inputs (a dict): `"tokens"` (string `[batch, seq]`, for the hash embeddings)
+    or `"token_ids"` (int32, for `"table"`), plus `"segment_ids"` and
+    `"padding_mask"` (int32, 1 for real tokens). `EelbertPreprocessor` makes all four.
+
+    Outputs (a dict): `"sequence_output"` `[batch, seq, hidden_dim]` and
+    `"pooled_output"` `[batch, hidden_dim]`.
+
+    Example:
+    >>> backbone = EelbertBackbone.from_preset("eelbert_uno")
+    >>> preprocessor = EelbertPreprocessor(sequence_length=16)
+    >>> backbone(preprocessor(tf.constant(["a tiny model"])))["pooled_output"].shape
+    TensorShape([1, 128])
+
+    Reference:
+        Cohn et al., "EELBERT: Tiny Models through Dynamic Embeddings", EMNLP 2023.
+        Devlin et al., "BERT", NAACL 2019.
+    """
+
+    def __init__(
+        self,
+        num_layers,
+        num_heads,
+        hidden_dim,
+        intermediate_dim,
+        embedding_type="ngram_hash",
+        vocabulary_size=30522,
+        ngram_orders=(3,),
+        hash_seed=0,
+        dropout=0.1,
+        max_sequence_length=512,
+        num_segments=2,
+        activation="gelu",
+        dtype=None,
+        **kwargs,
+    ):
+        if embedding_type not in EMBEDDING_TYPES:
+            raise ValueError(
+                f"`embedding_type` must be one of {EMBEDDING_TYPES}. Received: {embedding_type!r}"
+            )
+        if hidden_dim % num_heads:
+            raise ValueError(
+                f"`hidden_dim` ({hidden_dim}) must be divisible by `num_heads` ({num_heads})."
+            )
+        # === Layers ===
+        if embedding_type == "table":
+            self.token_embedding = keras_hub.layers.ReversibleEmbedding(
+                input_dim=vocabulary_size,
+                output_dim=hidden_dim,
+                embeddings_initializer=bert_kernel_initializer(),
+                dtype=dtype,
+                name="token_embedding",
+            )
+        else:
+            self.token_embedding = DynamicHashEmbedding(
+                output_dim=hidden_dim,
+                hash_type="ngram_pooling" if embedding_type == "ngram_hash" else "whole_token",
+                ngram_orders=ngram_orders,
+                seed=hash_seed,
+                dtype=dtype,
+                name="token_embedding",
+            )
+        self.position_embedding = keras_hub.layers.PositionEmbedding(
+            initializer=bert_kernel_initializer(),
+            sequence_length=max_sequence_length,
+            dtype=dtype,
+            name="position_embedding",
+        )
+        self.segment_embedding = keras.layers.Embedding(
+            input_dim=num_segments,
+            output_dim=hidden_dim,
+            embeddings_initializer=bert_kernel_initializer(),
+            dtype=dtype,
+            name="segment_embedding",
+        )
+        self.embeddings_add = keras.layers.Add(dtype=dtype, name="embeddings_add")
+        self.embeddings_layer_norm = keras.layers.LayerNormalization(
+            epsilon=1e-12, dtype=dtype, name="embeddings_layer_norm"
+        )
+        self.embeddings_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="embeddings_dropout")
+        self.transformer_layers = [
+            keras_hub.layers.TransformerEncoder(
+                num_heads=num_heads,
+                intermediate_dim=intermediate_dim,
+                activation=activation,
+                dropout=dropout,
+                layer_norm_epsilon=1e-12,
+                kernel_initializer=bert_kernel_initializer(),
+                dtype=dtype,
+                name=f"transformer_layer_{i}",
+            )
+            for i in range(num_layers)
+        ]
+        self.pooled_dense = keras.layers.Dense(
+            hidden_dim,
+            kernel_initializer=bert_kernel_initializer(),
+            activation="tanh",
+            dtype=dtype,
+            name="pooled_dense",
+        )
+
+        # === Functional Model ===
+        if embedding_type == "table":
+            token_input = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+        else:
+            token_input = keras.Input(shape=(None,), dtype="string", name="tokens")
+        segment_id_input = keras.Input(shape=(None,), dtype="int32", name="segment_ids")
+        padding_mask_input = keras.Input(shape=(None,), dtype="int32", name="padding_mask")
+        x = self.embed(token_input, segment_id_input)
+        for transformer_layer in self.transformer_layers:
+            x = transformer_layer(x, padding_mask=padding_mask_input)
+        sequence_output = x
+        pooled_output = self.pooled_dense(x[:, 0, :])
+        super().__init__(
+            inputs={
+                token_input.name: token_input,
+                "segment_ids": segment_id_input,
+                "padding_mask": padding_mask_input,
+            },
+            outputs={"sequence_output": sequence_output, "pooled_output": pooled_output},
+            dtype=dtype,
+            **kwargs,
+        )
+
+        # === Config ===
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.hidden_dim = hidden_dim
+        self.intermediate_dim = intermediate_dim
+        self.embedding_type = embedding_type
+        self.vocabulary_size = vocabulary_size
+        self.ngram_orders = tuple(ngram_orders)
+        self.hash_seed = hash_seed
+        self.dropout = dropout
+        self.max_sequence_length = max_sequence_length
+        self.num_segments = num_segments
+        self.activation = activation
+
+    @property
+    def token_input_name(self):
+        return "token_ids" if self.embedding_type == "table" else "tokens"
+
+    def embed(self, token_input, segment_ids):
+        """Token + position + segment embeddings, normalized and dropped out."""
+        tokens = self.token_embedding(token_input)
+        positions = self.position_embedding(tokens)
+        segments = self.segment_embedding(segment_ids)
+        x = self.embeddings_add((tokens, positions, segments))
+        x = self.embeddings_layer_norm(x)
+        return self.embeddings_dropout(x)
+
+    def parameter_counts(self):
+        """Parameters split as `embedding` / `encoder` / `pooler`, and `total`."""
+        count = lambda layers: sum(w.numpy().size for l in layers for w in l.weights)  # noqa: E731
+        embedding = count(
+            [
+                self.token_embedding,
+                self.position_embedding,
+                self.segment_embedding,
+                self.embeddings_layer_norm,
+            ]
+        )
+        encoder = count(self.transformer_layers)
+        pooler = count([self.pooled_dense])
+        return {
+            "embedding": embedding,
+            "token_embedding": count([self.token_embedding]),
+            "encoder": encoder,
+            "pooler": pooler,
+            "total": embedding + encoder + pooler,
+        }
+
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        """A backbone from a preset name (`eelbert_tf.models.presets`)."""
+        from eelbert_tf.models.presets import backbone_config
+
+        return cls(**{**backbone_config(preset), **kwargs})
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "num_layers": self.num_layers,
+            "num_heads": self.num_heads,
+            "hidden_dim": self.hidden_dim,
+            "intermediate_dim": self.intermediate_dim,
+            "embedding_type": self.embedding_type,
+            "vocabulary_size": self.vocabulary_size,
+            "ngram_orders": list(self.ngram_orders),
+            "hash_seed": self.hash_seed,
+            "dropout": self.dropout,
+            "max_sequence_length": self.max_sequence_length,
+            "num_segments": self.num_segments,
+            "activation": self.activation,
+            "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
+        return cls(**config)

@@ -1,0 +1,49 @@
+"""Reading and checking a WordPiece vocabulary file."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+
+def load_vocabulary(vocabulary: str | os.PathLike | list[str] | tuple[str, ...]) -> list[str]:
+    """A vocabulary as a list of tokens, from a list or a file with one token per line.
+
+    Raises ValueError naming the file and the problem for a missing or empty file,
+    a line that is not UTF-8, a duplicate or empty token, or a missing special token.
+    """
+    if isinstance(vocabulary, (list, tuple)):
+        tokens, source = [str(t) for t in vocabulary], "the vocabulary list"
+    else:
+        path = pathlib.Path(vocabulary)
+        source = f"vocabulary file {str(path)!r}"
+        if not path.is_file():
+            raise FileNotFoundError(f"The {source} does not exist.")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise ValueError(f"The {source} is not UTF-8 text (byte {e.start}).") from None
+        tokens = text.split("\n")
+        if tokens and tokens[-1] == "":
+            tokens.pop()
+        tokens = [t.rstrip("\r") for t in tokens]
+    if not tokens:
+        raise ValueError(f"The {source} is empty: expected one WordPiece token per line.")
+    seen = {}
+    for line, token in enumerate(tokens, start=1):
+        if token == "":
+            raise ValueError(f"The {source} has an empty token at line {line}.")
+        if token in seen:
+            raise ValueError(
+                f"The {source} has the token {token!r} twice (lines {seen[token]} and {line})."
+            )
+        seen[token] = line
+    missing = [t for t in SPECIAL_TOKENS if t not in seen]
+    if missing:
+        raise ValueError(
+            f"The {source} lacks the special tokens {missing} (it has {len(tokens)} tokens; "
+            "a BERT WordPiece vocabulary has [PAD], [UNK], [CLS], [SEP] and [MASK])."
+        )
+    return tokens

@@ -1,0 +1,41 @@
+import pytest
+
+from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+
+
+def test_real_vocabulary_loads(real_vocab_path):
+    vocab = load_vocabulary(real_vocab_path)
+    assert len(vocab) == 30522 and vocab[0] == "[PAD]" and vocab[101] == "[CLS]" and vocab[103] == "[MASK]"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "empty"),
+        ("[PAD]\n[UNK]\n[CLS]\n[SEP]\n", r"lacks the special tokens \['\[MASK\]'\]"),
+        ("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\nthe\n", "twice"),
+        ("[PAD]\n\n[UNK]\n", "empty token at line 2"),
+    ],
+)
+def test_bad_vocabulary_files_are_named(tmp_path, content, message):
+    path = tmp_path / "vocab.txt"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=message) as info:
+        load_vocabulary(path)
+    assert "vocab.txt" in str(info.value)
+
+
+def test_truncated_real_vocabulary_is_refused(tmp_path, real_vocab_path):
+    path = tmp_path / "vocab.txt"
+    path.write_bytes(real_vocab_path.read_bytes()[:500])  # cut mid-file: no [CLS] etc.
+    with pytest.raises(ValueError, match="lacks the special tokens"):
+        load_vocabulary(path)
+
+
+def test_missing_and_binary_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.txt"):
+        load_vocabulary(tmp_path / "nope.txt")
+    path = tmp_path / "bin.txt"
+    path.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ValueError, match="not UTF-8"):
+        load_vocabulary(path)
