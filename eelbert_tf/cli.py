@@ -27,6 +27,23 @@ def _cmd_info(args) -> int:
     return 0
 
 
+def _cmd_pretrain(args) -> int:
+    from eelbert_tf.pretraining.trainer import PretrainConfig, pretrain
+
+    values = {k: v for k, v in vars(args).items() if k not in ("command", "func") and v is not None}
+    values["out_dir"] = values.pop("out")
+    record = pretrain(PretrainConfig.from_dict(values))
+    print(json.dumps({k: v for k, v in record.items() if k not in ("backbone_config", "config")}, indent=2))
+    return 0
+
+
+def _cmd_evaluate_mlm(args) -> int:
+    from eelbert_tf.pretraining.trainer import evaluate_run
+
+    print(json.dumps(evaluate_run(args.run, data_dir=args.data_dir, cache_dir=args.cache_dir), indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from eelbert_tf.models.presets import BACKBONE_PRESETS
 
@@ -36,6 +53,33 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--preset", required=True, choices=sorted(BACKBONE_PRESETS), metavar="NAME")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(func=_cmd_info)
+
+    pre = sub.add_parser("pretrain", help="masked-LM pretraining (resumable)")
+    pre.add_argument("--preset", required=True, choices=sorted(BACKBONE_PRESETS), metavar="NAME")
+    pre.add_argument("--tokens", required=True, type=int, help="training budget in tokens (sequence positions)")
+    pre.add_argument("--out", required=True, help="run folder (checkpoints, logs, weights, record.json)")
+    pre.add_argument("--corpus", nargs="+", help="corpus files (default: <data dir>/corpus/*)")
+    pre.add_argument("--data-dir", help="data folder (default: $EELBERT_DATA_DIR or ../shared/data)")
+    pre.add_argument("--cache-dir", help="token cache folder (default: beside --out, keyed by settings)")
+    pre.add_argument("--mlm-head", choices=["tied", "separate", "hash_tied"])
+    pre.add_argument("--batch-size", type=int)
+    pre.add_argument("--sequence-length", type=int)
+    pre.add_argument("--learning-rate", type=float)
+    pre.add_argument("--warmup-ratio", type=float)
+    pre.add_argument("--validation-sequences", type=int)
+    pre.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")
+    pre.add_argument("--log-every", type=int, help="steps between log lines")
+    pre.add_argument("--seed", type=int)
+    pre.add_argument("--threads", type=int, help="TensorFlow threads (default: all cores)")
+    pre.add_argument("--stop-after-steps", type=int, help="stop at this step; finish later with --resume")
+    pre.add_argument("--resume", action="store_true", default=None, help="continue from the last checkpoint")
+    pre.set_defaults(func=_cmd_pretrain)
+
+    ev = sub.add_parser("evaluate-mlm", help="recompute a finished run's held-out MLM loss")
+    ev.add_argument("--run", required=True, help="a pretraining run folder (with record.json)")
+    ev.add_argument("--data-dir")
+    ev.add_argument("--cache-dir", help="token cache (default: <run>/token_cache, rebuilt if missing)")
+    ev.set_defaults(func=_cmd_evaluate_mlm)
     return parser
 
 

@@ -1,0 +1,368 @@
+"""Masked-LM pretraining with Keras `fit`: config, schedule, checkpoints, resume, records.
+
+`pretrain(PretrainConfig(...))` writes into `out_dir`:
+
+- `config.json`: the resolved config (written before training starts);
+- `checkpoints/`: atomic checkpoints every `checkpoint_every` steps (see
+  `checkpoint.py`); `resume=True` continues from the last one with the same
+  step, learning-rate schedule and data position;
+- `tensorboard/`: loss, MLM accuracy, tokens/s and learning rate;
+- `train_log.jsonl`: the same scalars, one line per `log_every` steps;
+- `backbone.weights.h5`: the trained backbone alone (no head, no optimizer);
+- `masked_lm.weights.h5`: backbone and MLM head, for `evaluate_run`;
+- `record.json`: config, data and checksums, tokens seen, steps, wall time,
+  final training loss, held-out MLM loss and accuracy, the git commit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+from eelbert_tf.models.presets import BACKBONE_PRESETS
+
+
+@dataclasses.dataclass
+class PretrainConfig:
+    preset: str
+    out_dir: str
+    tokens: int
+    corpus: list[str] | None = None  # default: every corpus file in <data_dir>/corpus
+    data_dir: str | None = None
+    cache_dir: str | None = None  # default: <out_dir>/../token_cache-<settings hash>
+    mlm_head: str | None = None  # default: "tied" for BERT, "hash_tied" for EELBERT
+    batch_size: int = 64
+    sequence_length: int = 128
+    learning_rate: float = 1e-3
+    warmup_ratio: float = 0.05
+    weight_decay: float = 0.01
+    clipnorm: float = 1.0
+    validation_sequences: int = 1024
+    checkpoint_every: int = 200
+    log_every: int = 50
+    seed: int = 0
+    resume: bool = False
+    stop_after_steps: int | None = None  # end early (the run stays resumable); for tests and time slots
+    threads: int | None = None  # TF intra/inter-op threads (None: all cores)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "PretrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"Unknown pretraining settings: {unknown}. Known: {sorted(known)}.")
+        return cls(**values)
+
+    def validate(self):
+        if self.preset not in BACKBONE_PRESETS:
+            raise ValueError(f"Unknown preset {self.preset!r}. Known: {', '.join(sorted(BACKBONE_PRESETS))}.")
+        for name in ("tokens", "batch_size", "sequence_length", "checkpoint_every", "log_every"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"`{name}` must be positive. Received: {getattr(self, name)!r}")
+        if self.total_steps < 1:
+            raise ValueError(
+                f"`tokens`={self.tokens} is less than one batch ({self.batch_size} x {self.sequence_length})."
+            )
+
+    @property
+    def total_steps(self) -> int:
+        return self.tokens // (self.batch_size * self.sequence_length)
+
+    def fingerprint(self) -> str:
+        """Identifies what a checkpoint depends on (not where it is or how often it is saved)."""
+        ignore = {"out_dir", "resume", "checkpoint_every", "log_every", "stop_after_steps", "cache_dir",
+                  "data_dir", "threads"}
+        values = {k: v for k, v in dataclasses.asdict(self).items() if k not in ignore}
+        return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _git_commit() -> str | None:
+    try:
+        root = pathlib.Path(__file__).resolve().parents[2]
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else None
+    except OSError:
+        return None
+
+
+def _write_json_atomically(path: pathlib.Path, value):
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(value, indent=2))
+    os.replace(tmp, path)
+
+
+def make_schedule(peak: float, warmup_steps: int, total_steps: int):
+    """Linear warm-up to `peak`, then linear decay to 0 at `total_steps`."""
+    import keras
+    from keras import ops
+
+    @keras.saving.register_keras_serializable(package="eelbert_tf")
+    class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+        def __init__(self, peak, warmup_steps, total_steps):
+            self.peak, self.warmup_steps, self.total_steps = peak, warmup_steps, total_steps
+
+        def __call__(self, step):
+            step = ops.cast(step, "float32")
+            warm = step / max(self.warmup_steps, 1)
+            decay = (self.total_steps - step) / max(self.total_steps - self.warmup_steps, 1)
+            return self.peak * ops.clip(ops.minimum(warm, decay), 0.0, 1.0)
+
+        def get_config(self):
+            return {"peak": self.peak, "warmup_steps": self.warmup_steps, "total_steps": self.total_steps}
+
+    return WarmupLinearDecay(peak, warmup_steps, total_steps)
+
+
+def pretrain(config: PretrainConfig, log=print) -> dict:
+    """Runs (or resumes) a pretraining run; returns its record."""
+    import keras
+    import tensorflow as tf
+
+    from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
+    from eelbert_tf.pretraining import checkpoint as ckpt
+    from eelbert_tf.pretraining.pipeline import training_dataset, validation_dataset
+    from eelbert_tf.pretraining.token_cache import TokenCache, build_token_cache, default_corpus_paths
+    from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+    from eelbert_tf.data_paths import default_vocabulary_path
+
+    config.validate()
+    if config.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(config.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(config.threads)
+    commit = _git_commit()
+    out = pathlib.Path(config.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoints = out / "checkpoints"
+    if not config.resume and ckpt.latest_checkpoint(checkpoints) is not None:
+        raise FileExistsError(f"{out} already holds checkpoints: pass resume=True (--resume) or a new out_dir.")
+    _write_json_atomically(out / "config.json", dataclasses.asdict(config))
+
+    keras.utils.set_random_seed(config.seed)
+    vocabulary = load_vocabulary(default_vocabulary_path(config.data_dir))
+    corpus = [pathlib.Path(p) for p in (config.corpus or default_corpus_paths(config.data_dir))]
+    cache_settings = f"{[p.name for p in corpus]}|{config.tokens}|{config.sequence_length}|{config.validation_sequences}|{config.seed}"
+    cache_dir = pathlib.Path(config.cache_dir) if config.cache_dir else (
+        out.parent / f"token_cache-{hashlib.sha256(cache_settings.encode()).hexdigest()[:12]}"
+    )
+    cache = TokenCache(
+        build_token_cache(
+            corpus, cache_dir, train_tokens=config.tokens, vocabulary=vocabulary,
+            sequence_length=config.sequence_length, validation_sequences=config.validation_sequences,
+            seed=config.seed, log=log,
+        )
+    )
+
+    model = build_masked_lm(config.preset, vocabulary, mlm_head=config.mlm_head)
+    total = config.total_steps
+    schedule = make_schedule(config.learning_rate, int(config.warmup_ratio * total), total)
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=schedule, weight_decay=config.weight_decay, beta_1=0.9, beta_2=0.999,
+        epsilon=1e-6, clipnorm=config.clipnorm,
+    )
+    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+
+    fingerprint = config.fingerprint()
+    step, elapsed = 0, 0.0
+    latest = ckpt.latest_checkpoint(checkpoints)
+    if config.resume and latest is not None:
+        state = ckpt.read_state(latest, fingerprint)
+        ckpt.restore(latest, model, optimizer)
+        step, elapsed = state["step"], state["elapsed_seconds"]
+        log(f"resumed from {latest.name}: step {step}/{total}")
+    token_input = model.backbone.token_input_name
+    remaining = total - step
+    if config.stop_after_steps is not None:
+        remaining = min(remaining, max(config.stop_after_steps - step, 0))
+    tokens_per_step = config.batch_size * config.sequence_length
+
+    class Progress(keras.callbacks.Callback):
+        """Checkpoints, TensorBoard scalars and the JSONL log, keyed by the global step."""
+
+        def __init__(self):
+            super().__init__()
+            self.writer = tf.summary.create_file_writer(str(out / "tensorboard"))
+            self.mark_time, self.mark_step = time.time(), step
+            self.session_start = time.time()
+            self.mark_batches, self.mark_sums = 0, {}
+
+        def global_step(self):
+            return int(optimizer.iterations.numpy())
+
+        def elapsed(self):
+            return elapsed + time.time() - self.session_start
+
+        def on_train_batch_end(self, batch, logs=None):
+            g = self.global_step()
+            # Keras reports running means over this fit() call; turn them into interval means.
+            n = batch + 1
+            sums = {k: float(logs[k]) * n for k in ("loss", "accuracy")}
+            if g % config.log_every == 0:
+                now = time.time()
+                seen = n - self.mark_batches
+                rate = (g - self.mark_step) * tokens_per_step / max(now - self.mark_time, 1e-9)
+                interval = {k: (sums[k] - self.mark_sums.get(k, 0.0)) / max(seen, 1) for k in sums}
+                self.mark_time, self.mark_step, self.mark_batches, self.mark_sums = now, g, n, sums
+                scalars = {
+                    "loss": interval["loss"], "accuracy": interval["accuracy"],
+                    "tokens_per_second": rate, "learning_rate": float(schedule(g - 1)),
+                }
+                with self.writer.as_default():
+                    for k, v in scalars.items():
+                        tf.summary.scalar(k, v, step=g)
+                with open(out / "train_log.jsonl", "a") as f:
+                    f.write(json.dumps({"step": g, "tokens": g * tokens_per_step,
+                                        "elapsed_seconds": round(self.elapsed(), 1), **scalars}) + "\n")
+                log(f"step {g}/{total} loss {scalars['loss']:.4f} acc {scalars['accuracy']:.4f} "
+                    f"{rate:,.0f} tokens/s lr {scalars['learning_rate']:.2e}")
+            if g % config.checkpoint_every == 0 or g == total:
+                self.save(g)
+
+        def save(self, g):
+            ckpt.save_checkpoint(
+                checkpoints, model, optimizer,
+                {"step": g, "sequences_consumed": g * config.batch_size, "elapsed_seconds": self.elapsed(),
+                 "fingerprint": fingerprint, "cache_sha256": cache.sha256()},
+            )
+
+    progress = Progress()
+    if remaining > 0:
+        dataset, _ = training_dataset(
+            cache, vocabulary, token_input, config.batch_size,
+            start_sequence=step * config.batch_size, num_batches=remaining,
+        )
+        verbose = 1 if sys.stdout.isatty() else 0  # a progress bar on a terminal; log lines always
+        model.fit(dataset, epochs=1, steps_per_epoch=remaining, callbacks=[progress], verbose=verbose)
+        g = progress.global_step()
+        if g % config.checkpoint_every and g != total:
+            progress.save(g)
+    final_step = progress.global_step()
+    wall = progress.elapsed()
+    if final_step < total:
+        log(f"stopped at step {final_step}/{total}; resume with --resume")
+        return {"step": final_step, "total_steps": total, "finished": False}
+
+    evaluation = evaluate_masked_lm(model, cache, vocabulary)
+    model.backbone.save_weights(out / "backbone.weights.h5")
+    model.save_weights(out / "masked_lm.weights.h5")
+    last = _last_logged(out / "train_log.jsonl")
+    record = {
+        "preset": config.preset,
+        "backbone_config": model.backbone.get_config(),
+        "mlm_head": model.mlm_head_type,
+        "mlm_head_parameters_dropped": model.head_parameter_count(),
+        "config": dataclasses.asdict(config),
+        "data": {
+            "corpus": cache.meta["settings"]["corpus"],
+            "vocabulary_sha256": cache.meta["settings"]["vocabulary_sha256"],
+            "token_cache_sha256": cache.sha256(),
+            "train_fill": cache.meta["train_fill"],
+        },
+        "tokens_seen": final_step * tokens_per_step,
+        "steps": final_step,
+        "wall_seconds": round(wall, 1),
+        "final_train_loss": last.get("loss"),
+        "final_train_accuracy": last.get("accuracy"),
+        "heldout_mlm_loss": evaluation["loss"],
+        "heldout_mlm_accuracy": evaluation["accuracy"],
+        "heldout_sequences": evaluation["sequences"],
+        "hash_spec_fingerprint": __import__("eelbert_tf").hashing.spec_fingerprint(),
+        "commit": commit,  # at the start of the last (resumed) session
+    }
+    _write_json_atomically(out / "record.json", record)
+    plot_loss_curves([out], out / "loss_curve.png")
+    log(f"done: held-out MLM loss {evaluation['loss']:.4f}, accuracy {evaluation['accuracy']:.4f}")
+    return record
+
+
+def evaluate_run(run_dir, data_dir=None, cache_dir=None, log=print) -> dict:
+    """Recomputes a finished run's held-out MLM loss and accuracy from its files.
+
+    The model is rebuilt from `record.json`, its weights read from
+    `masked_lm.weights.h5`, and the token cache rebuilt if it is missing (the
+    build is deterministic; its checksum must equal the recorded one).
+    """
+    from eelbert_tf.data_paths import default_vocabulary_path
+    from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
+    from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+    from eelbert_tf.pretraining.token_cache import TokenCache, build_token_cache, default_corpus_paths
+
+    run_dir = pathlib.Path(run_dir)
+    record = json.loads((run_dir / "record.json").read_text())
+    cfg = PretrainConfig.from_dict(record["config"])
+    vocabulary = load_vocabulary(default_vocabulary_path(data_dir))
+    corpus = [pathlib.Path(p) for p in (cfg.corpus or default_corpus_paths(data_dir))]
+    cache_dir = pathlib.Path(cache_dir) if cache_dir else run_dir / "token_cache"
+    cache = TokenCache(build_token_cache(
+        corpus, cache_dir, train_tokens=cfg.tokens, vocabulary=vocabulary,
+        sequence_length=cfg.sequence_length, validation_sequences=cfg.validation_sequences,
+        seed=cfg.seed, log=log,
+    ))
+    if cache.sha256() != record["data"]["token_cache_sha256"]:
+        raise ValueError(f"The token cache in {cache_dir} differs from the one {run_dir} was trained on.")
+    model = build_masked_lm(record["backbone_config"], vocabulary, mlm_head=record["mlm_head"])
+    model.load_weights(run_dir / "masked_lm.weights.h5")
+    return evaluate_masked_lm(model, cache, vocabulary)
+
+
+def _last_logged(path: pathlib.Path) -> dict:
+    if not path.exists():
+        return {}
+    lines = path.read_text().strip().splitlines()
+    return json.loads(lines[-1]) if lines else {}
+
+
+def evaluate_masked_lm(model, cache, vocabulary, batch_size: int = 64) -> dict:
+    """Held-out MLM loss (mean over masked tokens) and accuracy on the cache's fixed validation set."""
+    import tensorflow as tf
+
+    from eelbert_tf.pretraining.pipeline import validation_dataset
+
+    total_loss = total_correct = total_weight = 0.0
+    for x, y, w in validation_dataset(cache, vocabulary, model.backbone.token_input_name, batch_size):
+        logits = model(x, training=False)
+        loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+        correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), y), tf.float32)
+        total_loss += float(tf.reduce_sum(loss * w))
+        total_correct += float(tf.reduce_sum(correct * w))
+        total_weight += float(tf.reduce_sum(w))
+    return {"loss": total_loss / total_weight, "accuracy": total_correct / total_weight,
+            "sequences": len(cache.validation()["pairs"]),
+            "masked_tokens": int(total_weight)}
+
+
+def plot_loss_curves(run_dirs, path, labels=None):
+    """One PNG of training loss against tokens for one or more runs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    for i, run in enumerate(run_dirs):
+        run = pathlib.Path(run)
+        log_file = run / "train_log.jsonl"
+        if not log_file.exists():
+            continue
+        rows = [json.loads(line) for line in log_file.read_text().splitlines() if line.strip()]
+        label = labels[i] if labels else run.name
+        ax.plot([r["tokens"] / 1e6 for r in rows], [r["loss"] for r in rows], label=label)
+    ax.set_xlabel("tokens seen (millions)")
+    ax.set_ylabel("training MLM loss")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,127 @@
+"""A real pretraining run, killed with SIGKILL and resumed; checkpoints refused when bad."""
+
+import itertools
+import json
+import lzma
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from eelbert_tf.pretraining import checkpoint as ckpt
+from eelbert_tf.pretraining.token_cache import TokenCache, build_token_cache
+from eelbert_tf.pretraining.trainer import PretrainConfig
+from tests.conftest import REPO
+
+SEQ, BATCH, STEPS = 32, 8, 24
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory, real_vocab_path):
+    """About 150 Wikipedia articles, cut from the shared corpus (never copied into the repo)."""
+    from eelbert_tf.pretraining.token_cache import default_corpus_paths
+
+    wiki = [p for p in default_corpus_paths() if "enwiki" in p.name][0]
+    path = tmp_path_factory.mktemp("corpus") / "wiki_slice.txt.xz"
+    with lzma.open(wiki, "rt", encoding="utf-8") as f:
+        text = "".join(itertools.islice(f, 6000))
+    path.write_bytes(lzma.compress(text[: text.rfind("</doc>") + 7].encode()))
+    return path
+
+
+def _command(out, corpus_file, cache, *extra):
+    return [
+        sys.executable, "-m", "eelbert_tf", "pretrain", "--preset", "eelbert_uno",
+        "--tokens", str(SEQ * BATCH * STEPS), "--out", str(out), "--corpus", str(corpus_file),
+        "--cache-dir", str(cache), "--batch-size", str(BATCH), "--sequence-length", str(SEQ),
+        "--validation-sequences", "32", "--checkpoint-every", "4", "--log-every", "2", *extra,
+    ]
+
+
+def test_token_cache_is_deterministic_and_reused(tmp_path, corpus_file, real_vocab_path):
+    a = build_token_cache([corpus_file], tmp_path / "a", SEQ * 200, vocabulary=real_vocab_path,
+                          sequence_length=SEQ, validation_sequences=32, log=lambda *_: None)
+    b = build_token_cache([corpus_file], tmp_path / "b", SEQ * 200, vocabulary=real_vocab_path,
+                          sequence_length=SEQ, validation_sequences=32, log=lambda *_: None)
+    ca, cb = TokenCache(a), TokenCache(b)
+    assert ca.sha256() == cb.sha256()
+    np.testing.assert_array_equal(ca.train_token_ids, cb.train_token_ids)
+    assert (ca.train_token_ids[:, 0] == 101).all()  # every sequence starts with [CLS]
+    lengths = ca.train_pairs[:, 1]
+    assert (ca.train_token_ids[np.arange(len(lengths)), lengths - 1] == 102).all()  # ... ends with [SEP]
+    with pytest.raises(ValueError, match="other settings"):
+        build_token_cache([corpus_file], tmp_path / "a", SEQ * 100, vocabulary=real_vocab_path,
+                          sequence_length=SEQ, validation_sequences=32, log=lambda *_: None)
+    with pytest.raises(ValueError, match="holds only"):
+        build_token_cache([corpus_file], tmp_path / "c", SEQ * 10**7, vocabulary=real_vocab_path,
+                          sequence_length=SEQ, validation_sequences=32, log=lambda *_: None)
+
+
+def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_file):
+    out, cache = tmp_path / "run", tmp_path / "cache"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(_command(out, corpus_file, cache), cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        latest = ckpt.latest_checkpoint(out / "checkpoints") if (out / "checkpoints").exists() else None
+        if latest is not None and json.loads((latest / "state.json").read_text())["step"] >= 8:
+            break
+        if proc.poll() is not None:
+            pytest.fail("the run ended before it could be killed:\n" + proc.stdout.read().decode()[-3000:])
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = json.loads((ckpt.latest_checkpoint(out / "checkpoints") / "state.json").read_text())
+    assert 8 <= killed_at["step"] < STEPS
+    assert killed_at["sequences_consumed"] == killed_at["step"] * BATCH
+
+    # Without --resume the run refuses to overwrite; with it, it continues and finishes.
+    refused = subprocess.run(_command(out, corpus_file, cache), cwd=REPO, capture_output=True, text=True)
+    assert refused.returncode != 0 and "already holds checkpoints" in refused.stderr
+    resumed = subprocess.run(_command(out, corpus_file, cache, "--resume"), cwd=REPO, capture_output=True,
+                             text=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"resumed from ckpt-{killed_at['step']:08d}" in resumed.stdout
+    record = json.loads((out / "record.json").read_text())
+    assert record["steps"] == STEPS and record["tokens_seen"] == STEPS * BATCH * SEQ
+    assert np.isfinite(record["heldout_mlm_loss"])
+    # The log covers every interval once the kill is accounted for, with the schedule's learning rates.
+    rows = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert rows[-1]["step"] == STEPS
+    config = PretrainConfig.from_dict(json.loads((out / "config.json").read_text()))
+    from eelbert_tf.pretraining.trainer import make_schedule
+
+    schedule = make_schedule(config.learning_rate, int(config.warmup_ratio * STEPS), STEPS)
+    for row in rows:
+        assert row["learning_rate"] == pytest.approx(float(schedule(row["step"] - 1)), rel=1e-5)
+    assert {r["step"] for r in rows} >= set(range(killed_at["step"] + 2, STEPS + 1, 2))
+
+
+def test_corrupt_and_mismatched_checkpoints_are_refused(tmp_path, corpus_file):
+    out, cache = tmp_path / "run", tmp_path / "cache"
+    first = subprocess.run(_command(out, corpus_file, cache, "--stop-after-steps", "4"), cwd=REPO,
+                           capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr[-3000:]
+    mismatched = subprocess.run(_command(out, corpus_file, cache, "--resume", "--learning-rate", "0.01"),
+                                cwd=REPO, capture_output=True, text=True)
+    assert mismatched.returncode != 0 and "another config" in mismatched.stderr
+    weights = ckpt.latest_checkpoint(out / "checkpoints") / "model.weights.h5"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    corrupt = subprocess.run(_command(out, corpus_file, cache, "--resume"), cwd=REPO, capture_output=True,
+                             text=True)
+    assert corrupt.returncode != 0
+    assert "model.weights.h5 is corrupt" in corrupt.stderr and "ckpt-00000004" in corrupt.stderr
+
+
+def test_unknown_settings_are_refused():
+    with pytest.raises(ValueError, match="Unknown pretraining settings: \\['learning_rat'\\]"):
+        PretrainConfig.from_dict({"preset": "eelbert_uno", "out_dir": "x", "tokens": 10, "learning_rat": 1})
+    with pytest.raises(ValueError, match="less than one batch"):
+        PretrainConfig(preset="eelbert_uno", out_dir="x", tokens=10).validate()
