@@ -44,6 +44,31 @@ def _cmd_evaluate_mlm(args) -> int:
     return 0
 
 
+def _cmd_glue(args) -> int:
+    from eelbert_tf.glue.finetune import GlueRecipe, run_glue
+
+    recipe = GlueRecipe(max_train_examples=args.max_train_examples)
+    if args.seeds:
+        recipe.seeds = tuple(int(s) for s in args.seeds.split(","))
+    if args.epochs:
+        recipe.epochs_large = recipe.epochs_small = args.epochs
+    if args.learning_rate:
+        recipe.learning_rate = args.learning_rate
+    if args.batch_size:
+        recipe.batch_size = args.batch_size
+    glue_dir = args.glue_dir
+    if glue_dir is None:
+        from eelbert_tf.data_paths import data_dir
+
+        glue_dir = data_dir() / "glue"
+    tasks = "all" if args.tasks == "all" else args.tasks.split(",")
+    results = run_glue(args.model, tasks, glue_dir, args.out, recipe=recipe, tfds_dir=args.tfds_dir)
+    print(json.dumps({"glue5": results["glue5"], "glue9": results["glue9"],
+                      "tasks": {t: (v["score"] if v else "absent") for t, v in results["tasks"].items()}},
+                     indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from eelbert_tf.models.presets import BACKBONE_PRESETS
 
@@ -80,6 +105,19 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data-dir")
     ev.add_argument("--cache-dir", help="token cache (default: <run>/token_cache, rebuilt if missing)")
     ev.set_defaults(func=_cmd_evaluate_mlm)
+
+    glue = sub.add_parser("glue", help="fine-tune and evaluate on GLUE dev sets")
+    glue.add_argument("--model", required=True, help="a preset name or a pretraining run folder")
+    glue.add_argument("--tasks", default="all", help="all, or a comma list: cola,sst2,mrpc,stsb,qqp,mnli,qnli,rte,wnli")
+    glue.add_argument("--glue-dir", help="folder in the glue_data layout (default: <data dir>/glue)")
+    glue.add_argument("--out", required=True, help="folder for results.json and row.md")
+    glue.add_argument("--seeds", help="comma list of fine-tuning seeds (default: 0,1,2)")
+    glue.add_argument("--epochs", type=int, help="override the recipe's epochs for every task")
+    glue.add_argument("--learning-rate", type=float, help="override the recipe's learning rate")
+    glue.add_argument("--batch-size", type=int, help="override the recipe's batch size")
+    glue.add_argument("--max-train-examples", type=int, help="subsample training sets (recorded in results)")
+    glue.add_argument("--tfds-dir", help="TFDS cache (default: $EELBERT_CACHE_DIR or ~/.cache/eelbert_tf)")
+    glue.set_defaults(func=_cmd_glue)
     return parser
 
 

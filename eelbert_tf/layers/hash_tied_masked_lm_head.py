@@ -82,8 +82,10 @@ class HashTiedMaskedLMHead(keras.layers.Layer):
     def call(self, inputs, mask_positions):
         x = ops.take_along_axis(inputs, ops.expand_dims(mask_positions, -1), axis=1)
         x = self._intermediate_layer_norm(self._intermediate_dense(x))
-        logits = ops.matmul(x, ops.cast(self._vocabulary_matrix, x.dtype))
-        return logits * ops.cast(self.logit_scale, x.dtype)
+        # Scaling the [masks, hidden] input rather than the [masks, vocabulary] logits is the
+        # same product and keeps the scale's gradient off the vocabulary-sized tensor.
+        x = x * ops.cast(self.logit_scale, x.dtype)
+        return ops.matmul(x, ops.cast(self._vocabulary_matrix, x.dtype))
 
     def compute_output_shape(self, inputs_shape, mask_positions_shape):
         return tuple(mask_positions_shape) + (self.vocabulary_size,)

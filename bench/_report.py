@@ -1,0 +1,53 @@
+"""Shared by the benchmarks: machine description and writing one section of BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import pathlib
+import platform
+import re
+import subprocess
+
+BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
+HEADER = (
+    "# Benchmarks\n\nEvery figure here was written by a script under `bench/`; each section names "
+    "the command that reproduces it, the machine and the date.\n"
+)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import tensorflow as tf
+
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {platform.system()}, "
+            f"Python {platform.python_version()}, TensorFlow {tf.__version__}")
+
+
+def commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                         cwd=BENCHMARKS.parent)
+    return out.stdout.strip() or "unknown"
+
+
+def write_section(name: str, body: str, command: str) -> None:
+    """Replaces (or appends) the section `name` of BENCHMARKS.md."""
+    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else HEADER
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    section = (
+        f"<!-- section:{name} -->\n## {name}\n\n"
+        f"Command: `{command}`  \nMachine: {machine()}  \nDate: {stamp}, commit {commit()}\n\n"
+        f"{body.strip()}\n<!-- /section:{name} -->\n"
+    )
+    pattern = re.compile(rf"<!-- section:{re.escape(name)} -->.*?<!-- /section:{re.escape(name)} -->\n",
+                         re.S)
+    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
+    BENCHMARKS.write_text(text)

@@ -1,0 +1,213 @@
+"""Fine-tuning and evaluation on GLUE with a fixed, documented recipe.
+
+Recipe (`GlueRecipe`): AdamW, learning rate 2e-4 with 10% linear warm-up then
+linear decay to 0, weight decay 0.01, batch 32, sequences of at most 128 tokens
+(pairs cut round-robin), dropout 0.1, 3 epochs on the large tasks (SST-2, QNLI,
+QQP, MNLI) and 5 on the others, no early stopping: the model after the last
+epoch is evaluated once on the dev set. Seeds 0, 1, 2; tables report the mean
+and the standard deviation over seeds. `max_train_examples` subsamples the
+training set (a fixed, seeded subset) only when set explicitly; its value is
+recorded in `results.json` and printed in every table that uses it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+import time
+
+import numpy as np
+
+from eelbert_tf.glue import metrics as glue_metrics
+from eelbert_tf.glue.tasks import GLUE5, TASKS, available_splits, get_task
+
+LARGE_TASKS = ("sst2", "qnli", "qqp", "mnli")
+
+
+@dataclasses.dataclass
+class GlueRecipe:
+    learning_rate: float = 2e-4
+    batch_size: int = 32
+    sequence_length: int = 128
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    epochs_large: int = 3
+    epochs_small: int = 5
+    seeds: tuple = (0, 1, 2)
+    max_train_examples: int | None = None
+
+    def epochs(self, task_name):
+        return self.epochs_large if task_name in LARGE_TASKS else self.epochs_small
+
+
+def load_backbone(model: str):
+    """A backbone from a pretraining run folder (`record.json` + `backbone.weights.h5`), a shipped
+    pretrained preset, or an architecture preset (random initialization: "no pretraining")."""
+    from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+    from eelbert_tf.models.presets import BACKBONE_PRESETS
+
+    path = pathlib.Path(model)
+    if (path / "record.json").is_file():
+        record = json.loads((path / "record.json").read_text())
+        backbone = EelbertBackbone.from_config(record["backbone_config"])
+        backbone.load_weights(path / "backbone.weights.h5")
+        return backbone
+    if model in BACKBONE_PRESETS or model.endswith("_en"):
+        return EelbertBackbone.from_preset(model)
+    raise ValueError(f"--model {model!r} is neither a pretraining run folder (with record.json) nor a preset.")
+
+
+def _text_fields(task):
+    return ["sentence"] if len(task.text_columns) == 1 else ["sentence1", "sentence2"]
+
+
+def _trim(x, y):
+    """Cuts the batch to its longest real sequence (padding positions carry no information)."""
+    import tensorflow as tf
+
+    longest = tf.reduce_max(tf.reduce_sum(x["padding_mask"], axis=1))
+    return {k: v[:, :longest] for k, v in x.items()}, y
+
+
+def make_dataset(dataset, task, preprocessor, input_names, batch_size, shuffle_seed=None):
+    import tensorflow as tf
+
+    fields = _text_fields(task)
+    dataset = dataset.map(lambda ex: (tuple(ex[f] for f in fields), ex["label"]))
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(100_000, seed=shuffle_seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size)
+    dataset = dataset.map(lambda texts, y: preprocessor(texts if len(texts) > 1 else texts[0], y))
+    dataset = dataset.map(_trim)
+    dtype = tf.float32 if task.is_regression else tf.int32
+    return dataset.map(lambda x, y: ({k: x[k] for k in input_names}, tf.cast(y, dtype))).prefetch(2)
+
+
+def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueRecipe,
+                  tfds_dir=None, vocabulary=None, verbose=1) -> dict:
+    """Fine-tunes one model on one task with one seed; returns dev metrics and timings."""
+    import keras
+    import tensorflow as tf
+
+    from eelbert_tf.glue.glue_builder import load_glue
+    from eelbert_tf.models.eelbert_classifier import EelbertClassifier
+    from eelbert_tf.preprocessing import EelbertPreprocessor, EelbertTokenizer
+    from eelbert_tf.pretraining.trainer import make_schedule
+
+    task = get_task(task_name)
+    splits = load_glue(task.name, glue_dir, tfds_dir)
+    if "train" not in splits:
+        raise FileNotFoundError(f"GLUE task {task.folder} has no train.tsv in {glue_dir}: it cannot be fine-tuned.")
+    keras.utils.set_random_seed(seed)
+    backbone = load_backbone(model)
+    classifier = EelbertClassifier(backbone, task.num_classes)
+    preprocessor = EelbertPreprocessor(EelbertTokenizer(vocabulary), sequence_length=recipe.sequence_length)
+    input_names = list(backbone.input)
+    train = splits["train"]
+    n_train = int(train.cardinality().numpy())
+    if recipe.max_train_examples and recipe.max_train_examples < n_train:
+        train = train.shuffle(n_train, seed=1234, reshuffle_each_iteration=False).take(recipe.max_train_examples)
+        n_train = recipe.max_train_examples
+    steps_per_epoch = -(-n_train // recipe.batch_size)
+    epochs = recipe.epochs(task.name)
+    total = steps_per_epoch * epochs
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=make_schedule(recipe.learning_rate, int(recipe.warmup_ratio * total), total),
+        weight_decay=recipe.weight_decay, epsilon=1e-6, clipnorm=1.0,
+    )
+    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+    loss = (keras.losses.MeanSquaredError() if task.is_regression
+            else keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    classifier.compile(optimizer=optimizer, loss=loss)
+    train_ds = make_dataset(train, task, preprocessor, input_names, recipe.batch_size, shuffle_seed=seed)
+    started = time.time()
+    classifier.fit(train_ds, epochs=epochs, verbose=verbose)
+    train_seconds = time.time() - started
+
+    results = {}
+    eval_started = time.time()
+    for split in [s for s in splits if s.startswith("validation")]:
+        labels, predictions = [], []
+        for x, y in make_dataset(splits[split], task, preprocessor, input_names, 128):
+            logits = classifier(x, training=False).numpy()
+            predictions.append(logits[:, 0] if task.is_regression else logits.argmax(-1))
+            labels.append(y.numpy())
+        results[split] = glue_metrics.task_metrics(task.name, np.concatenate(labels), np.concatenate(predictions))
+    return {
+        "task": task.name, "seed": seed, "train_examples": n_train, "epochs": epochs,
+        "metrics": results, "train_seconds": round(train_seconds, 1),
+        "eval_seconds": round(time.time() - eval_started, 1),
+    }
+
+
+def run_glue(model: str, tasks, glue_dir, out_dir, recipe: GlueRecipe | None = None, tfds_dir=None,
+             vocabulary=None, log=print, verbose=1) -> dict:
+    """Fine-tunes `model` on `tasks` for every seed; writes `results.json` and a Markdown row."""
+    recipe = recipe or GlueRecipe()
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tasks = list(TASKS) if tasks in ("all", ["all"]) else [get_task(t).name for t in tasks]
+    per_task = {}
+    for name in tasks:
+        task = TASKS[name]
+        if "train" not in available_splits(glue_dir, task):
+            log(f"{name}: absent (no train.tsv in {glue_dir}/{task.folder}); shown as absent")
+            per_task[name] = None
+            continue
+        runs = []
+        for seed in recipe.seeds:
+            log(f"{name}: seed {seed}")
+            runs.append(finetune_task(model, name, glue_dir, seed, recipe, tfds_dir, vocabulary, verbose))
+        per_task[name] = summarize_runs(runs)
+        _write(out_dir / "results.json", _results(model, recipe, per_task))
+    results = _results(model, recipe, per_task)
+    _write(out_dir / "results.json", results)
+    (out_dir / "row.md").write_text(markdown_row(model, results) + "\n")
+    return results
+
+
+def summarize_runs(runs) -> dict:
+    """Mean and standard deviation over seeds of each metric and of the task score."""
+    def score(run):
+        return float(np.mean([glue_metrics.task_score(m) for m in run["metrics"].values()]))
+
+    metric_names = {(s, m) for r in runs for s, ms in r["metrics"].items() for m in ms}
+    summary = {f"{s}/{m}": _mean_std([r["metrics"][s][m] for r in runs]) for s, m in sorted(metric_names)}
+    return {
+        "score": _mean_std([score(r) for r in runs]),
+        "metrics": summary,
+        "seeds": [r["seed"] for r in runs],
+        "train_seconds_per_seed": float(np.mean([r["train_seconds"] for r in runs])),
+        "runs": runs,
+    }
+
+
+def _mean_std(values):
+    return {"mean": float(np.mean(values)), "std": float(np.std(values)), "values": [float(v) for v in values]}
+
+
+def _results(model, recipe, per_task):
+    scores = {t: (v["score"]["mean"] if v else None) for t, v in per_task.items()}
+    return {
+        "model": model,
+        "recipe": dataclasses.asdict(recipe),
+        "tasks": per_task,
+        "glue5": glue_metrics.glue_score(scores, GLUE5),
+        "glue9": glue_metrics.glue_score(scores, tuple(TASKS)),
+    }
+
+
+def markdown_row(model, results) -> str:
+    cells = [f"`{model}`"]
+    for name, value in results["tasks"].items():
+        cells.append("absent" if value is None else f"{value['score']['mean']:.1f} ± {value['score']['std']:.1f}")
+    g5 = results["glue5"]
+    cells.append("n/a" if g5 is None else f"{g5:.1f}")
+    return "| " + " | ".join(cells) + " |"
+
+
+def _write(path, value):
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(value, indent=2))
+    tmp.replace(path)
