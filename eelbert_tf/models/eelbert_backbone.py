@@ -217,9 +217,18 @@ class EelbertBackbone(keras.Model):
 
     @classmethod
     def from_preset(cls, preset, **kwargs):
-        """A backbone from a preset name (`eelbert_tf.models.presets`)."""
-        from eelbert_tf.models.presets import backbone_config
+        """A backbone from a preset name.
 
+        An architecture preset (`eelbert_uno`, `bert_tiny`, ...: see
+        `eelbert_tf.models.presets`) gives freshly initialized weights; a shipped
+        pretrained preset (`eelbert_uno_en`, ...: see `eelbert_tf.models.pretrained`)
+        gives the pretrained weights, read from the installed package.
+        """
+        from eelbert_tf.models.presets import BACKBONE_PRESETS, backbone_config
+        from eelbert_tf.models.pretrained import load_pretrained_backbone, pretrained_presets
+
+        if preset not in BACKBONE_PRESETS and preset in pretrained_presets():
+            return load_pretrained_backbone(preset, **kwargs)
         return cls(**{**backbone_config(preset), **kwargs})
 
     def get_config(self):

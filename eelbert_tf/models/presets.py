@@ -27,7 +27,11 @@ BACKBONE_PRESETS = {
 def backbone_config(preset: str) -> dict:
     """The backbone constructor arguments of a preset; ValueError lists the known names."""
     if preset not in BACKBONE_PRESETS:
+        from eelbert_tf.models.pretrained import pretrained_presets
+
+        shipped = ", ".join(pretrained_presets()) or "none yet"
         raise ValueError(
-            f"Unknown preset {preset!r}. Known presets: {', '.join(sorted(BACKBONE_PRESETS))}."
+            f"Unknown preset {preset!r}. Known presets: {', '.join(sorted(BACKBONE_PRESETS))}; "
+            f"pretrained: {shipped}."
         )
     return dict(BACKBONE_PRESETS[preset])

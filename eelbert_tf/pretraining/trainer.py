@@ -36,7 +36,7 @@ class PretrainConfig:
     corpus: list[str] | None = None  # default: every corpus file in <data_dir>/corpus
     data_dir: str | None = None
     cache_dir: str | None = None  # default: <out_dir>/../token_cache-<settings hash>
-    mlm_head: str | None = None  # default: "tied" for BERT, "hash_tied" for EELBERT
+    mlm_head: str | None = None  # default: "tied" for BERT, "separate" for EELBERT
     batch_size: int = 64
     sequence_length: int = 128
     learning_rate: float = 1e-3

@@ -1,0 +1,85 @@
+"""EELBERT's MLM output layer: `hash_tied` against `separate`, at one pretraining budget.
+
+    python bench/mlm_head_comparison.py [--tokens 16384000] [--runs runs/heads]
+
+Pretrains `eelbert_uno` twice on the same token cache, data order and schedule,
+once per head (a finished run is reused), reports held-out MLM loss and accuracy,
+then fine-tunes both on SST-2 and MRPC (the GLUE recipe, seeds 0-2) and writes the
+"MLM output layer" section of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import _report  # noqa: E402
+
+HEADS = ("hash_tied", "separate")
+TASKS = ("sst2", "mrpc")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tokens", type=int, default=16_384_000)
+    parser.add_argument("--runs", default="runs/heads")
+    parser.add_argument("--skip-glue", action="store_true")
+    args = parser.parse_args(argv)
+
+    from eelbert_tf.data_paths import data_dir
+    from eelbert_tf.glue.finetune import run_glue
+    from eelbert_tf.pretraining.trainer import PretrainConfig, pretrain
+
+    runs = pathlib.Path(args.runs)
+    records, glue = {}, {}
+    for head in HEADS:
+        out = runs / f"eelbert_uno_{head}"
+        if not (out / "record.json").exists():
+            pretrain(PretrainConfig(preset="eelbert_uno", mlm_head=head, tokens=args.tokens, out_dir=str(out),
+                                    cache_dir=str(runs.parent / f"cache_{args.tokens // 10**6}M"),
+                                    checkpoint_every=250, resume=True))
+        records[head] = json.loads((out / "record.json").read_text())
+        if not args.skip_glue:
+            glue_out = runs / f"glue_{head}"
+            if (glue_out / "results.json").exists() and all(
+                json.loads((glue_out / "results.json").read_text())["tasks"].get(t) for t in TASKS
+            ):
+                glue[head] = json.loads((glue_out / "results.json").read_text())
+            else:
+                glue[head] = run_glue(str(out), list(TASKS), data_dir() / "glue", glue_out, verbose=0)
+
+    lines = [
+        f"`eelbert_uno` pretrained twice with the same token cache, data order, schedule and budget "
+        f"({args.tokens:,} tokens, {records[HEADS[0]]['steps']:,} steps of 64 x 128), changing only the "
+        "MLM output layer. `hash_tied`: logits against the hash embeddings of the 30,522 vocabulary "
+        "strings (computed, not stored; one trainable scale). `separate`: keras-hub `MaskedLMHead` "
+        "with its own 128 x 30,522 matrix and bias, dropped after pretraining. Held-out MLM loss and "
+        "accuracy on the cache's fixed, pre-masked validation sequences "
+        f"({records[HEADS[0]]['heldout_sequences']:,} sequences).",
+        "",
+        "| MLM head | head params (pretraining only) | wall time | held-out MLM loss | held-out MLM accuracy |"
+        + ("".join(f" {t.upper()} dev |" for t in TASKS) if glue else ""),
+        "|---|---:|---:|---:|---:|" + ("---:|" * len(TASKS) if glue else ""),
+    ]
+    for head in HEADS:
+        r = records[head]
+        row = (f"| `{head}` | {r['mlm_head_parameters_dropped']:,} | {r['wall_seconds'] / 60:.1f} min | "
+               f"{r['heldout_mlm_loss']:.3f} | {100 * r['heldout_mlm_accuracy']:.2f}% |")
+        for t in TASKS if glue else ():
+            s = glue[head]["tasks"][t]["score"]
+            row += f" {s['mean']:.1f} ± {s['std']:.1f} |"
+        lines.append(row)
+    if glue:
+        lines += ["", "GLUE dev scores: mean ± standard deviation over fine-tuning seeds 0, 1, 2 (SST-2 accuracy; "
+                  "MRPC mean of F1 and accuracy), recipe of `eelbert_tf/glue/finetune.py`."]
+    _report.write_section("MLM output layer for EELBERT", "\n".join(lines),
+                          f"python bench/mlm_head_comparison.py --tokens {args.tokens}")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

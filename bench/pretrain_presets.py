@@ -1,0 +1,84 @@
+"""Pretrains the shipped models on one equal budget, exports them, writes the pretraining table.
+
+    python bench/pretrain_presets.py --models eelbert_uno,eelbert_tiny,bert_tiny,random_hash_tiny
+    python bench/pretrain_presets.py --table-only
+
+Every model: 61,440,000 tokens (7,500 steps of 64 x 128), the same token cache (so the
+same sequences in the same order), AdamW at 1e-3 with 5% warm-up and linear decay, seed 0,
+its default MLM head. A run that is interrupted resumes from its last checkpoint when the
+command is repeated; a finished run is reused. Each finished run is exported to
+`eelbert_tf/presets/<model>_en/` (BERT's table in float16, which changes no measured
+figure; the EELBERT models in float32), and the "Pretraining" section of BENCHMARKS.md
+is rewritten from the shipped records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import _report  # noqa: E402
+
+TOKENS = 61_440_000
+WEIGHTS_DTYPE = {"bert_tiny": "float16"}
+
+
+def pretrain_and_export(model, runs, threads=None):
+    from eelbert_tf.models.pretrained import export_preset
+    from eelbert_tf.pretraining.trainer import PretrainConfig, pretrain
+
+    out = runs / model
+    if not (out / "record.json").exists():
+        pretrain(PretrainConfig(preset=model, tokens=TOKENS, out_dir=str(out), cache_dir=str(runs / "cache_61M"),
+                                checkpoint_every=250, log_every=50, resume=True, threads=threads))
+    return export_preset(out, f"{model}_en", dtype=WEIGHTS_DTYPE.get(model, "float32"))
+
+
+def write_table():
+    from eelbert_tf.models.pretrained import pretrained_presets
+
+    rows = []
+    for name, folder in pretrained_presets().items():
+        r = json.loads((folder / "record.json").read_text())
+        rows.append(
+            f"| `{name}` | {r['shipped']['parameters']:,} | {r['shipped']['weights_dtype']} | "
+            f"{r['mlm_head']} | {r['tokens_seen']:,} | {r['steps']:,} | {r['wall_seconds'] / 60:.0f} min | "
+            f"{r['tokens_seen'] / r['wall_seconds']:,.0f} | {r['final_train_loss']:.3f} | "
+            f"{r['heldout_mlm_loss']:.3f} | {100 * r['heldout_mlm_accuracy']:.2f}% |"
+        )
+    body = "\n".join([
+        "Shipped pretrained backbones (`eelbert_tf/presets/`), each trained by this command on the same "
+        "token cache (Wikipedia + Gutenberg from `../shared/data/corpus`, sha256 in each record.json), "
+        "same order, schedule and seed, at batch 64 x 128 on this 2-core CPU. Tokens count sequence "
+        "positions (the cache is 99% full). Held-out MLM loss and accuracy are on the cache's fixed, "
+        "pre-masked validation sequences (held-out documents), reproduced by "
+        "`eelbert evaluate-mlm --run runs/presets/<model>`. Parameters shipped exclude the MLM head.",
+        "",
+        "| preset | parameters shipped | weights | MLM head | tokens | steps | wall time | tokens/s "
+        "| final train loss | held-out MLM loss | held-out MLM accuracy |",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        *rows,
+    ])
+    _report.write_section("Pretraining", body, "python bench/pretrain_presets.py --models ...")
+    print(body)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--models", default="eelbert_uno,eelbert_tiny,bert_tiny,random_hash_tiny")
+    parser.add_argument("--runs", default="runs/presets")
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--table-only", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.table_only:
+        for model in args.models.split(","):
+            print(f"exported {pretrain_and_export(model, pathlib.Path(args.runs), args.threads)}", flush=True)
+    write_table()
+
+
+if __name__ == "__main__":
+    main()

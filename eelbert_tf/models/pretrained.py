@@ -1,0 +1,95 @@
+"""Pretrained presets shipped inside the package, loaded offline by name.
+
+Each lives in `eelbert_tf/presets/<name>/`:
+
+- `config.json`: the backbone's constructor arguments;
+- `weights.npz`: every backbone variable by path, float32 (or float16 where that
+  loses nothing measurable; the record says which);
+- `record.json`: how the weights were made (config, data and checksums, tokens
+  seen, steps, wall time, losses, the commit), written by `export_preset`.
+
+Nothing is downloaded; a missing or damaged preset file raises an error naming it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pathlib
+import shutil
+
+import numpy as np
+
+PRESETS_DIR = pathlib.Path(__file__).resolve().parents[1] / "presets"
+
+
+def pretrained_presets(presets_dir=None) -> dict:
+    """Name -> folder of every shipped pretrained preset."""
+    root = pathlib.Path(presets_dir or PRESETS_DIR)
+    if not root.is_dir():
+        return {}
+    return {p.name: p for p in sorted(root.iterdir()) if (p / "config.json").is_file()}
+
+
+def save_backbone_weights(backbone, path, dtype="float32") -> None:
+    arrays = {v.path: np.asarray(v.numpy()).astype(dtype) for v in backbone.weights}
+    np.savez_compressed(path, **arrays)
+
+
+def load_backbone_weights(backbone, path) -> None:
+    path = pathlib.Path(path)
+    try:
+        saved = np.load(path)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"Preset weights {path} cannot be read: {e}") from None
+    names = {v.path for v in backbone.weights}
+    if set(saved.files) != names:
+        raise ValueError(
+            f"Preset weights {path} do not fit the model: missing {sorted(names - set(saved.files))[:3]}, "
+            f"unexpected {sorted(set(saved.files) - names)[:3]}."
+        )
+    for variable in backbone.weights:
+        value = saved[variable.path]
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(f"Preset weights {path}: {variable.path} has shape {value.shape}, "
+                             f"the model {tuple(variable.shape)}.")
+        variable.assign(value.astype(variable.dtype))
+
+
+def load_pretrained_backbone(name, presets_dir=None, **overrides):
+    from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+
+    presets = pretrained_presets(presets_dir)
+    if name not in presets:
+        raise ValueError(f"No pretrained preset {name!r}. Shipped: {', '.join(presets) or 'none'}.")
+    folder = presets[name]
+    config = json.loads((folder / "config.json").read_text())
+    backbone = EelbertBackbone.from_config({**config, **overrides})
+    load_backbone_weights(backbone, folder / "weights.npz")
+    return backbone
+
+
+def export_preset(run_dir, name, presets_dir=None, dtype="float32") -> pathlib.Path:
+    """Copies a finished pretraining run into a shipped preset (backbone only, no optimizer)."""
+    from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+
+    run_dir = pathlib.Path(run_dir)
+    record = json.loads((run_dir / "record.json").read_text())
+    backbone = EelbertBackbone.from_config(record["backbone_config"])
+    backbone.load_weights(run_dir / "backbone.weights.h5")
+    folder = pathlib.Path(presets_dir or PRESETS_DIR) / name
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    config = {k: v for k, v in record["backbone_config"].items() if k not in ("name", "trainable")}
+    (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    save_backbone_weights(backbone, folder / "weights.npz", dtype=dtype)
+    record = dict(record)
+    record["shipped"] = {
+        "name": name, "weights_dtype": dtype, "parameters": int(backbone.count_params()),
+        "weights_sha256": hashlib.sha256((folder / "weights.npz").read_bytes()).hexdigest(),
+    }
+    (folder / "record.json").write_text(json.dumps(record, indent=2) + "\n")
+    if (run_dir / "loss_curve.png").exists():
+        shutil.copy(run_dir / "loss_curve.png", folder / "loss_curve.png")
+    return folder
