@@ -76,6 +76,12 @@ def main(argv=None):
     if glue:
         lines += ["", "GLUE dev scores: mean ± standard deviation over fine-tuning seeds 0, 1, 2 (SST-2 accuracy; "
                   "MRPC mean of F1 and accuracy), recipe of `eelbert_tf/glue/finetune.py`."]
+    from eelbert_tf.pretraining.trainer import plot_loss_curves
+
+    docs = pathlib.Path(__file__).resolve().parents[1] / "docs"
+    plot_loss_curves([runs / f"eelbert_uno_{h}" for h in HEADS], docs / "mlm_head_loss_curves.png",
+                     labels=[f"eelbert_uno, {h} head" for h in HEADS])
+    lines += ["", "![training MLM loss of the two heads](docs/mlm_head_loss_curves.png)"]
     _report.write_section("MLM output layer for EELBERT", "\n".join(lines),
                           f"python bench/mlm_head_comparison.py --tokens {args.tokens}")
     print("\n".join(lines))

@@ -24,6 +24,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import _report  # noqa: E402
 
 TOKENS = 61_440_000
+DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
 WEIGHTS_DTYPE = {"bert_tiny": "float16"}
 
 
@@ -38,8 +39,9 @@ def pretrain_and_export(model, runs, threads=None):
     return export_preset(out, f"{model}_en", dtype=WEIGHTS_DTYPE.get(model, "float32"))
 
 
-def write_table():
+def write_table(runs=pathlib.Path("runs/presets")):
     from eelbert_tf.models.pretrained import pretrained_presets
+    from eelbert_tf.pretraining.trainer import plot_loss_curves
 
     rows = []
     for name, folder in pretrained_presets().items():
@@ -63,6 +65,10 @@ def write_table():
         "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
     ])
+    finished = [runs / name[: -len("_en")] for name in pretrained_presets() if (runs / name[: -len("_en")]).is_dir()]
+    if finished:
+        plot_loss_curves(finished, DOCS / "pretraining_loss_curves.png", labels=[p.name for p in finished])
+        body += "\n\n![training MLM loss against tokens](docs/pretraining_loss_curves.png)"
     _report.write_section("Pretraining", body, "python bench/pretrain_presets.py --models ...")
     print(body)
 
@@ -77,7 +83,7 @@ def main(argv=None):
     if not args.table_only:
         for model in args.models.split(","):
             print(f"exported {pretrain_and_export(model, pathlib.Path(args.runs), args.threads)}", flush=True)
-    write_table()
+    write_table(pathlib.Path(args.runs))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from eelbert_tf.glue import metrics as glue_metrics
+from eelbert_tf.io_utils import write_json_atomically
 from eelbert_tf.glue.tasks import GLUE5, TASKS, available_splits, get_task
 
 LARGE_TASKS = ("sst2", "qnli", "qqp", "mnli")
@@ -88,7 +89,6 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
                   tfds_dir=None, vocabulary=None, verbose=1) -> dict:
     """Fine-tunes one model on one task with one seed; returns dev metrics and timings."""
     import keras
-    import tensorflow as tf
 
     from eelbert_tf.glue.glue_builder import load_glue
     from eelbert_tf.models.eelbert_classifier import EelbertClassifier
@@ -160,9 +160,9 @@ def run_glue(model: str, tasks, glue_dir, out_dir, recipe: GlueRecipe | None = N
             log(f"{name}: seed {seed}")
             runs.append(finetune_task(model, name, glue_dir, seed, recipe, tfds_dir, vocabulary, verbose))
         per_task[name] = summarize_runs(runs)
-        _write(out_dir / "results.json", _results(model, recipe, per_task))
+        write_json_atomically(out_dir / "results.json", _results(model, recipe, per_task))
     results = _results(model, recipe, per_task)
-    _write(out_dir / "results.json", results)
+    write_json_atomically(out_dir / "results.json", results)
     (out_dir / "row.md").write_text(markdown_row(model, results) + "\n")
     return results
 
@@ -205,9 +205,3 @@ def markdown_row(model, results) -> str:
     g5 = results["glue5"]
     cells.append("n/a" if g5 is None else f"{g5:.1f}")
     return "| " + " | ".join(cells) + " |"
-
-
-def _write(path, value):
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(value, indent=2))
-    tmp.replace(path)

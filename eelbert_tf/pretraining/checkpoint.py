@@ -19,7 +19,7 @@ import shutil
 
 import numpy as np
 
-from eelbert_tf.pretraining.token_cache import file_sha256
+from eelbert_tf.io_utils import file_sha256
 
 LATEST = "latest"
 

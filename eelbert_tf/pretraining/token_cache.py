@@ -32,20 +32,13 @@ import time
 
 import numpy as np
 
+from eelbert_tf.io_utils import file_sha256
 from eelbert_tf.pretraining import corpus as corpus_lib
 
 CACHE_VERSION = 1
 MASK_SELECTION_RATE = 0.15
 MASK_TOKEN_RATE = 0.8
 RANDOM_TOKEN_RATE = 0.1
-
-
-def file_sha256(path, chunk=1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def mask_selection_length(sequence_length: int) -> int:

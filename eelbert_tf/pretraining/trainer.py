@@ -19,12 +19,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import pathlib
 import subprocess
 import sys
 import time
 
+from eelbert_tf.io_utils import write_json_atomically
 from eelbert_tf.models.presets import BACKBONE_PRESETS
 
 
@@ -93,12 +93,6 @@ def _git_commit() -> str | None:
         return None
 
 
-def _write_json_atomically(path: pathlib.Path, value):
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(value, indent=2))
-    os.replace(tmp, path)
-
-
 def make_schedule(peak: float, warmup_steps: int, total_steps: int):
     """Linear warm-up to `peak`, then linear decay to 0 at `total_steps`."""
     import keras
@@ -128,7 +122,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
 
     from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
     from eelbert_tf.pretraining import checkpoint as ckpt
-    from eelbert_tf.pretraining.pipeline import training_dataset, validation_dataset
+    from eelbert_tf.pretraining.pipeline import training_dataset
     from eelbert_tf.pretraining.token_cache import TokenCache, build_token_cache, default_corpus_paths
     from eelbert_tf.preprocessing.vocabulary import load_vocabulary
     from eelbert_tf.data_paths import default_vocabulary_path
@@ -143,7 +137,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     checkpoints = out / "checkpoints"
     if not config.resume and ckpt.latest_checkpoint(checkpoints) is not None:
         raise FileExistsError(f"{out} already holds checkpoints: pass resume=True (--resume) or a new out_dir.")
-    _write_json_atomically(out / "config.json", dataclasses.asdict(config))
+    write_json_atomically(out / "config.json", dataclasses.asdict(config))
 
     keras.utils.set_random_seed(config.seed)
     vocabulary = load_vocabulary(default_vocabulary_path(config.data_dir))
@@ -281,7 +275,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
         "hash_spec_fingerprint": __import__("eelbert_tf").hashing.spec_fingerprint(),
         "commit": commit,  # at the start of the last (resumed) session
     }
-    _write_json_atomically(out / "record.json", record)
+    write_json_atomically(out / "record.json", record)
     plot_loss_curves([out], out / "loss_curve.png")
     log(f"done: held-out MLM loss {evaluation['loss']:.4f}, accuracy {evaluation['accuracy']:.4f}")
     return record

@@ -6,7 +6,7 @@ import tensorflow as tf
 from eelbert_tf import hashing as spec
 from eelbert_tf.layers import hash_ops
 from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
-from tests.conftest import golden_cases, random_tokens
+from tests.conftest import random_tokens
 
 
 def _layer_for(cfg, **kwargs):

@@ -52,6 +52,7 @@ def test_labels_pass_through_and_tf_data(tokenizer):
     unbatched = tf.data.Dataset.from_tensor_slices((texts, [1, 0, 1])).map(pre).batch(3)
     batched = tf.data.Dataset.from_tensor_slices((texts, [1, 0, 1])).batch(3).map(pre)
     (xu, yu), (xb, yb) = next(iter(unbatched)), next(iter(batched))
+    assert yu.numpy().tolist() == [1, 0, 1]
     for key in xb:
         np.testing.assert_array_equal(xu[key].numpy(), xb[key].numpy())
     assert yb.numpy().tolist() == [1, 0, 1]

@@ -1,0 +1,113 @@
+"""The size-versus-quality table: GLUE dev scores of each model, its size, and the ratio to BERT-tiny.
+
+    python bench/glue_table.py --run            # fine-tune every row that has no results yet, then write
+    python bench/glue_table.py                  # only rewrite the table from runs/glue/*/results.json
+
+Rows: the shipped pretrained presets (equal pretraining budget) and eelbert_uno without pretraining.
+A row whose model or results do not exist yet is shown as "not run", a task whose data is absent as
+"absent"; no number is invented. Writes the "GLUE" section of BENCHMARKS.md and docs/glue_size_vs_score.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import _report  # noqa: E402
+
+ROWS = [  # (row name, model given to `eelbert glue`, architecture preset for the size)
+    ("bert_tiny_en", "bert_tiny_en", "bert_tiny"),
+    ("eelbert_tiny_en", "eelbert_tiny_en", "eelbert_tiny"),
+    ("eelbert_uno_en", "eelbert_uno_en", "eelbert_uno"),
+    ("random_hash_tiny_en", "random_hash_tiny_en", "random_hash_tiny"),
+    ("eelbert_uno_random_init", "eelbert_uno", "eelbert_uno"),
+]
+TASKS = ("cola", "sst2", "mrpc", "stsb", "rte", "wnli")
+DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--run", action="store_true", help="fine-tune rows that have no results yet")
+    parser.add_argument("--runs", default="runs/glue")
+    args = parser.parse_args(argv)
+
+    from eelbert_tf.data_paths import data_dir
+    from eelbert_tf.glue.finetune import run_glue
+    from eelbert_tf.models.model_info import model_info
+    from eelbert_tf.models.pretrained import pretrained_presets
+
+    runs = pathlib.Path(args.runs)
+    shipped = pretrained_presets()
+    table = []
+    for row, model, arch in ROWS:
+        results_file = runs / row / "results.json"
+        available = model in shipped or not model.endswith("_en")
+        if args.run and available and not results_file.exists():
+            run_glue(model, list(TASKS), data_dir() / "glue", runs / row, verbose=0)
+        results = json.loads(results_file.read_text()) if results_file.exists() else None
+        info = model_info(arch)
+        table.append((row, info, results))
+
+    bert = next((r for name, _, r in table if name == "bert_tiny_en" and r and r["glue5"] is not None), None)
+    header = ("| model | shipped params | MB float32 | MB int8 | "
+              + " | ".join(t.upper() for t in TASKS) + " | GLUE-5 | GLUE-5 / bert_tiny_en |")
+    lines = [
+        "GLUE dev scores, mean ± standard deviation over fine-tuning seeds 0, 1, 2 (recipe in "
+        "`eelbert_tf/glue/finetune.py`: AdamW 2e-4, batch 32, 128 tokens, 3 epochs on SST-2 and 5 on the "
+        "others, no early stopping, no subsampling). Task score = mean of its GLUE metrics (CoLA Matthews, "
+        "SST-2/RTE/WNLI accuracy, MRPC F1 and accuracy, STS-B Pearson and Spearman). GLUE-5 = mean over "
+        "CoLA, SST-2, MRPC, STS-B, RTE (MNLI, QQP and QNLI train are absent here, so no 9-task score). "
+        "Sizes count backbone weights (float32: 4 bytes each, int8: 1). \"not run\" = no model or results yet.",
+        "",
+        header,
+        "|---|---:|---:|---:|" + "---:|" * len(TASKS) + "---:|---:|",
+    ]
+    points = []
+    for row, info, results in table:
+        cells = [f"`{row}`", f"{info['parameters']['total']:,}", f"{info['bytes']['float32'] / 1e6:.2f}",
+                 f"{info['bytes']['int8'] / 1e6:.2f}"]
+        if results is None:
+            cells += ["not run"] * (len(TASKS) + 2)
+        else:
+            for t in TASKS:
+                v = results["tasks"].get(t)
+                cells.append("absent" if v is None else f"{v['score']['mean']:.1f} ± {v['score']['std']:.1f}")
+            g5 = results["glue5"]
+            cells.append("n/a" if g5 is None else f"{g5:.1f}")
+            cells.append(f"{g5 / bert['glue5']:.2f}" if (bert and g5 is not None) else "n/a")
+            if g5 is not None:
+                points.append((row, info["bytes"]["float32"] / 1e6, g5))
+        lines.append("| " + " | ".join(cells) + " |")
+    if points:
+        _plot(points, DOCS / "glue_size_vs_score.png")
+        lines += ["", "![size against GLUE-5](docs/glue_size_vs_score.png)"]
+    _report.write_section("GLUE", "\n".join(lines), "python bench/glue_table.py --run")
+    print("\n".join(lines))
+
+
+def _plot(points, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4), dpi=110)
+    for name, size, score in points:
+        ax.scatter(size, score)
+        ax.annotate(name, (size, score), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("backbone size, MB at float32 (log scale)")
+    ax.set_ylabel("GLUE-5 (dev)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

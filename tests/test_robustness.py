@@ -1,0 +1,74 @@
+"""Hostile inputs through every path, and TF == NumPy on random Unicode (hypothesis)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eelbert_tf import hashing as spec
+from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
+from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+from eelbert_tf.preprocessing import EelbertPreprocessor, EelbertTokenizer
+
+HOSTILE_TEXTS = [
+    "",
+    "   \t\n  ",
+    "word " * 20_000,  # 100,000 characters
+    "\x00\x01\x02 nul and control \x7f\x1b[31m",
+    "👨‍👩‍👧‍👦 family 🏳️‍🌈 flag 👍🏽",
+    "汉字和日本語と한국어",
+    "مرحبا بالعالم שלום עולם",
+    "e\u0301 a\u0308\u0323 combining marks",
+    "a" * 5000,  # one very long word: [UNK]
+    "3.14159 1,000,000 -42 1e-9",
+    "https://example.org/path?q=1&r=%20#frag user@example.com",
+]
+INVALID_UTF8 = [b"\xff\xfe broken \xc3", b"ok \xed\xa0\x80 surrogate"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(min_size=0, max_size=24), min_size=1, max_size=12),
+       st.sampled_from(spec.HASH_TYPES), st.sampled_from([(3,), (1, 2), (2, 3, 4)]))
+def test_tensorflow_equals_numpy_on_random_unicode(tokens, hash_type, orders):
+    layer = DynamicHashEmbedding(8, hash_type=hash_type, ngram_orders=orders)
+    got = layer(tf.constant([tokens]))[0].numpy()
+    assert (got == spec.embed_tokens(tokens, 8, hash_type, orders)).all()
+
+
+def test_hostile_texts_through_preprocessing_and_model(real_vocab_path):
+    preprocessor = EelbertPreprocessor(EelbertTokenizer(real_vocab_path), sequence_length=64)
+    texts = tf.constant([t.encode("utf-8") for t in HOSTILE_TEXTS] + INVALID_UTF8)
+    x = preprocessor(texts)
+    assert x["tokens"].shape == (len(HOSTILE_TEXTS) + len(INVALID_UTF8), 64)
+    long_row = x["padding_mask"].numpy()[2]
+    assert long_row.sum() == 64  # the 100,000-character text is cut to 64 tokens, as documented
+    empty = x["tokens"].numpy()[0].tolist()
+    assert empty[:2] == [b"[CLS]", b"[SEP]"] and set(empty[2:]) == {b"[PAD]"}
+    assert b"[UNK]" in x["tokens"].numpy()[8].tolist()  # the 5,000-byte word
+    backbone = EelbertBackbone.from_preset("eelbert_uno")
+    out = backbone({k: x[k] for k in backbone.input})
+    assert np.isfinite(out["sequence_output"].numpy()).all()
+    assert np.isfinite(out["pooled_output"].numpy()).all()
+
+
+def test_hostile_raw_tokens_through_layer_and_reference():
+    tokens = [t.encode("utf-8") for t in HOSTILE_TEXTS] + INVALID_UTF8 + [b"\x00", b"##", b"[PAD]"]
+    layer = DynamicHashEmbedding(16, ngram_orders=(2, 3))
+    got = layer(tf.constant([tokens]))[0].numpy()
+    assert got.shape == (len(tokens), 16) and np.isfinite(got).all() and np.abs(got).max() <= 1
+    assert (got == spec.embed_tokens(tokens, 16, ngram_orders=(2, 3))).all()
+    assert (got[0] == 0).all() and (got[-1] == 0).all()  # "" and "[PAD]"
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_graph_and_xla_agree_with_eager(jit):
+    tokens = tf.constant([[t.encode("utf-8")[:40] for t in HOSTILE_TEXTS]])
+    layer = DynamicHashEmbedding(8)
+    from eelbert_tf.layers import hash_ops
+
+    token_bytes = hash_ops.token_strings_to_bytes(tokens)
+    eager = layer.embed_bytes(token_bytes).numpy()
+    graph = tf.function(layer.embed_bytes, jit_compile=jit)(token_bytes).numpy()
+    np.testing.assert_allclose(graph, eager, atol=1e-6)
+    assert (eager == layer(tokens).numpy()).all()
