@@ -48,7 +48,8 @@ def write_table(runs=pathlib.Path("runs/presets")):
         r = json.loads((folder / "record.json").read_text())
         rows.append(
             f"| `{name}` | {r['shipped']['parameters']:,} | {r['shipped']['weights_dtype']} | "
-            f"{r['mlm_head']} | {r['tokens_seen']:,} | {r['steps']:,} | {r['wall_seconds'] / 60:.0f} min | "
+            f"{r['mlm_head']} | {r['tokens_seen']:,} | {r['steps']:,} | {r['config'].get('threads') or 'all'} | "
+            f"{r['wall_seconds'] / 60:.0f} min | "
             f"{r['tokens_seen'] / r['wall_seconds']:,.0f} | {r['final_train_loss']:.3f} | "
             f"{r['heldout_mlm_loss']:.3f} | {100 * r['heldout_mlm_accuracy']:.2f}% |"
         )
@@ -58,11 +59,13 @@ def write_table(runs=pathlib.Path("runs/presets")):
         "same order, schedule and seed, at batch 64 x 128 on this 2-core CPU. Tokens count sequence "
         "positions (the cache is 99% full). Held-out MLM loss and accuracy are on the cache's fixed, "
         "pre-masked validation sequences (held-out documents), reproduced by "
-        "`eelbert evaluate-mlm --run runs/presets/<model>`. Parameters shipped exclude the MLM head.",
+        "`eelbert evaluate-mlm --run runs/presets/<model>`. Parameters shipped exclude the MLM head. "
+        "Wall time and tokens/s are those of the run as it was scheduled (a run given one TF thread shared "
+        "the machine with other jobs); `bench/pretrain_throughput.py` is the like-for-like speed comparison.",
         "",
-        "| preset | parameters shipped | weights | MLM head | tokens | steps | wall time | tokens/s "
+        "| preset | parameters shipped | weights | MLM head | tokens | steps | TF threads | wall time | tokens/s "
         "| final train loss | held-out MLM loss | held-out MLM accuracy |",
-        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
     ])
     finished = [runs / name[: -len("_en")] for name in pretrained_presets() if (runs / name[: -len("_en")]).is_dir()]
