@@ -35,7 +35,9 @@ def machine() -> str:
 def commit() -> str:
     out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                          cwd=BENCHMARKS.parent)
-    return out.stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "eelbert_tf", "bench"],
+                           capture_output=True, text=True, cwd=BENCHMARKS.parent).stdout.strip()
+    return (out.stdout.strip() or "unknown") + (" + uncommitted changes to the code" if dirty else "")
 
 
 def write_section(name: str, body: str, command: str) -> None:
