@@ -178,7 +178,7 @@ def embed_tokens(
     >>> embed_tokens(["hello", "##ing", "[CLS]", ""], dim=4).shape
     (4, 4)
     """
-    _check_hash_args(dim, hash_type, ngram_orders, seed)
+    check_hash_args(dim, hash_type, ngram_orders, seed)
     coefficients = dimension_coefficients(dim, seed)
     tokens = list(tokens)
     out = np.zeros((len(tokens), dim), dtype=np.float32)
@@ -198,7 +198,8 @@ def _check_dim_and_seed(dim: int, seed: int) -> None:
         raise ValueError(f"`seed` must be an integer in [0, 2**32). Received: seed={seed!r}")
 
 
-def _check_hash_args(dim, hash_type, ngram_orders, seed) -> tuple[int, ...]:
+def check_hash_args(dim, hash_type, ngram_orders, seed) -> tuple[int, ...]:
+    """Validates the spec's settings (ValueError names the bad one); returns the n-gram orders."""
     _check_dim_and_seed(dim, seed)
     if hash_type not in HASH_TYPES:
         raise ValueError(f"`hash_type` must be one of {HASH_TYPES}. Received: hash_type={hash_type!r}")

@@ -58,7 +58,7 @@ class DynamicHashEmbedding(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.ngram_orders = spec._check_hash_args(output_dim, hash_type, ngram_orders, seed)
+        self.ngram_orders = spec.check_hash_args(output_dim, hash_type, ngram_orders, seed)
         self.output_dim = int(output_dim)
         self.hash_type = hash_type
         self.seed = int(seed)

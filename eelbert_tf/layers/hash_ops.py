@@ -201,17 +201,16 @@ def embed_token_bytes(
 
     # N-gram pooling over [BOW|CONT, *body, EOW, -1...], windows i = 0 .. L+1.
     cont = (length > 2) & tf.equal(first, ord("#")) & tf.equal(second, ord("#"))
-    minus = -tf.ones_like(x[:, :2])
-    shifted = tf.concat([x[:, 2:], minus], axis=1)[:, :max_len]
+    shifted = tf.pad(x[:, 2:], [[0, 0], [0, min(2, max_len)]], constant_values=-1)
     body = tf.where(cont[:, None], shifted, x)
     n_symbols = length - 2 * tf.cast(cont, tf.int32) + 2
     mark = tf.where(cont, spec.CONT, spec.BOW)[:, None]
-    symbols = tf.concat([mark, body, minus[:, :1]], axis=1)
+    symbols = tf.concat([mark, tf.pad(body, [[0, 0], [0, 1]], constant_values=-1)], axis=1)
     symbols = tf.where(tf.range(max_len + 2)[None, :] == (n_symbols - 1)[:, None], spec.EOW, symbols)
     n_windows = max_len + 2
     i = tf.range(n_windows)[None, :]
     for n in spec.check_ngram_orders(ngram_orders):
-        padded = tf.concat([symbols, -tf.ones_like(symbols[:, :1]) * tf.ones([1, n], tf.int32)], 1)
+        padded = tf.pad(symbols, [[0, 0], [0, n]], constant_values=-1)
         h1, h2 = sequence_hashes([padded[:, k : k + n_windows] for k in range(n)], spec.ORDER_BASE + n)
         valid = ((i + n <= n_symbols[:, None]) | (i == 0)) & ngram[:, None]
         values = hash_values(h1, h2, coefficients) * tf.cast(valid, tf.int32)[..., None]

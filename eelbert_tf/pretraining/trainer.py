@@ -95,22 +95,7 @@ def _git_commit() -> str | None:
 
 def make_schedule(peak: float, warmup_steps: int, total_steps: int):
     """Linear warm-up to `peak`, then linear decay to 0 at `total_steps`."""
-    import keras
-    from keras import ops
-
-    @keras.saving.register_keras_serializable(package="eelbert_tf")
-    class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
-        def __init__(self, peak, warmup_steps, total_steps):
-            self.peak, self.warmup_steps, self.total_steps = peak, warmup_steps, total_steps
-
-        def __call__(self, step):
-            step = ops.cast(step, "float32")
-            warm = step / max(self.warmup_steps, 1)
-            decay = (self.total_steps - step) / max(self.total_steps - self.warmup_steps, 1)
-            return self.peak * ops.clip(ops.minimum(warm, decay), 0.0, 1.0)
-
-        def get_config(self):
-            return {"peak": self.peak, "warmup_steps": self.warmup_steps, "total_steps": self.total_steps}
+    from eelbert_tf.pretraining.schedules import WarmupLinearDecay
 
     return WarmupLinearDecay(peak, warmup_steps, total_steps)
 
