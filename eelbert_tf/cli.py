@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate-mlm", help="recompute a finished run's held-out MLM loss")
     ev.add_argument("--run", required=True, help="a pretraining run folder (with record.json)")
     ev.add_argument("--data-dir")
-    ev.add_argument("--cache-dir", help="token cache (default: <run>/token_cache, rebuilt if missing)")
+    ev.add_argument("--cache-dir", help="token cache (default: where the run put it; rebuilt if missing)")
     ev.set_defaults(func=_cmd_evaluate_mlm)
 
     glue = sub.add_parser("glue", help="fine-tune and evaluate on GLUE dev sets")

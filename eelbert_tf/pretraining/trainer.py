@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 
+from eelbert_tf.hashing import spec_fingerprint
 from eelbert_tf.io_utils import write_json_atomically
 from eelbert_tf.models.presets import BACKBONE_PRESETS
 
@@ -100,6 +101,35 @@ def make_schedule(peak: float, warmup_steps: int, total_steps: int):
     return WarmupLinearDecay(peak, warmup_steps, total_steps)
 
 
+def open_token_cache(config: PretrainConfig, data_dir=None, cache_dir=None, log=print):
+    """(vocabulary, TokenCache) of a run, building the cache if it is missing.
+
+    The cache folder is `cache_dir`, else `config.cache_dir`, else a folder beside
+    `config.out_dir` named by the cache's settings, so a run and its later
+    evaluation find the same cache.
+    """
+    from eelbert_tf.data_paths import default_vocabulary_path
+    from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+    from eelbert_tf.pretraining.token_cache import TokenCache, build_token_cache, default_corpus_paths
+
+    data_dir = data_dir or config.data_dir
+    vocabulary = load_vocabulary(default_vocabulary_path(data_dir))
+    corpus = [pathlib.Path(p) for p in (config.corpus or default_corpus_paths(data_dir))]
+    if cache_dir is None and config.cache_dir:
+        cache_dir = config.cache_dir
+    if cache_dir is None:
+        settings = (f"{[p.name for p in corpus]}|{config.tokens}|{config.sequence_length}|"
+                    f"{config.validation_sequences}|{config.seed}")
+        cache_dir = pathlib.Path(config.out_dir).parent / (
+            f"token_cache-{hashlib.sha256(settings.encode()).hexdigest()[:12]}")
+    cache = TokenCache(build_token_cache(
+        corpus, cache_dir, train_tokens=config.tokens, vocabulary=vocabulary,
+        sequence_length=config.sequence_length, validation_sequences=config.validation_sequences,
+        seed=config.seed, log=log,
+    ))
+    return vocabulary, cache
+
+
 def pretrain(config: PretrainConfig, log=print) -> dict:
     """Runs (or resumes) a pretraining run; returns its record."""
     import keras
@@ -108,9 +138,6 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
     from eelbert_tf.pretraining import checkpoint as ckpt
     from eelbert_tf.pretraining.pipeline import training_dataset
-    from eelbert_tf.pretraining.token_cache import TokenCache, build_token_cache, default_corpus_paths
-    from eelbert_tf.preprocessing.vocabulary import load_vocabulary
-    from eelbert_tf.data_paths import default_vocabulary_path
 
     config.validate()
     if config.threads:
@@ -125,19 +152,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     write_json_atomically(out / "config.json", dataclasses.asdict(config))
 
     keras.utils.set_random_seed(config.seed)
-    vocabulary = load_vocabulary(default_vocabulary_path(config.data_dir))
-    corpus = [pathlib.Path(p) for p in (config.corpus or default_corpus_paths(config.data_dir))]
-    cache_settings = f"{[p.name for p in corpus]}|{config.tokens}|{config.sequence_length}|{config.validation_sequences}|{config.seed}"
-    cache_dir = pathlib.Path(config.cache_dir) if config.cache_dir else (
-        out.parent / f"token_cache-{hashlib.sha256(cache_settings.encode()).hexdigest()[:12]}"
-    )
-    cache = TokenCache(
-        build_token_cache(
-            corpus, cache_dir, train_tokens=config.tokens, vocabulary=vocabulary,
-            sequence_length=config.sequence_length, validation_sequences=config.validation_sequences,
-            seed=config.seed, log=log,
-        )
-    )
+    vocabulary, cache = open_token_cache(config, log=log)
 
     model = build_masked_lm(config.preset, vocabulary, mlm_head=config.mlm_head)
     total = config.total_steps
@@ -257,7 +272,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
         "heldout_mlm_loss": evaluation["loss"],
         "heldout_mlm_accuracy": evaluation["accuracy"],
         "heldout_sequences": evaluation["sequences"],
-        "hash_spec_fingerprint": __import__("eelbert_tf").hashing.spec_fingerprint(),
+        "hash_spec_fingerprint": spec_fingerprint(),
         "commit": commit,  # at the start of the last (resumed) session
     }
     write_json_atomically(out / "record.json", record)
@@ -270,27 +285,18 @@ def evaluate_run(run_dir, data_dir=None, cache_dir=None, log=print) -> dict:
     """Recomputes a finished run's held-out MLM loss and accuracy from its files.
 
     The model is rebuilt from `record.json`, its weights read from
-    `masked_lm.weights.h5`, and the token cache rebuilt if it is missing (the
-    build is deterministic; its checksum must equal the recorded one).
+    `masked_lm.weights.h5`, and the run's token cache opened where the run put it
+    (or in `cache_dir`), rebuilt if it is missing (the build is deterministic;
+    its checksum must equal the recorded one).
     """
-    from eelbert_tf.data_paths import default_vocabulary_path
     from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
-    from eelbert_tf.preprocessing.vocabulary import load_vocabulary
-    from eelbert_tf.pretraining.token_cache import TokenCache, build_token_cache, default_corpus_paths
 
     run_dir = pathlib.Path(run_dir)
     record = json.loads((run_dir / "record.json").read_text())
     cfg = PretrainConfig.from_dict(record["config"])
-    vocabulary = load_vocabulary(default_vocabulary_path(data_dir))
-    corpus = [pathlib.Path(p) for p in (cfg.corpus or default_corpus_paths(data_dir))]
-    cache_dir = pathlib.Path(cache_dir) if cache_dir else run_dir / "token_cache"
-    cache = TokenCache(build_token_cache(
-        corpus, cache_dir, train_tokens=cfg.tokens, vocabulary=vocabulary,
-        sequence_length=cfg.sequence_length, validation_sequences=cfg.validation_sequences,
-        seed=cfg.seed, log=log,
-    ))
+    vocabulary, cache = open_token_cache(cfg, data_dir=data_dir, cache_dir=cache_dir, log=log)
     if cache.sha256() != record["data"]["token_cache_sha256"]:
-        raise ValueError(f"The token cache in {cache_dir} differs from the one {run_dir} was trained on.")
+        raise ValueError(f"The token cache in {cache.path} differs from the one {run_dir} was trained on.")
     model = build_masked_lm(record["backbone_config"], vocabulary, mlm_head=record["mlm_head"])
     model.load_weights(run_dir / "masked_lm.weights.h5")
     return evaluate_masked_lm(model, cache, vocabulary)
@@ -310,7 +316,9 @@ def evaluate_masked_lm(model, cache, vocabulary, batch_size: int = 64) -> dict:
     from eelbert_tf.pretraining.pipeline import validation_dataset
 
     total_loss = total_correct = total_weight = 0.0
+    sequences = 0
     for x, y, w in validation_dataset(cache, vocabulary, model.backbone.token_input_name, batch_size):
+        sequences += int(w.shape[0])
         logits = model(x, training=False)
         loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
         correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), y), tf.float32)
@@ -318,7 +326,7 @@ def evaluate_masked_lm(model, cache, vocabulary, batch_size: int = 64) -> dict:
         total_correct += float(tf.reduce_sum(correct * w))
         total_weight += float(tf.reduce_sum(w))
     return {"loss": total_loss / total_weight, "accuracy": total_correct / total_weight,
-            "sequences": len(cache.validation()["pairs"]),
+            "sequences": sequences,
             "masked_tokens": int(total_weight)}
 
 
