@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+
+from eelbert_tf.pretraining.checkpoint import CheckpointError
 
 
 def _cmd_info(args) -> int:
@@ -121,9 +124,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Errors that describe bad input or a damaged file in their message (which names the file):
+# the command prints the message alone and exits with status 2. EELBERT_TRACEBACK=1 shows the traceback.
+USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError,
+               PermissionError, CheckpointError)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except USER_ERRORS as e:
+        if os.environ.get("EELBERT_TRACEBACK"):
+            raise
+        print(f"eelbert {args.command}: error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

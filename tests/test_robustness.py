@@ -72,3 +72,73 @@ def test_graph_and_xla_agree_with_eager(jit):
     graph = tf.function(layer.embed_bytes, jit_compile=jit)(token_bytes).numpy()
     np.testing.assert_allclose(graph, eager, atol=1e-6)
     assert (eager == layer(tokens).numpy()).all()
+
+
+_DIGEST_SCRIPT = r"""
+import hashlib, json, sys
+import numpy as np, tensorflow as tf
+from eelbert_tf import hashing as spec
+from eelbert_tf.layers import hash_ops
+from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
+tokens = [bytes.fromhex(h) for h in json.loads(sys.argv[1])]
+layer = DynamicHashEmbedding(32, ngram_orders=(2, 3))
+strings = layer(tf.constant([tokens]))[0].numpy()
+by_bytes = layer.embed_bytes(hash_ops.token_strings_to_bytes(tf.constant([[t[:64] for t in tokens]])))[0].numpy()
+reference = spec.embed_tokens(tokens, 32, ngram_orders=(2, 3))
+print(json.dumps([hashlib.sha256(a.astype("<f4").tobytes()).hexdigest() for a in (strings, by_bytes, reference)]))
+"""
+
+
+def test_hash_vectors_are_bit_identical_across_processes():
+    import hashlib
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from eelbert_tf.layers import hash_ops
+
+    tokens = [t.encode("utf-8")[:200] for t in HOSTILE_TEXTS] + INVALID_UTF8 + [b"##ing", b"[CLS]"]
+    layer = DynamicHashEmbedding(32, ngram_orders=(2, 3))
+    here = [
+        layer(tf.constant([tokens]))[0].numpy(),
+        layer.embed_bytes(hash_ops.token_strings_to_bytes(tf.constant([[t[:64] for t in tokens]])))[0].numpy(),
+        spec.embed_tokens(tokens, 32, ngram_orders=(2, 3)),
+    ]
+    here = [hashlib.sha256(a.astype("<f4").tobytes()).hexdigest() for a in here]
+    assert here[0] == here[2]  # strings path == NumPy reference, bit for bit
+    for hash_seed in ("0", "12345"):  # Python's own string hashing differs per process; ours must not
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        result = subprocess.run([sys.executable, "-c", _DIGEST_SCRIPT, json.dumps([t.hex() for t in tokens])],
+                                capture_output=True, text=True, env=env, check=True)
+        assert json.loads(result.stdout.strip().splitlines()[-1]) == here
+
+
+def _shipped_presets():
+    from eelbert_tf.models.pretrained import pretrained_presets
+
+    return sorted(pretrained_presets())
+
+
+@pytest.mark.parametrize("name", _shipped_presets())
+def test_hostile_batch_through_each_shipped_model_saved_and_reloaded(name, real_vocab_path, tmp_path):
+    from eelbert_tf.models import saving
+    from eelbert_tf.models.eelbert_classifier import EelbertClassifier
+
+    preprocessor = EelbertPreprocessor(EelbertTokenizer(real_vocab_path), sequence_length=128)
+    texts = tf.constant([t.encode("utf-8") for t in HOSTILE_TEXTS] + INVALID_UTF8)
+    pairs = (texts, tf.reverse(texts, [0]))
+    backbone = EelbertBackbone.from_preset(name)
+    model = EelbertClassifier(backbone, 3)
+    for packed in (preprocessor(texts), preprocessor(pairs)):
+        x = {k: packed[k] for k in backbone.input}
+        out = backbone(x)
+        assert out["sequence_output"].shape == (len(texts), 128, backbone.hidden_dim)
+        assert np.isfinite(out["sequence_output"].numpy()).all() and np.isfinite(out["pooled_output"].numpy()).all()
+        # Padding positions do not leak into real ones: a row alone equals the row in the batch.
+        alone = backbone({k: v[:1] for k, v in x.items()})["pooled_output"].numpy()
+        np.testing.assert_allclose(alone, out["pooled_output"].numpy()[:1], atol=1e-5)
+    reloaded = saving.load_model(saving.save_model(model, tmp_path / f"{name}.keras"))
+    x = {k: preprocessor(pairs)[k] for k in backbone.input}
+    np.testing.assert_array_equal(reloaded(x).numpy(), model(x).numpy())
+    assert np.isfinite(model(x).numpy()).all()

@@ -8,6 +8,9 @@ epoch is evaluated once on the dev set. Seeds 0, 1, 2; tables report the mean
 and the standard deviation over seeds. `max_train_examples` subsamples the
 training set (a fixed, seeded subset) only when set explicitly; its value is
 recorded in `results.json` and printed in every table that uses it.
+
+Each finished (task, seed) is saved at once in `OUT/seeds/`; the same command run
+again after a stop or a `kill -9` continues from there.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 
 from eelbert_tf.glue import metrics as glue_metrics
 from eelbert_tf.io_utils import write_json_atomically
+from eelbert_tf.models.saving import load_weights_file
 from eelbert_tf.glue.tasks import GLUE5, TASKS, available_splits, get_task
 
 LARGE_TASKS = ("sst2", "qnli", "qqp", "mnli")
@@ -52,7 +56,7 @@ def load_backbone(model: str):
     if (path / "record.json").is_file():
         record = json.loads((path / "record.json").read_text())
         backbone = EelbertBackbone.from_config(record["backbone_config"])
-        backbone.load_weights(path / "backbone.weights.h5")
+        load_weights_file(backbone, path / "backbone.weights.h5")
         return backbone
     if model in BACKBONE_PRESETS or model.endswith("_en"):
         return EelbertBackbone.from_preset(model)
@@ -157,14 +161,51 @@ def run_glue(model: str, tasks, glue_dir, out_dir, recipe: GlueRecipe | None = N
             continue
         runs = []
         for seed in recipe.seeds:
+            done = _finished_seed(out_dir, model, recipe, name, seed)
+            if done is not None:
+                log(f"{name}: seed {seed} already finished in {out_dir} (reused)")
+                runs.append(done)
+                continue
             log(f"{name}: seed {seed}")
-            runs.append(finetune_task(model, name, glue_dir, seed, recipe, tfds_dir, vocabulary, verbose))
+            run = finetune_task(model, name, glue_dir, seed, recipe, tfds_dir, vocabulary, verbose)
+            write_json_atomically(_seed_file(out_dir, name, seed),
+                                  {"model": model, "recipe": dataclasses.asdict(recipe), "run": run})
+            runs.append(run)
         per_task[name] = summarize_runs(runs)
         write_json_atomically(out_dir / "results.json", _results(model, recipe, per_task))
     results = _results(model, recipe, per_task)
     write_json_atomically(out_dir / "results.json", results)
     (out_dir / "row.md").write_text(markdown_row(model, results) + "\n")
     return results
+
+
+def _seed_file(out_dir, task_name, seed) -> pathlib.Path:
+    (out_dir / "seeds").mkdir(exist_ok=True)
+    return out_dir / "seeds" / f"{task_name}-seed{seed}.json"
+
+
+def _finished_seed(out_dir, model, recipe, task_name, seed):
+    """The result of a (task, seed) that an earlier, interrupted run of the same command finished.
+
+    Each finished seed is written atomically to `OUT/seeds/`; rerunning the command after a
+    kill skips them, so a kill loses at most the seed in progress. Results of another model
+    or recipe in the same folder are refused, never mixed.
+    """
+    path = _seed_file(out_dir, task_name, seed)
+    if not path.exists():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+        saved_model, saved_recipe, run = saved["model"], saved["recipe"], saved["run"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{path} is not a finished fine-tuning result ({e}); delete it to rerun that seed.") from None
+    recipe_now = json.loads(json.dumps(dataclasses.asdict(recipe)))
+    if saved_model != model or saved_recipe != recipe_now:
+        raise ValueError(
+            f"{path} holds a result of model {saved_model!r} with another recipe or model than this run "
+            f"({model!r}); use a new --out folder or delete {out_dir / 'seeds'}."
+        )
+    return run
 
 
 def summarize_runs(runs) -> dict:

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pathlib
 import shutil
 
 import numpy as np
+
+from eelbert_tf.models.saving import load_weights_file
 
 PRESETS_DIR = pathlib.Path(__file__).resolve().parents[1] / "presets"
 
@@ -69,27 +72,40 @@ def load_pretrained_backbone(name, presets_dir=None, **overrides):
     return backbone
 
 
-def export_preset(run_dir, name, presets_dir=None, dtype="float32") -> pathlib.Path:
-    """Copies a finished pretraining run into a shipped preset (backbone only, no optimizer)."""
+def export_preset(run_dir, name, presets_dir=None, dtype="float32", shipped_evaluation=None) -> pathlib.Path:
+    """Copies a finished pretraining run into a shipped preset (backbone only, no optimizer).
+
+    `shipped_evaluation`: the held-out MLM figures of the weights at `dtype`, recorded
+    beside the run's own (see `evaluate_run(backbone_dtype=...)`).
+    """
     from eelbert_tf.models.eelbert_backbone import EelbertBackbone
 
     run_dir = pathlib.Path(run_dir)
     record = json.loads((run_dir / "record.json").read_text())
     backbone = EelbertBackbone.from_config(record["backbone_config"])
-    backbone.load_weights(run_dir / "backbone.weights.h5")
-    folder = pathlib.Path(presets_dir or PRESETS_DIR) / name
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    load_weights_file(backbone, run_dir / "backbone.weights.h5")
+    root = pathlib.Path(presets_dir or PRESETS_DIR)
+    root.mkdir(parents=True, exist_ok=True)
+    folder, tmp, old = root / name, root / f".{name}.tmp-{os.getpid()}", root / f".{name}.old-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
     config = {k: v for k, v in record["backbone_config"].items() if k not in ("name", "trainable")}
-    (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    save_backbone_weights(backbone, folder / "weights.npz", dtype=dtype)
+    (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    save_backbone_weights(backbone, tmp / "weights.npz", dtype=dtype)
     record = dict(record)
     record["shipped"] = {
         "name": name, "weights_dtype": dtype, "parameters": int(backbone.count_params()),
-        "weights_sha256": hashlib.sha256((folder / "weights.npz").read_bytes()).hexdigest(),
+        "weights_sha256": hashlib.sha256((tmp / "weights.npz").read_bytes()).hexdigest(),
     }
-    (folder / "record.json").write_text(json.dumps(record, indent=2) + "\n")
+    if shipped_evaluation is not None:
+        record["shipped"]["heldout_mlm_loss"] = shipped_evaluation["loss"]
+        record["shipped"]["heldout_mlm_accuracy"] = shipped_evaluation["accuracy"]
+    (tmp / "record.json").write_text(json.dumps(record, indent=2) + "\n")
     if (run_dir / "loss_curve.png").exists():
-        shutil.copy(run_dir / "loss_curve.png", folder / "loss_curve.png")
+        shutil.copy(run_dir / "loss_curve.png", tmp / "loss_curve.png")
+    # Swap in whole: a kill leaves either the previous preset or the new one, never half of each.
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(tmp, folder)
+    shutil.rmtree(old, ignore_errors=True)
     return folder

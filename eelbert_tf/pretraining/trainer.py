@@ -27,6 +27,7 @@ import time
 from eelbert_tf.hashing import spec_fingerprint
 from eelbert_tf.io_utils import write_json_atomically
 from eelbert_tf.models.presets import BACKBONE_PRESETS
+from eelbert_tf.models.saving import load_weights_file, save_weights_file
 
 
 @dataclasses.dataclass
@@ -249,8 +250,8 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
         return {"step": final_step, "total_steps": total, "finished": False}
 
     evaluation = evaluate_masked_lm(model, cache, vocabulary)
-    model.backbone.save_weights(out / "backbone.weights.h5")
-    model.save_weights(out / "masked_lm.weights.h5")
+    save_weights_file(model.backbone, out / "backbone.weights.h5")
+    save_weights_file(model, out / "masked_lm.weights.h5")
     last = _last_logged(out / "train_log.jsonl")
     record = {
         "preset": config.preset,
@@ -281,13 +282,14 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     return record
 
 
-def evaluate_run(run_dir, data_dir=None, cache_dir=None, log=print) -> dict:
+def evaluate_run(run_dir, data_dir=None, cache_dir=None, log=print, backbone_dtype=None) -> dict:
     """Recomputes a finished run's held-out MLM loss and accuracy from its files.
 
     The model is rebuilt from `record.json`, its weights read from
     `masked_lm.weights.h5`, and the run's token cache opened where the run put it
     (or in `cache_dir`), rebuilt if it is missing (the build is deterministic;
-    its checksum must equal the recorded one).
+    its checksum must equal the recorded one). `backbone_dtype="float16"` rounds
+    the backbone's weights to float16 first: the loss of the weights as shipped.
     """
     from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
 
@@ -298,7 +300,10 @@ def evaluate_run(run_dir, data_dir=None, cache_dir=None, log=print) -> dict:
     if cache.sha256() != record["data"]["token_cache_sha256"]:
         raise ValueError(f"The token cache in {cache.path} differs from the one {run_dir} was trained on.")
     model = build_masked_lm(record["backbone_config"], vocabulary, mlm_head=record["mlm_head"])
-    model.load_weights(run_dir / "masked_lm.weights.h5")
+    load_weights_file(model, run_dir / "masked_lm.weights.h5")
+    if backbone_dtype is not None:
+        for variable in model.backbone.weights:
+            variable.assign(variable.numpy().astype(backbone_dtype).astype(variable.dtype))
     return evaluate_masked_lm(model, cache, vocabulary)
 
 

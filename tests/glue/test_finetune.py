@@ -1,6 +1,10 @@
 import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
+import time
 
 from tests.conftest import REPO
 
@@ -25,3 +29,59 @@ def test_glue_cli_finetunes_and_reports_absent_tasks(tmp_path):
     assert results["glue5"] is None  # cola, mrpc and rte were not run: no partial mean
     row = (tmp_path / "out" / "row.md").read_text()
     assert row.startswith("| `eelbert_uno` |") and "absent" in row
+
+
+def _glue_cmd(out, tfds, *extra, glue_dir=FIXTURES, model="eelbert_uno"):
+    return [sys.executable, "-m", "eelbert_tf", "glue", "--model", str(model), "--glue-dir", str(glue_dir),
+            "--out", str(out), "--tfds-dir", str(tfds), "--learning-rate", "1e-3", "--batch-size", "4", *extra]
+
+
+def test_killed_finetuning_resumes_from_its_finished_seeds(tmp_path):
+    out = tmp_path / "out"
+    cmd = _glue_cmd(out, tmp_path / "tfds", "--tasks", "sst2", "--seeds", "0,1,2", "--epochs", "10")
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = out / "seeds" / "sst2-seed0.json"
+    deadline = time.monotonic() + 300
+    while not first.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)  # a real kill -9 while a later seed is training
+    proc.wait()
+    finished = sorted(p.name for p in (out / "seeds").glob("*.json"))
+    assert "sst2-seed0.json" in finished and len(finished) < 3, finished
+    saved_seed0 = json.loads(first.read_text())["run"]
+
+    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "sst2: seed 0 already finished" in result.stdout
+    sst2 = json.loads((out / "results.json").read_text())["tasks"]["sst2"]
+    assert sst2["seeds"] == [0, 1, 2] and sst2["runs"][0] == saved_seed0
+
+    # Another recipe in the same folder is refused, not mixed in.
+    other = subprocess.run(_glue_cmd(out, tmp_path / "tfds", "--tasks", "sst2", "--seeds", "0", "--epochs", "3"),
+                           cwd=REPO, capture_output=True, text=True)
+    assert other.returncode == 2 and "sst2-seed0.json" in other.stderr and "Traceback" not in other.stderr
+
+
+def test_cli_names_a_malformed_glue_file_and_a_damaged_model(tmp_path):
+    glue = tmp_path / "glue"
+    shutil.copytree(FIXTURES, glue)
+    train = glue / "SST-2" / "train.tsv"
+    lines = train.read_text().splitlines(keepends=True)
+    lines[3] = "a row without its label\n"
+    train.write_text("".join(lines))
+    bad_row = subprocess.run(_glue_cmd(tmp_path / "o1", tmp_path / "tfds1", "--tasks", "sst2", "--seeds", "0",
+                                       glue_dir=glue), cwd=REPO, capture_output=True, text=True)
+    assert bad_row.returncode == 2 and "Traceback" not in bad_row.stderr
+    assert "SST-2/train.tsv" in bad_row.stderr and "line 4" in bad_row.stderr
+
+    from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+
+    run = tmp_path / "run"
+    run.mkdir()
+    backbone = EelbertBackbone(num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32, max_sequence_length=32)
+    (run / "record.json").write_text(json.dumps({"backbone_config": backbone.get_config()}))
+    (run / "backbone.weights.h5").write_bytes(b"\x89HDF\r\n\x1a\n truncated")
+    damaged = subprocess.run(_glue_cmd(tmp_path / "o2", tmp_path / "tfds2", "--tasks", "sst2", "--seeds", "0",
+                                       model=run), cwd=REPO, capture_output=True, text=True)
+    assert damaged.returncode == 2 and "Traceback" not in damaged.stderr
+    assert "backbone.weights.h5 cannot be loaded" in damaged.stderr
