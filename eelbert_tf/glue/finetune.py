@@ -106,7 +106,13 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
     keras.utils.set_random_seed(seed)
     backbone = load_backbone(model)
     classifier = EelbertClassifier(backbone, task.num_classes)
-    preprocessor = EelbertPreprocessor(EelbertTokenizer(vocabulary), sequence_length=recipe.sequence_length)
+    tokenizer = EelbertTokenizer(vocabulary)
+    if tokenizer.vocabulary_size() != backbone.vocabulary_size:
+        raise ValueError(
+            f"The vocabulary has {tokenizer.vocabulary_size():,} tokens but {model!r} was built for "
+            f"{backbone.vocabulary_size:,}: give the vocabulary the model was pretrained with."
+        )
+    preprocessor = EelbertPreprocessor(tokenizer, sequence_length=recipe.sequence_length)
     input_names = list(backbone.input)
     train = splits["train"]
     n_train = int(train.cardinality().numpy())

@@ -12,7 +12,8 @@ def load_vocabulary(vocabulary: str | os.PathLike | list[str] | tuple[str, ...])
     """A vocabulary as a list of tokens, from a list or a file with one token per line.
 
     Raises ValueError naming the file and the problem for a missing or empty file,
-    a line that is not UTF-8, a duplicate or empty token, or a missing special token.
+    a file cut mid-line (no final newline), a line that is not UTF-8, a duplicate or
+    empty token, or a missing special token.
     """
     if isinstance(vocabulary, (list, tuple)):
         tokens, source = [str(t) for t in vocabulary], "the vocabulary list"
@@ -21,10 +22,19 @@ def load_vocabulary(vocabulary: str | os.PathLike | list[str] | tuple[str, ...])
         source = f"vocabulary file {str(path)!r}"
         if not path.is_file():
             raise FileNotFoundError(f"The {source} does not exist.")
+        data = path.read_bytes()
         try:
-            text = path.read_text(encoding="utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise ValueError(f"The {source} is not UTF-8 text (byte {e.start}).") from None
+            if e.end < len(data) or e.reason != "unexpected end of data":
+                raise ValueError(f"The {source} is not UTF-8 text (byte {e.start}).") from None
+            text = data[: e.start].decode("utf-8", errors="replace") + "\ufffd"  # cut inside a character
+        if text and not text.endswith("\n"):
+            line = text.count("\n") + 1
+            raise ValueError(
+                f"The {source} ends in the middle of line {line} ({text[text.rfind(chr(10)) + 1:][:40]!r}, no "
+                "newline): it looks truncated. A vocabulary file has one token per line, each ending in a newline."
+            )
         tokens = text.split("\n")
         if tokens and tokens[-1] == "":
             tokens.pop()

@@ -27,9 +27,21 @@ def test_bad_vocabulary_files_are_named(tmp_path, content, message):
 
 def test_truncated_real_vocabulary_is_refused(tmp_path, real_vocab_path):
     path = tmp_path / "vocab.txt"
-    path.write_bytes(real_vocab_path.read_bytes()[:500])  # cut mid-file: no [CLS] etc.
+    data = real_vocab_path.read_bytes()[:500]
+    path.write_bytes(data[: data.rfind(b"\n") + 1])  # cut at a line end, before [CLS]
     with pytest.raises(ValueError, match="lacks the special tokens"):
         load_vocabulary(path)
+
+
+def test_vocabulary_cut_at_a_random_byte_is_refused(tmp_path, real_vocab_path):
+    data = real_vocab_path.read_bytes()
+    path = tmp_path / "vocab.txt"
+    for cut in (2_000, 100_000, len(data) - 3):  # past the special tokens: only the missing newline shows it
+        path.write_bytes(data[:cut])
+        if data[cut - 1:cut] == b"\n":
+            continue
+        with pytest.raises(ValueError, match="vocab.txt' ends in the middle of line .* looks truncated"):
+            load_vocabulary(path)
 
 
 def test_missing_and_binary_files(tmp_path):
