@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.conftest import REPO
 
 FIXTURES = REPO / "tests" / "fixtures" / "glue"
@@ -85,3 +87,10 @@ def test_cli_names_a_malformed_glue_file_and_a_damaged_model(tmp_path):
                                        model=run), cwd=REPO, capture_output=True, text=True)
     assert damaged.returncode == 2 and "Traceback" not in damaged.stderr
     assert "backbone.weights.h5 cannot be loaded" in damaged.stderr
+
+
+def test_a_vocabulary_of_another_size_than_the_model_is_refused(tmp_path, small_vocab_path):
+    from eelbert_tf.glue.finetune import GlueRecipe, finetune_task
+
+    with pytest.raises(ValueError, match="tokens but 'eelbert_uno' was built for 30,522"):
+        finetune_task("eelbert_uno", "sst2", FIXTURES, 0, GlueRecipe(), tfds_dir=tmp_path, vocabulary=small_vocab_path)
