@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pathlib
 import sys
 
 from eelbert_tf.pretraining.checkpoint import CheckpointError
@@ -41,9 +42,23 @@ def _cmd_pretrain(args) -> int:
 
 
 def _cmd_evaluate_mlm(args) -> int:
-    from eelbert_tf.pretraining.trainer import evaluate_run
+    from eelbert_tf.pretraining.trainer import evaluate_preset, evaluate_run
 
-    print(json.dumps(evaluate_run(args.run, data_dir=args.data_dir, cache_dir=args.cache_dir), indent=2))
+    if (args.run is None) == (args.preset is None):
+        raise ValueError("evaluate-mlm needs exactly one of --run RUN_FOLDER or --preset NAME.")
+    if args.run is not None:
+        result = evaluate_run(args.run, data_dir=args.data_dir, cache_dir=args.cache_dir)
+    else:
+        from eelbert_tf.models.pretrained import pretrained_presets
+
+        head, presets = args.mlm_head_weights, pretrained_presets()
+        if head is None and args.preset in presets:
+            record = json.loads((presets[args.preset] / "record.json").read_text())
+            if "mlm_head_weights" not in record["shipped"]:
+                raise ValueError(f"The record of {args.preset} names no MLM head: pass --mlm-head-weights.")
+            head = pathlib.Path(__file__).resolve().parents[1] / record["shipped"]["mlm_head_weights"]
+        result = evaluate_preset(args.preset, head, data_dir=args.data_dir, cache_dir=args.cache_dir)
+    print(json.dumps(result, indent=2))
     return 0
 
 
@@ -103,8 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--resume", action="store_true", default=None, help="continue from the last checkpoint")
     pre.set_defaults(func=_cmd_pretrain)
 
-    ev = sub.add_parser("evaluate-mlm", help="recompute a finished run's held-out MLM loss")
-    ev.add_argument("--run", required=True, help="a pretraining run folder (with record.json)")
+    ev = sub.add_parser("evaluate-mlm", help="recompute the held-out MLM loss of a run or a shipped preset")
+    ev.add_argument("--run", help="a pretraining run folder (with record.json)")
+    ev.add_argument("--preset", help="a shipped pretrained preset, e.g. eelbert_uno_en")
+    ev.add_argument("--mlm-head-weights", help="the preset's MLM head (default: the file its record names, "
+                                               "bench/mlm_heads/<preset>.npz in a checkout)")
     ev.add_argument("--data-dir")
     ev.add_argument("--cache-dir", help="token cache (default: where the run put it; rebuilt if missing)")
     ev.set_defaults(func=_cmd_evaluate_mlm)

@@ -72,12 +72,20 @@ def load_pretrained_backbone(name, presets_dir=None, **overrides):
     return backbone
 
 
-def export_preset(run_dir, name, presets_dir=None, dtype="float32", shipped_evaluation=None) -> pathlib.Path:
-    """Copies a finished pretraining run into a shipped preset (backbone only, no optimizer).
+def record_shipped_evaluation(name, evaluation: dict, mlm_head_weights, presets_dir=None) -> dict:
+    """Adds the held-out MLM figures of the weights as shipped (`evaluate_preset`) to a preset's record."""
+    folder = pretrained_presets(presets_dir)[name]
+    record = json.loads((folder / "record.json").read_text())
+    record["shipped"].update(heldout_mlm_loss=evaluation["loss"], heldout_mlm_accuracy=evaluation["accuracy"],
+                             mlm_head_weights=str(mlm_head_weights))
+    tmp = folder / f".record.json.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    os.replace(tmp, folder / "record.json")
+    return record
 
-    `shipped_evaluation`: the held-out MLM figures of the weights at `dtype`, recorded
-    beside the run's own (see `evaluate_run(backbone_dtype=...)`).
-    """
+
+def export_preset(run_dir, name, presets_dir=None, dtype="float32") -> pathlib.Path:
+    """Copies a finished pretraining run into a shipped preset (backbone only, no optimizer)."""
     from eelbert_tf.models.eelbert_backbone import EelbertBackbone
 
     run_dir = pathlib.Path(run_dir)
@@ -97,9 +105,6 @@ def export_preset(run_dir, name, presets_dir=None, dtype="float32", shipped_eval
         "name": name, "weights_dtype": dtype, "parameters": int(backbone.count_params()),
         "weights_sha256": hashlib.sha256((tmp / "weights.npz").read_bytes()).hexdigest(),
     }
-    if shipped_evaluation is not None:
-        record["shipped"]["heldout_mlm_loss"] = shipped_evaluation["loss"]
-        record["shipped"]["heldout_mlm_accuracy"] = shipped_evaluation["accuracy"]
     (tmp / "record.json").write_text(json.dumps(record, indent=2) + "\n")
     if (run_dir / "loss_curve.png").exists():
         shutil.copy(run_dir / "loss_curve.png", tmp / "loss_curve.png")

@@ -282,14 +282,13 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     return record
 
 
-def evaluate_run(run_dir, data_dir=None, cache_dir=None, log=print, backbone_dtype=None) -> dict:
+def evaluate_run(run_dir, data_dir=None, cache_dir=None, log=print) -> dict:
     """Recomputes a finished run's held-out MLM loss and accuracy from its files.
 
     The model is rebuilt from `record.json`, its weights read from
     `masked_lm.weights.h5`, and the run's token cache opened where the run put it
     (or in `cache_dir`), rebuilt if it is missing (the build is deterministic;
-    its checksum must equal the recorded one). `backbone_dtype="float16"` rounds
-    the backbone's weights to float16 first: the loss of the weights as shipped.
+    its checksum must equal the recorded one).
     """
     from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
 
@@ -301,9 +300,82 @@ def evaluate_run(run_dir, data_dir=None, cache_dir=None, log=print, backbone_dty
         raise ValueError(f"The token cache in {cache.path} differs from the one {run_dir} was trained on.")
     model = build_masked_lm(record["backbone_config"], vocabulary, mlm_head=record["mlm_head"])
     load_weights_file(model, run_dir / "masked_lm.weights.h5")
-    if backbone_dtype is not None:
-        for variable in model.backbone.weights:
-            variable.assign(variable.numpy().astype(backbone_dtype).astype(variable.dtype))
+    return evaluate_masked_lm(model, cache, vocabulary)
+
+
+def _head_variables(model):
+    """The MLM head's own variables (a tied head's table belongs to the backbone and is not one)."""
+    backbone_ids = {id(v) for v in model.backbone.weights}
+    return [v for v in model.mlm_head.weights if id(v) not in backbone_ids]
+
+
+def export_mlm_head(run_dir, path, dtype: str = "float16") -> pathlib.Path:
+    """Saves a finished run's MLM head (not shipped with the backbone) so that the held-out MLM
+    loss of a shipped preset can be recomputed from a clean checkout (`evaluate_preset`)."""
+    import numpy as np
+
+    from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
+
+    run_dir, path = pathlib.Path(run_dir), pathlib.Path(path)
+    record = json.loads((run_dir / "record.json").read_text())
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"t{i}" for i in range(
+        record["backbone_config"]["vocabulary_size"] - 5)]  # sizes only: the head's weights do not depend on it
+    model = build_masked_lm(record["backbone_config"], vocabulary, mlm_head=record["mlm_head"])
+    _build(model)
+    load_weights_file(model, run_dir / "masked_lm.weights.h5")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.npz")
+    np.savez_compressed(tmp, **{v.path: v.numpy().astype(dtype) for v in _head_variables(model)})
+    tmp.replace(path)
+    return path
+
+
+def _build(model, length: int = 8, masks: int = 2):
+    import tensorflow as tf
+
+    x = {
+        model.backbone.token_input_name: (tf.fill([1, length], "[MASK]") if model.backbone.token_input_name == "tokens"
+                                          else tf.fill([1, length], 4)),
+        "segment_ids": tf.zeros([1, length], tf.int32), "padding_mask": tf.ones([1, length], tf.int32),
+        "mask_positions": tf.zeros([1, masks], tf.int32),
+    }
+    model(x, training=False)
+
+
+def evaluate_preset(name, mlm_head_weights, data_dir=None, cache_dir=None, log=print, presets_dir=None) -> dict:
+    """Held-out MLM loss and accuracy of a shipped preset, exactly as shipped (its weights' dtype),
+    with the MLM head saved by `export_mlm_head`, on the token cache its record names (rebuilt
+    deterministically from the corpus when missing; its checksum must equal the recorded one)."""
+    import numpy as np
+
+    from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM
+    from eelbert_tf.models.pretrained import load_pretrained_backbone, pretrained_presets
+
+    presets = pretrained_presets(presets_dir)
+    if name not in presets:
+        raise ValueError(f"No pretrained preset {name!r}. Shipped: {', '.join(presets) or 'none'}.")
+    record = json.loads((presets[name] / "record.json").read_text())
+    cfg = PretrainConfig.from_dict(record["config"])
+    vocabulary, cache = open_token_cache(cfg, data_dir=data_dir, cache_dir=cache_dir, log=log)
+    if cache.sha256() != record["data"]["token_cache_sha256"]:
+        raise ValueError(f"The token cache in {cache.path} differs from the one {name} was trained on.")
+    model = EelbertMaskedLM(load_pretrained_backbone(name, presets_dir), vocabulary, mlm_head=record["mlm_head"])
+    _build(model)
+    path = pathlib.Path(mlm_head_weights)
+    try:
+        saved = np.load(path)
+        arrays = {k: saved[k] for k in saved.files}
+    except (OSError, ValueError) as e:
+        raise ValueError(f"MLM head weights {path} cannot be read: {e}") from None
+    variables = _head_variables(model)
+    if set(arrays) != {v.path for v in variables}:
+        raise ValueError(f"MLM head weights {path} do not fit {name}: they hold {sorted(arrays)[:4]}, "
+                         f"the head has {sorted(v.path for v in variables)[:4]}.")
+    for v in variables:
+        if arrays[v.path].shape != tuple(v.shape):
+            raise ValueError(f"MLM head weights {path}: {v.path} has shape {arrays[v.path].shape}, "
+                             f"the head {tuple(v.shape)}.")
+        v.assign(arrays[v.path].astype(v.dtype))
     return evaluate_masked_lm(model, cache, vocabulary)
 
 

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from eelbert_tf.models import pretrained
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+from tests.conftest import REPO
 
 
 def test_export_and_load_round_trip(tmp_path, monkeypatch):
@@ -46,3 +47,7 @@ def test_shipped_presets_load_offline_with_their_records(name):
     assert len(record["data"]["corpus"]) >= 1 and all(len(c["sha256"]) == 64 for c in record["data"]["corpus"])
     backbone = EelbertBackbone.from_preset(name)
     assert backbone.count_params() == record["shipped"]["parameters"]
+    # The weights as shipped were evaluated, and the MLM head that evaluation needs is in the repo.
+    shipped = record["shipped"]
+    assert shipped["heldout_mlm_loss"] == pytest.approx(record["heldout_mlm_loss"], abs=0.01)
+    assert (REPO / shipped["mlm_head_weights"]).is_file()

@@ -101,6 +101,19 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
         assert row["learning_rate"] == pytest.approx(float(schedule(row["step"] - 1)), rel=1e-5)
     assert {r["step"] for r in rows} >= set(range(killed_at["step"] + 2, STEPS + 1, 2))
 
+    # The recorded held-out loss is reproduced from the run folder exactly, and from a shipped preset
+    # (backbone as exported, float16 MLM head kept apart) to float16 rounding.
+    from eelbert_tf.models.pretrained import export_preset
+    from eelbert_tf.pretraining.trainer import evaluate_preset, evaluate_run, export_mlm_head
+
+    quiet = lambda *_: None  # noqa: E731
+    assert evaluate_run(out, cache_dir=cache, log=quiet)["loss"] == record["heldout_mlm_loss"]
+    export_preset(out, "eelbert_test_en", presets_dir=tmp_path / "presets")
+    head = export_mlm_head(out, tmp_path / "heads" / "eelbert_test_en.npz")
+    shipped = evaluate_preset("eelbert_test_en", head, cache_dir=cache, log=quiet, presets_dir=tmp_path / "presets")
+    assert shipped["loss"] == pytest.approx(record["heldout_mlm_loss"], rel=1e-3)
+    assert shipped["loss"] != record["heldout_mlm_loss"]  # the head really went through float16
+
 
 def test_corrupt_and_mismatched_checkpoints_are_refused(tmp_path, corpus_file):
     out, cache = tmp_path / "run", tmp_path / "cache"
