@@ -26,9 +26,13 @@ def save_model(model, path) -> pathlib.Path:
     path = pathlib.Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"save_model writes the Keras v3 format: the path must end in .keras. Received: {path}")
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.keras")
+    return _write_then_rename(model.save, path, path.with_name(f".{path.stem}.tmp-{os.getpid()}.keras"))
+
+
+def _write_then_rename(write, path, tmp) -> pathlib.Path:
+    """`write(tmp)`, then rename `tmp` over `path`; a failed or killed write leaves `path` as it was."""
     try:
-        model.save(tmp)
+        write(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -78,12 +82,7 @@ def save_weights_file(model, path) -> pathlib.Path:
     if not path.name.endswith(".weights.h5"):
         raise ValueError(f"Weights files end in .weights.h5. Received: {path}")
     tmp = path.with_name(f".{path.name[:-len('.weights.h5')]}.tmp-{os.getpid()}.weights.h5")
-    try:
-        model.save_weights(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return _write_then_rename(model.save_weights, path, tmp)
 
 
 def load_weights_file(model, path) -> None:
