@@ -31,7 +31,7 @@ WEIGHTS_DTYPE = {"bert_tiny": "float16"}
 
 
 def pretrain_and_export(model, runs, threads=None):
-    from eelbert_tf.models.pretrained import export_preset, record_shipped_evaluation
+    from eelbert_tf.models.pretrained import PRESETS_DIR, export_preset, record_shipped_evaluation
     from eelbert_tf.pretraining.trainer import PretrainConfig, evaluate_preset, export_mlm_head, pretrain
 
     out = runs / model
@@ -39,7 +39,9 @@ def pretrain_and_export(model, runs, threads=None):
         pretrain(PretrainConfig(preset=model, tokens=TOKENS, out_dir=str(out), cache_dir=str(runs / "cache_61M"),
                                 checkpoint_every=250, log_every=50, resume=True, threads=threads))
     name = f"{model}_en"
-    folder = export_preset(out, name, dtype=WEIGHTS_DTYPE.get(model, "float32"))
+    folder = PRESETS_DIR / name
+    if not _exported_from(folder, out):
+        folder = export_preset(out, name, dtype=WEIGHTS_DTYPE.get(model, "float32"))
     # The held-out MLM loss of the weights exactly as shipped (float16 for BERT's table), with the MLM head
     # kept in bench/mlm_heads/ (float16; not part of the package): `eelbert evaluate-mlm --preset` recomputes it
     # from a clean checkout, and it shows whether rounding lost anything against the run's float32 figure.
@@ -55,6 +57,14 @@ def _shipped_loss(record):
     if "heldout_mlm_loss" in shipped:
         return f"{shipped['heldout_mlm_loss']:.3f} ({shipped['weights_dtype']})"
     return "same (float32)" if shipped["weights_dtype"] == "float32" else "not measured"
+
+
+def _exported_from(folder, run):
+    """Whether the shipped preset in `folder` already holds this run's weights (then it is left alone)."""
+    if not (folder / "record.json").is_file():
+        return False
+    shipped, trained = (json.loads((p / "record.json").read_text()) for p in (folder, run))
+    return all(shipped.get(k) == trained.get(k) for k in ("commit", "steps", "wall_seconds", "final_train_loss"))
 
 
 def write_table(runs=pathlib.Path("runs/presets")):
