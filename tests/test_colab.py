@@ -25,6 +25,8 @@ def test_notebook_runs(notebook, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     if notebook.name.startswith("01_"):
         assert "identical: True" in result.stdout
+    if notebook.name.startswith("02_"):
+        assert "same predictions after reload: True" in result.stdout
 
 
 def test_there_is_a_notebook():
