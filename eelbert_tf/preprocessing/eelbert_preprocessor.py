@@ -27,7 +27,9 @@ class EelbertPreprocessor(keras.layers.Layer):
         **kwargs: other keyword arguments passed to `keras.layers.Layer`.
 
     Call arguments:
-        x: a string tensor of texts, or a tuple of two for sentence pairs.
+        x: texts (a string tensor, a Python string or list of strings, or a
+            NumPy array of strings), or a tuple of two of those for sentence
+            pairs. A list is a batch, never a pair: pairs are tuples.
         y: optional labels, passed through.
         sample_weight: optional sample weights, passed through.
 
@@ -57,14 +59,22 @@ class EelbertPreprocessor(keras.layers.Layer):
         self.pad_token_id = vocab.token_to_id("[PAD]")
         self.built = True
 
+    def __call__(self, x, y=None, sample_weight=None, **kwargs):
+        x = tuple(_as_texts(s) for s in x) if isinstance(x, tuple) else _as_texts(x)
+        extra = {k: v for k, v in (("y", y), ("sample_weight", sample_weight)) if v is not None}
+        return super().__call__(x, **extra, **kwargs)
+
     def call(self, x, y=None, sample_weight=None):
-        segments = x if isinstance(x, (tuple, list)) else (x,)
+        segments = x if isinstance(x, tuple) else (x,)
         if not 1 <= len(segments) <= 2:
             raise ValueError(
                 f"EelbertPreprocessor takes one text or a pair of texts. Received {len(segments)}."
             )
         token_ids = [self.tokenizer(s)["token_ids"] for s in segments]
         token_ids, segment_ids = self.packer(tuple(token_ids))
+        if segments[0].shape.rank == 1:  # a batch: keep [batch, sequence_length] even for an empty batch
+            token_ids = tf.reshape(token_ids, [-1, self.sequence_length])
+            segment_ids = tf.reshape(segment_ids, [-1, self.sequence_length])
         features = {
             "token_ids": token_ids,
             "tokens": self.tokenizer.ids_to_tokens(token_ids),
@@ -83,3 +93,16 @@ class EelbertPreprocessor(keras.layers.Layer):
             }
         )
         return config
+
+
+def _as_texts(x):
+    """A string tensor from what a user passes as texts; anything else is refused by name."""
+    if isinstance(x, (tf.Tensor, tf.RaggedTensor)) or keras.backend.is_keras_tensor(x):
+        if x.dtype != tf.string:
+            raise ValueError(f"EelbertPreprocessor takes texts (dtype string). Received a tensor of dtype {x.dtype.name}.")
+        return x
+    try:
+        return tf.convert_to_tensor(x, dtype=tf.string)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"EelbertPreprocessor takes texts: a string, a list of strings or a string tensor. "
+                         f"Received {type(x).__name__}: {str(x)[:80]!r} ({e}).") from None

@@ -66,3 +66,17 @@ def test_preprocessor_config_round_trip(tokenizer):
     np.testing.assert_array_equal(clone(x)["token_ids"].numpy(), pre(x)["token_ids"].numpy())
     with pytest.raises(ValueError, match="pair"):
         pre((x, x, x))
+
+
+def test_python_texts_lists_and_empty_batches(small_vocab_path):
+    preprocessor = EelbertPreprocessor(EelbertTokenizer(small_vocab_path), sequence_length=8)
+    for texts, batch in [([], 0), (tf.constant([], tf.string), 0), (["a b", "c"], 2), (np.array(["x"]), 1)]:
+        x = preprocessor(texts)
+        assert {k: tuple(v.shape) for k, v in x.items()} == {k: (batch, 8) for k in x}
+    assert preprocessor("one text")["tokens"].shape == (8,)  # unbatched in, unbatched out (keras-hub's rule)
+    pair = preprocessor((["a b"], ["c"]))  # a tuple is a pair; a list is a batch
+    assert pair["segment_ids"].numpy().max() == 1
+    with pytest.raises(ValueError, match="takes texts: a string, a list of strings"):
+        preprocessor([1, 2])
+    with pytest.raises(ValueError, match="dtype int32"):
+        preprocessor(tf.constant([1]))
