@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from eelbert_tf.glue import metrics as glue_metrics
-from eelbert_tf.io_utils import write_json_atomically
+from eelbert_tf.io_utils import file_sha256, write_json_atomically
 from eelbert_tf.models.saving import load_weights_file
 from eelbert_tf.glue.tasks import GLUE5, TASKS, available_splits, get_task
 
@@ -175,7 +175,8 @@ def run_glue(model: str, tasks, glue_dir, out_dir, recipe: GlueRecipe | None = N
             log(f"{name}: seed {seed}")
             run = finetune_task(model, name, glue_dir, seed, recipe, tfds_dir, vocabulary, verbose)
             write_json_atomically(_seed_file(out_dir, name, seed),
-                                  {"model": model, "recipe": dataclasses.asdict(recipe), "run": run})
+                                  {"model": model, "weights": model_fingerprint(model),
+                                   "recipe": _recipe_key(recipe), "run": run})
             runs.append(run)
         per_task[name] = summarize_runs(runs)
         write_json_atomically(out_dir / "results.json", _results(model, recipe, per_task))
@@ -194,24 +195,41 @@ def _finished_seed(out_dir, model, recipe, task_name, seed):
     """The result of a (task, seed) that an earlier, interrupted run of the same command finished.
 
     Each finished seed is written atomically to `OUT/seeds/`; rerunning the command after a
-    kill skips them, so a kill loses at most the seed in progress. Results of another model
-    or recipe in the same folder are refused, never mixed.
+    kill skips them, so a kill loses at most the seed in progress. Results of another model,
+    other weights under the same name (a retrained preset) or another recipe in the same
+    folder are refused, never mixed; more seeds may be added to a finished run.
     """
     path = _seed_file(out_dir, task_name, seed)
     if not path.exists():
         return None
     try:
         saved = json.loads(path.read_text())
-        saved_model, saved_recipe, run = saved["model"], saved["recipe"], saved["run"]
+        saved_key = (saved["model"], saved["weights"], saved["recipe"])
+        run = saved["run"]
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{path} is not a finished fine-tuning result ({e}); delete it to rerun that seed.") from None
-    recipe_now = json.loads(json.dumps(dataclasses.asdict(recipe)))
-    if saved_model != model or saved_recipe != recipe_now:
+    if saved_key != (model, model_fingerprint(model), _recipe_key(recipe)):
         raise ValueError(
-            f"{path} holds a result of model {saved_model!r} with another recipe or model than this run "
-            f"({model!r}); use a new --out folder or delete {out_dir / 'seeds'}."
+            f"{path} holds a result of model {saved_key[0]!r} with other weights or another recipe than this "
+            f"run ({model!r}); use a new --out folder or delete {out_dir / 'seeds'}."
         )
     return run
+
+
+def _recipe_key(recipe) -> dict:
+    """The recipe as JSON stores it, less the seeds (each seed's result stands on its own)."""
+    return {k: v for k, v in json.loads(json.dumps(dataclasses.asdict(recipe))).items() if k != "seeds"}
+
+
+def model_fingerprint(model: str) -> str | None:
+    """The sha256 of the weights `model` names (a run folder or a shipped preset); None for random init."""
+    from eelbert_tf.models.pretrained import pretrained_presets
+
+    path = pathlib.Path(model)
+    if (path / "record.json").is_file() and (path / "backbone.weights.h5").is_file():
+        return file_sha256(path / "backbone.weights.h5")
+    preset = pretrained_presets().get(model)
+    return file_sha256(preset / "weights.npz") if preset is not None else None
 
 
 def summarize_runs(runs) -> dict:
