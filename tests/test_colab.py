@@ -1,6 +1,7 @@
 """Each notebook's code cells run top to bottom (shell lines starting with ! are skipped)."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -21,7 +22,8 @@ def test_notebook_runs(notebook, tmp_path):
     )
     script = tmp_path / "notebook.py"
     script.write_text(code)
-    result = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True)
+    env = {**os.environ, "EELBERT_CACHE_DIR": str(tmp_path / "cache")}  # TFDS prepares GLUE here, not in ~
+    result = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     if notebook.name.startswith("01_"):
         assert "identical: True" in result.stdout
