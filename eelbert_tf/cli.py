@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pathlib
 import sys
 
 from eelbert_tf.pretraining.checkpoint import CheckpointError
@@ -49,15 +48,7 @@ def _cmd_evaluate_mlm(args) -> int:
     if args.run is not None:
         result = evaluate_run(args.run, data_dir=args.data_dir, cache_dir=args.cache_dir)
     else:
-        from eelbert_tf.models.pretrained import pretrained_presets
-
-        head, presets = args.mlm_head_weights, pretrained_presets()
-        if head is None and args.preset in presets:
-            record = json.loads((presets[args.preset] / "record.json").read_text())
-            if "mlm_head_weights" not in record["shipped"]:
-                raise ValueError(f"The record of {args.preset} names no MLM head: pass --mlm-head-weights.")
-            head = pathlib.Path(__file__).resolve().parents[1] / record["shipped"]["mlm_head_weights"]
-        result = evaluate_preset(args.preset, head, data_dir=args.data_dir, cache_dir=args.cache_dir)
+        result = evaluate_preset(args.preset, args.mlm_head_weights, data_dir=args.data_dir, cache_dir=args.cache_dir)
     print(json.dumps(result, indent=2))
     return 0
 

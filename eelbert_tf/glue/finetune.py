@@ -159,6 +159,7 @@ def run_glue(model: str, tasks, glue_dir, out_dir, recipe: GlueRecipe | None = N
     out_dir.mkdir(parents=True, exist_ok=True)
     tasks = list(TASKS) if tasks in ("all", ["all"]) else [get_task(t).name for t in tasks]
     per_task = {}
+    key = {"model": model, "weights": model_fingerprint(model), "recipe": _recipe_key(recipe)}
     for name in tasks:
         task = TASKS[name]
         if "train" not in available_splits(glue_dir, task):
@@ -167,16 +168,14 @@ def run_glue(model: str, tasks, glue_dir, out_dir, recipe: GlueRecipe | None = N
             continue
         runs = []
         for seed in recipe.seeds:
-            done = _finished_seed(out_dir, model, recipe, name, seed)
+            done = _finished_seed(out_dir, key, name, seed)
             if done is not None:
                 log(f"{name}: seed {seed} already finished in {out_dir} (reused)")
                 runs.append(done)
                 continue
             log(f"{name}: seed {seed}")
             run = finetune_task(model, name, glue_dir, seed, recipe, tfds_dir, vocabulary, verbose)
-            write_json_atomically(_seed_file(out_dir, name, seed),
-                                  {"model": model, "weights": model_fingerprint(model),
-                                   "recipe": _recipe_key(recipe), "run": run})
+            write_json_atomically(_seed_file(out_dir, name, seed), {**key, "run": run})
             runs.append(run)
         per_task[name] = summarize_runs(runs)
         write_json_atomically(out_dir / "results.json", _results(model, recipe, per_task))
@@ -191,7 +190,7 @@ def _seed_file(out_dir, task_name, seed) -> pathlib.Path:
     return out_dir / "seeds" / f"{task_name}-seed{seed}.json"
 
 
-def _finished_seed(out_dir, model, recipe, task_name, seed):
+def _finished_seed(out_dir, key, task_name, seed):
     """The result of a (task, seed) that an earlier, interrupted run of the same command finished.
 
     Each finished seed is written atomically to `OUT/seeds/`; rerunning the command after a
@@ -204,14 +203,14 @@ def _finished_seed(out_dir, model, recipe, task_name, seed):
         return None
     try:
         saved = json.loads(path.read_text())
-        saved_key = (saved["model"], saved["weights"], saved["recipe"])
+        saved_key = {k: saved[k] for k in key}
         run = saved["run"]
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{path} is not a finished fine-tuning result ({e}); delete it to rerun that seed.") from None
-    if saved_key != (model, model_fingerprint(model), _recipe_key(recipe)):
+    if saved_key != key:
         raise ValueError(
-            f"{path} holds a result of model {saved_key[0]!r} with other weights or another recipe than this "
-            f"run ({model!r}); use a new --out folder or delete {out_dir / 'seeds'}."
+            f"{path} holds a result of model {saved_key['model']!r} with other weights or another recipe than "
+            f"this run ({key['model']!r}); use a new --out folder or delete {out_dir / 'seeds'}."
         )
     return run
 

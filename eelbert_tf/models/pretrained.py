@@ -13,7 +13,6 @@ Nothing is downloaded; a missing or damaged preset file raises an error naming i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pathlib
@@ -21,6 +20,7 @@ import shutil
 
 import numpy as np
 
+from eelbert_tf.io_utils import file_sha256, write_json_atomically
 from eelbert_tf.models.saving import load_weights_file
 
 PRESETS_DIR = pathlib.Path(__file__).resolve().parents[1] / "presets"
@@ -34,27 +34,29 @@ def pretrained_presets(presets_dir=None) -> dict:
     return {p.name: p for p in sorted(root.iterdir()) if (p / "config.json").is_file()}
 
 
-def save_backbone_weights(backbone, path, dtype="float32") -> None:
-    arrays = {v.path: np.asarray(v.numpy()).astype(dtype) for v in backbone.weights}
-    np.savez_compressed(path, **arrays)
+def save_npz_weights(variables, path, dtype="float32") -> None:
+    """Variables by their path into an `.npz` file, cast to `dtype`."""
+    np.savez_compressed(path, **{v.path: np.asarray(v.numpy()).astype(dtype) for v in variables})
 
 
-def load_backbone_weights(backbone, path) -> None:
+def load_npz_weights(variables, path, what="Preset weights") -> None:
+    """Assigns `variables` from an `.npz` written by `save_npz_weights`; errors name `what`, the file
+    and the mismatch (unreadable file, missing or unexpected variables, wrong shapes)."""
     path = pathlib.Path(path)
     try:
         saved = np.load(path)
     except (OSError, ValueError) as e:
-        raise ValueError(f"Preset weights {path} cannot be read: {e}") from None
-    names = {v.path for v in backbone.weights}
+        raise ValueError(f"{what} {path} cannot be read: {e}") from None
+    names = {v.path for v in variables}
     if set(saved.files) != names:
         raise ValueError(
-            f"Preset weights {path} do not fit the model: missing {sorted(names - set(saved.files))[:3]}, "
+            f"{what} {path} do not fit the model: missing {sorted(names - set(saved.files))[:3]}, "
             f"unexpected {sorted(set(saved.files) - names)[:3]}."
         )
-    for variable in backbone.weights:
+    for variable in variables:
         value = saved[variable.path]
         if tuple(value.shape) != tuple(variable.shape):
-            raise ValueError(f"Preset weights {path}: {variable.path} has shape {value.shape}, "
+            raise ValueError(f"{what} {path}: {variable.path} has shape {value.shape}, "
                              f"the model {tuple(variable.shape)}.")
         variable.assign(value.astype(variable.dtype))
 
@@ -68,7 +70,7 @@ def load_pretrained_backbone(name, presets_dir=None, **overrides):
     folder = presets[name]
     config = json.loads((folder / "config.json").read_text())
     backbone = EelbertBackbone.from_config({**config, **overrides})
-    load_backbone_weights(backbone, folder / "weights.npz")
+    load_npz_weights(backbone.weights, folder / "weights.npz")
     return backbone
 
 
@@ -78,9 +80,7 @@ def record_shipped_evaluation(name, evaluation: dict, mlm_head_weights, presets_
     record = json.loads((folder / "record.json").read_text())
     record["shipped"].update(heldout_mlm_loss=evaluation["loss"], heldout_mlm_accuracy=evaluation["accuracy"],
                              mlm_head_weights=str(mlm_head_weights))
-    tmp = folder / f".record.json.tmp-{os.getpid()}"
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    os.replace(tmp, folder / "record.json")
+    write_json_atomically(folder / "record.json", record)
     return record
 
 
@@ -99,11 +99,11 @@ def export_preset(run_dir, name, presets_dir=None, dtype="float32") -> pathlib.P
     tmp.mkdir()
     config = {k: v for k, v in record["backbone_config"].items() if k not in ("name", "trainable")}
     (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    save_backbone_weights(backbone, tmp / "weights.npz", dtype=dtype)
+    save_npz_weights(backbone.weights, tmp / "weights.npz", dtype=dtype)
     record = dict(record)
     record["shipped"] = {
         "name": name, "weights_dtype": dtype, "parameters": int(backbone.count_params()),
-        "weights_sha256": hashlib.sha256((tmp / "weights.npz").read_bytes()).hexdigest(),
+        "weights_sha256": file_sha256(tmp / "weights.npz"),
     }
     (tmp / "record.json").write_text(json.dumps(record, indent=2) + "\n")
     if (run_dir / "loss_curve.png").exists():

@@ -14,6 +14,8 @@ import os
 import pathlib
 import zipfile
 
+from eelbert_tf.io_utils import write_atomically
+
 KERAS_ARCHIVE_MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
 
 
@@ -26,17 +28,7 @@ def save_model(model, path) -> pathlib.Path:
     path = pathlib.Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"save_model writes the Keras v3 format: the path must end in .keras. Received: {path}")
-    return _write_then_rename(model.save, path, path.with_name(f".{path.stem}.tmp-{os.getpid()}.keras"))
-
-
-def _write_then_rename(write, path, tmp) -> pathlib.Path:
-    """`write(tmp)`, then rename `tmp` over `path`; a failed or killed write leaves `path` as it was."""
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_atomically(model.save, path, path.with_name(f".{path.stem}.tmp-{os.getpid()}.keras"))
 
 
 def check_keras_archive(path) -> pathlib.Path:
@@ -82,7 +74,7 @@ def save_weights_file(model, path) -> pathlib.Path:
     if not path.name.endswith(".weights.h5"):
         raise ValueError(f"Weights files end in .weights.h5. Received: {path}")
     tmp = path.with_name(f".{path.name[:-len('.weights.h5')]}.tmp-{os.getpid()}.weights.h5")
-    return _write_then_rename(model.save_weights, path, tmp)
+    return write_atomically(model.save_weights, path, tmp)
 
 
 def load_weights_file(model, path) -> None:

@@ -294,13 +294,19 @@ def evaluate_run(run_dir, data_dir=None, cache_dir=None, log=print) -> dict:
 
     run_dir = pathlib.Path(run_dir)
     record = json.loads((run_dir / "record.json").read_text())
-    cfg = PretrainConfig.from_dict(record["config"])
-    vocabulary, cache = open_token_cache(cfg, data_dir=data_dir, cache_dir=cache_dir, log=log)
-    if cache.sha256() != record["data"]["token_cache_sha256"]:
-        raise ValueError(f"The token cache in {cache.path} differs from the one {run_dir} was trained on.")
+    vocabulary, cache = _open_recorded_cache(record, run_dir, data_dir, cache_dir, log)
     model = build_masked_lm(record["backbone_config"], vocabulary, mlm_head=record["mlm_head"])
     load_weights_file(model, run_dir / "masked_lm.weights.h5")
     return evaluate_masked_lm(model, cache, vocabulary)
+
+
+def _open_recorded_cache(record, trained, data_dir, cache_dir, log):
+    """(vocabulary, TokenCache) a record was trained on; refused if its checksum differs from the recorded one."""
+    vocabulary, cache = open_token_cache(PretrainConfig.from_dict(record["config"]), data_dir=data_dir,
+                                         cache_dir=cache_dir, log=log)
+    if cache.sha256() != record["data"]["token_cache_sha256"]:
+        raise ValueError(f"The token cache in {cache.path} differs from the one {trained} was trained on.")
+    return vocabulary, cache
 
 
 def _head_variables(model):
@@ -312,22 +318,21 @@ def _head_variables(model):
 def export_mlm_head(run_dir, path, dtype: str = "float16") -> pathlib.Path:
     """Saves a finished run's MLM head (not shipped with the backbone) so that the held-out MLM
     loss of a shipped preset can be recomputed from a clean checkout (`evaluate_preset`)."""
-    import numpy as np
-
+    from eelbert_tf.data_paths import default_vocabulary_path
+    from eelbert_tf.io_utils import write_atomically
     from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
+    from eelbert_tf.models.pretrained import save_npz_weights
+    from eelbert_tf.preprocessing.vocabulary import load_vocabulary
 
     run_dir, path = pathlib.Path(run_dir), pathlib.Path(path)
     record = json.loads((run_dir / "record.json").read_text())
-    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"t{i}" for i in range(
-        record["backbone_config"]["vocabulary_size"] - 5)]  # sizes only: the head's weights do not depend on it
+    vocabulary = load_vocabulary(default_vocabulary_path(record["config"].get("data_dir")))
     model = build_masked_lm(record["backbone_config"], vocabulary, mlm_head=record["mlm_head"])
     _build(model)
     load_weights_file(model, run_dir / "masked_lm.weights.h5")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.npz")
-    np.savez_compressed(tmp, **{v.path: v.numpy().astype(dtype) for v in _head_variables(model)})
-    tmp.replace(path)
-    return path
+    return write_atomically(lambda tmp: save_npz_weights(_head_variables(model), tmp, dtype), path,
+                            path.with_name(f".{path.stem}.tmp.npz"))
 
 
 def _build(model, length: int = 8, masks: int = 2):
@@ -342,40 +347,27 @@ def _build(model, length: int = 8, masks: int = 2):
     model(x, training=False)
 
 
-def evaluate_preset(name, mlm_head_weights, data_dir=None, cache_dir=None, log=print, presets_dir=None) -> dict:
+def evaluate_preset(name, mlm_head_weights=None, data_dir=None, cache_dir=None, log=print,
+                    presets_dir=None) -> dict:
     """Held-out MLM loss and accuracy of a shipped preset, exactly as shipped (its weights' dtype),
-    with the MLM head saved by `export_mlm_head`, on the token cache its record names (rebuilt
-    deterministically from the corpus when missing; its checksum must equal the recorded one)."""
-    import numpy as np
-
+    with the MLM head saved by `export_mlm_head` (default: the file its record names, relative to
+    the repository), on the token cache its record names (rebuilt deterministically from the
+    corpus when missing; its checksum must equal the recorded one)."""
     from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM
-    from eelbert_tf.models.pretrained import load_pretrained_backbone, pretrained_presets
+    from eelbert_tf.models.pretrained import load_npz_weights, load_pretrained_backbone, pretrained_presets
 
     presets = pretrained_presets(presets_dir)
     if name not in presets:
         raise ValueError(f"No pretrained preset {name!r}. Shipped: {', '.join(presets) or 'none'}.")
     record = json.loads((presets[name] / "record.json").read_text())
-    cfg = PretrainConfig.from_dict(record["config"])
-    vocabulary, cache = open_token_cache(cfg, data_dir=data_dir, cache_dir=cache_dir, log=log)
-    if cache.sha256() != record["data"]["token_cache_sha256"]:
-        raise ValueError(f"The token cache in {cache.path} differs from the one {name} was trained on.")
+    if mlm_head_weights is None:
+        if "mlm_head_weights" not in record["shipped"]:
+            raise ValueError(f"The record of {name} names no MLM head: pass mlm_head_weights (--mlm-head-weights).")
+        mlm_head_weights = pathlib.Path(__file__).resolve().parents[2] / record["shipped"]["mlm_head_weights"]
+    vocabulary, cache = _open_recorded_cache(record, name, data_dir, cache_dir, log)
     model = EelbertMaskedLM(load_pretrained_backbone(name, presets_dir), vocabulary, mlm_head=record["mlm_head"])
     _build(model)
-    path = pathlib.Path(mlm_head_weights)
-    try:
-        saved = np.load(path)
-        arrays = {k: saved[k] for k in saved.files}
-    except (OSError, ValueError) as e:
-        raise ValueError(f"MLM head weights {path} cannot be read: {e}") from None
-    variables = _head_variables(model)
-    if set(arrays) != {v.path for v in variables}:
-        raise ValueError(f"MLM head weights {path} do not fit {name}: they hold {sorted(arrays)[:4]}, "
-                         f"the head has {sorted(v.path for v in variables)[:4]}.")
-    for v in variables:
-        if arrays[v.path].shape != tuple(v.shape):
-            raise ValueError(f"MLM head weights {path}: {v.path} has shape {arrays[v.path].shape}, "
-                             f"the head {tuple(v.shape)}.")
-        v.assign(arrays[v.path].astype(v.dtype))
+    load_npz_weights(_head_variables(model), mlm_head_weights, what="MLM head weights")
     return evaluate_masked_lm(model, cache, vocabulary)
 
 
