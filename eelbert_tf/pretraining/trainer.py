@@ -138,6 +138,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
 
     from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
     from eelbert_tf.pretraining import checkpoint as ckpt
+    from eelbert_tf.pretraining.loss import MaskedLMLoss
     from eelbert_tf.pretraining.pipeline import training_dataset
 
     config.validate()
@@ -165,7 +166,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
     model.compile(
         optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        loss=MaskedLMLoss(),
         weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
 
