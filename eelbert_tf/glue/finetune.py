@@ -107,11 +107,7 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
     backbone = load_backbone(model)
     classifier = EelbertClassifier(backbone, task.num_classes)
     tokenizer = EelbertTokenizer(vocabulary)
-    if tokenizer.vocabulary_size() != backbone.vocabulary_size:
-        raise ValueError(
-            f"The vocabulary has {tokenizer.vocabulary_size():,} tokens but {model!r} was built for "
-            f"{backbone.vocabulary_size:,}: give the vocabulary the model was pretrained with."
-        )
+    backbone.check_vocabulary_size(tokenizer.vocabulary_size(), f"The vocabulary given for {model!r}")
     preprocessor = EelbertPreprocessor(tokenizer, sequence_length=recipe.sequence_length)
     input_names = list(backbone.input)
     train = splits["train"]

@@ -185,6 +185,18 @@ class EelbertBackbone(keras.Model):
     def token_input_name(self):
         return "token_ids" if self.embedding_type == "table" else "tokens"
 
+    def check_vocabulary_size(self, size, what="The vocabulary"):
+        """Raises `ValueError` unless a vocabulary of `size` tokens is the one this model was built for.
+
+        Token ids index the table (BERT) and the MLM output layer (all models): a vocabulary of
+        another size would give wrong tokens silently, or fail deep inside a kernel.
+        """
+        if size != self.vocabulary_size:
+            raise ValueError(
+                f"{what} has {size:,} tokens but the model was built for {self.vocabulary_size:,}: "
+                "give the vocabulary the model was pretrained with."
+            )
+
     def embed(self, token_input, segment_ids):
         """Token + position + segment embeddings, normalized and dropped out."""
         tokens = self.token_embedding(token_input)

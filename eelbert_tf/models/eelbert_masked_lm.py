@@ -44,11 +44,7 @@ class EelbertMaskedLM(keras.Model):
                 "'tied' needs a table, 'hash_tied' a hash embedding; 'separate' fits hash backbones."
             )
         vocabulary = list(vocabulary)
-        if len(vocabulary) != backbone.vocabulary_size:
-            raise ValueError(
-                f"The vocabulary has {len(vocabulary)} tokens but the backbone expects "
-                f"{backbone.vocabulary_size}."
-            )
+        backbone.check_vocabulary_size(len(vocabulary))
         # === Layers ===
         self.backbone = backbone
         if mlm_head == "hash_tied":
