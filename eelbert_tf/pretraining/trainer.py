@@ -138,7 +138,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
 
     from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
     from eelbert_tf.pretraining import checkpoint as ckpt
-    from eelbert_tf.pretraining.loss import MaskedLMLoss
+    from eelbert_tf.pretraining.loss import MaskedLMAccuracy, MaskedLMLoss
     from eelbert_tf.pretraining.pipeline import training_dataset
 
     config.validate()
@@ -167,7 +167,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     model.compile(
         optimizer=optimizer,
         loss=MaskedLMLoss(),
-        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        weighted_metrics=[MaskedLMAccuracy()],
     )
 
     fingerprint = config.fingerprint()

@@ -48,3 +48,17 @@ def test_trains_in_keras_fit_and_round_trips_its_config():
     assert history.history["loss"][-1] < history.history["loss"][0]
     restored = keras.losses.deserialize(keras.losses.serialize(MaskedLMLoss()))
     assert isinstance(restored, MaskedLMLoss) and restored.name == "masked_lm_loss"
+
+
+def test_accuracy_equals_keras_sparse_categorical_accuracy():
+    from eelbert_tf.pretraining.loss import MaskedLMAccuracy
+
+    for seed in range(3):
+        labels, logits, weights = _batch(seed, vocabulary=7)  # small vocabulary: some hits
+        ours, reference = MaskedLMAccuracy(), keras.metrics.SparseCategoricalAccuracy()
+        ours.update_state(labels, logits, sample_weight=weights)
+        reference.update_state(labels, logits, sample_weight=weights)
+        assert 0 < float(ours.result()) < 1
+        np.testing.assert_allclose(float(ours.result()), float(reference.result()), rtol=1e-6)
+    restored = keras.metrics.deserialize(keras.metrics.serialize(MaskedLMAccuracy()))
+    assert isinstance(restored, MaskedLMAccuracy) and restored.name == "accuracy"
