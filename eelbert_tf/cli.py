@@ -30,11 +30,24 @@ def _cmd_info(args) -> int:
     return 0
 
 
+def _key_value(item: str):
+    """`KEY=VALUE` with VALUE read as JSON where it parses (`true`, `3`, `[3, 4]`), else as a string."""
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise ValueError(f"--backbone-arg expects KEY=VALUE. Received: {item!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
 def _cmd_pretrain(args) -> int:
     from eelbert_tf.pretraining.trainer import PretrainConfig, pretrain
 
     values = {k: v for k, v in vars(args).items() if k not in ("command", "func") and v is not None}
     values["out_dir"] = values.pop("out")
+    if "backbone_arg" in values:
+        values["backbone_overrides"] = dict(_key_value(item) for item in values.pop("backbone_arg"))
     record = pretrain(PretrainConfig.from_dict(values))
     print(json.dumps({k: v for k, v in record.items() if k not in ("backbone_config", "config")}, indent=2))
     return 0
@@ -107,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--threads", type=int, help="TensorFlow threads (default: all cores)")
     pre.add_argument("--stop-after-steps", type=int, help="stop at this step; finish later with --resume")
     pre.add_argument("--resume", action="store_true", default=None, help="continue from the last checkpoint")
+    pre.add_argument("--backbone-arg", action="append", metavar="KEY=VALUE",
+                     help="a backbone argument over the preset's, e.g. normalize_first=true (repeatable)")
     pre.set_defaults(func=_cmd_pretrain)
 
     ev = sub.add_parser("evaluate-mlm", help="recompute the held-out MLM loss of a run or a shipped preset")

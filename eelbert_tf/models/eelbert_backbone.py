@@ -41,6 +41,9 @@ class EelbertBackbone(keras.Model):
         max_sequence_length: int. Rows of the position embedding. Defaults to `512`.
         num_segments: int. Defaults to `2`.
         activation: the feed-forward activation. Defaults to `"gelu"`.
+        normalize_first: bool. `False` (BERT, and every shipped preset): LayerNorm after
+            each residual sum. `True`: pre-LN blocks (keras-hub `TransformerEncoder`'s
+            `normalize_first`) and one LayerNorm after the last block. Defaults to `False`.
         dtype: the dtype policy of the model's layers.
         **kwargs: other keyword arguments passed to `keras.Model`.
 
@@ -76,6 +79,7 @@ class EelbertBackbone(keras.Model):
         max_sequence_length=512,
         num_segments=2,
         activation="gelu",
+        normalize_first=False,
         dtype=None,
         **kwargs,
     ):
@@ -131,11 +135,18 @@ class EelbertBackbone(keras.Model):
                 dropout=dropout,
                 layer_norm_epsilon=1e-12,
                 kernel_initializer=bert_kernel_initializer(),
+                normalize_first=normalize_first,
                 dtype=dtype,
                 name=f"transformer_layer_{i}",
             )
             for i in range(num_layers)
         ]
+        # Pre-LN blocks leave the residual stream unnormalized: one LayerNorm after the stack.
+        self.final_layer_norm = (
+            keras.layers.LayerNormalization(epsilon=1e-12, dtype=dtype, name="final_layer_norm")
+            if normalize_first
+            else None
+        )
         self.pooled_dense = keras.layers.Dense(
             hidden_dim,
             kernel_initializer=bert_kernel_initializer(),
@@ -154,6 +165,8 @@ class EelbertBackbone(keras.Model):
         x = self.embed(token_input, segment_id_input)
         for transformer_layer in self.transformer_layers:
             x = transformer_layer(x, padding_mask=padding_mask_input)
+        if self.final_layer_norm is not None:
+            x = self.final_layer_norm(x)
         sequence_output = x
         pooled_output = self.pooled_dense(x[:, 0, :])
         super().__init__(
@@ -180,6 +193,7 @@ class EelbertBackbone(keras.Model):
         self.max_sequence_length = max_sequence_length
         self.num_segments = num_segments
         self.activation = activation
+        self.normalize_first = normalize_first
 
     @property
     def token_input_name(self):
@@ -217,7 +231,7 @@ class EelbertBackbone(keras.Model):
                 self.embeddings_layer_norm,
             ]
         )
-        encoder = count(self.transformer_layers)
+        encoder = count(self.transformer_layers + ([self.final_layer_norm] if self.final_layer_norm else []))
         pooler = count([self.pooled_dense])
         return {
             "embedding": embedding,
@@ -259,6 +273,7 @@ class EelbertBackbone(keras.Model):
             "max_sequence_length": self.max_sequence_length,
             "num_segments": self.num_segments,
             "activation": self.activation,
+            "normalize_first": self.normalize_first,
             "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
         }
 

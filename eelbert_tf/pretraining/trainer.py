@@ -52,6 +52,7 @@ class PretrainConfig:
     resume: bool = False
     stop_after_steps: int | None = None  # end early (the run stays resumable); for tests and time slots
     threads: int | None = None  # TF intra/inter-op threads (None: all cores)
+    backbone_overrides: dict | None = None  # backbone arguments over the preset's, e.g. {"normalize_first": True}
 
     @classmethod
     def from_dict(cls, values: dict) -> "PretrainConfig":
@@ -71,6 +72,15 @@ class PretrainConfig:
             raise ValueError(
                 f"`tokens`={self.tokens} is less than one batch ({self.batch_size} x {self.sequence_length})."
             )
+        if self.backbone_overrides:
+            import inspect
+
+            from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+
+            known = set(inspect.signature(EelbertBackbone.__init__).parameters) - {"self", "kwargs"}
+            unknown = sorted(set(self.backbone_overrides) - known)
+            if unknown:
+                raise ValueError(f"Unknown backbone arguments {unknown} in `backbone_overrides`. Known: {sorted(known)}.")
 
     @property
     def total_steps(self) -> int:
@@ -81,6 +91,8 @@ class PretrainConfig:
         ignore = {"out_dir", "resume", "checkpoint_every", "log_every", "stop_after_steps", "cache_dir",
                   "data_dir", "threads"}
         values = {k: v for k, v in dataclasses.asdict(self).items() if k not in ignore}
+        if not values["backbone_overrides"]:
+            del values["backbone_overrides"]  # runs from before the field existed keep their fingerprint
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -156,7 +168,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     keras.utils.set_random_seed(config.seed)
     vocabulary, cache = open_token_cache(config, log=log)
 
-    model = build_masked_lm(config.preset, vocabulary, mlm_head=config.mlm_head)
+    model = build_masked_lm(config.preset, vocabulary, mlm_head=config.mlm_head, **(config.backbone_overrides or {}))
     total = config.total_steps
     schedule = make_schedule(config.learning_rate, int(config.warmup_ratio * total), total)
     optimizer = keras.optimizers.AdamW(

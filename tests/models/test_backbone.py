@@ -72,3 +72,22 @@ def test_forward_fit_and_save(tmp_path, preprocessor, embedding_type):
         restored(inputs)["sequence_output"].numpy(), backbone(inputs)["sequence_output"].numpy(), atol=1e-6
     )
     assert restored.get_config() == backbone.get_config()
+
+
+def test_pre_layer_norm_option(preprocessor):
+    post = EelbertBackbone(num_layers=2, num_heads=2, hidden_dim=16, intermediate_dim=32)
+    pre = EelbertBackbone(num_layers=2, num_heads=2, hidden_dim=16, intermediate_dim=32, normalize_first=True)
+    assert all(layer.normalize_first for layer in pre.transformer_layers)
+    assert not any(layer.normalize_first for layer in post.transformer_layers)
+    # One extra LayerNorm (scale and offset) after the stack.
+    assert pre.count_params() == post.count_params() + 2 * 16
+    assert pre.parameter_counts()["total"] == pre.count_params()
+    x = preprocessor(tf.constant(["a tiny model", "another"]))
+    out = pre({k: x[k] for k in pre.input})["sequence_output"].numpy()
+    # The final LayerNorm normalizes every position.
+    np.testing.assert_allclose(out.mean(-1), 0, atol=1e-4)
+    restored = EelbertBackbone.from_config(pre.get_config())
+    assert restored.normalize_first and restored.count_params() == pre.count_params()
+    # Configs written before the option existed load as post-LN.
+    old = {k: v for k, v in post.get_config().items() if k != "normalize_first"}
+    assert EelbertBackbone.from_config(old).normalize_first is False

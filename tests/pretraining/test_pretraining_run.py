@@ -139,3 +139,32 @@ def test_unknown_settings_are_refused():
         PretrainConfig.from_dict({"preset": "eelbert_uno", "out_dir": "x", "tokens": 10, "learning_rat": 1})
     with pytest.raises(ValueError, match="less than one batch"):
         PretrainConfig(preset="eelbert_uno", out_dir="x", tokens=10).validate()
+
+
+def test_backbone_overrides_are_checked_and_keep_old_fingerprints():
+    import dataclasses
+    import hashlib
+
+    plain = PretrainConfig(preset="eelbert_uno", out_dir="x", tokens=10**6)
+    # The fingerprint of a run without overrides is the one it had before the field existed,
+    # so that runs and checkpoints from then still resume.
+    ignore = {"out_dir", "resume", "checkpoint_every", "log_every", "stop_after_steps", "cache_dir", "data_dir",
+              "threads", "backbone_overrides"}
+    before = {k: v for k, v in dataclasses.asdict(plain).items() if k not in ignore}
+    assert plain.fingerprint() == hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:16]
+    assert dataclasses.replace(plain, backbone_overrides={}).fingerprint() == plain.fingerprint()
+    pre_ln = dataclasses.replace(plain, backbone_overrides={"normalize_first": True})
+    pre_ln.validate()
+    assert pre_ln.fingerprint() != plain.fingerprint()
+    with pytest.raises(ValueError, match="Unknown backbone arguments \\['normalise_first'\\]"):
+        dataclasses.replace(plain, backbone_overrides={"normalise_first": True}).validate()
+
+
+def test_cli_backbone_arg_parsing():
+    from eelbert_tf.cli import _key_value
+
+    assert _key_value("normalize_first=true") == ("normalize_first", True)
+    assert _key_value("ngram_orders=[3, 4]") == ("ngram_orders", [3, 4])
+    assert _key_value("activation=relu") == ("activation", "relu")
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        _key_value("normalize_first")
