@@ -67,6 +67,23 @@ def _exported_from(folder, run):
     return all(shipped.get(k) == trained.get(k) for k in ("commit", "steps", "wall_seconds", "final_train_loss"))
 
 
+# Runs trained before records listed their sessions (`record["sessions"]`), with more than one.
+# random_hash_tiny was stopped by a session's end at step 4,250 and resumed in the next; the
+# training code is the same at both commits (`git diff 2e2ecbe de670e4 -- eelbert_tf` changes only
+# how files are written and the evaluation helpers).
+EARLIER_SESSIONS = {"random_hash_tiny_en": "2e2ecbe (from step 0), de670e4 (from step 4,250)"}
+
+
+def _commits(name, record):
+    """The commit(s) that trained a run, with the step each session started from."""
+    sessions = record.get("sessions")
+    if sessions and len(sessions) > 1:
+        return ", ".join(f"{s['commit'][:7]} (from step {s['start_step']:,})" for s in sessions)
+    if name in EARLIER_SESSIONS:
+        return EARLIER_SESSIONS[name]
+    return record["commit"][:7] + ("+dirty" if record["commit"].endswith("+dirty") else "")
+
+
 def write_table(runs=pathlib.Path("runs/presets")):
     from eelbert_tf.models.pretrained import pretrained_presets
     from eelbert_tf.pretraining.trainer import plot_loss_curves
@@ -79,7 +96,8 @@ def write_table(runs=pathlib.Path("runs/presets")):
             f"{r['mlm_head']} | {r['tokens_seen']:,} | {r['steps']:,} | {r['config'].get('threads') or 'all'} | "
             f"{r['wall_seconds'] / 60:.0f} min | "
             f"{r['tokens_seen'] / r['wall_seconds']:,.0f} | {r['final_train_loss']:.3f} | "
-            f"{r['heldout_mlm_loss']:.3f} | {100 * r['heldout_mlm_accuracy']:.2f}% | {_shipped_loss(r)} |"
+            f"{r['heldout_mlm_loss']:.3f} | {100 * r['heldout_mlm_accuracy']:.2f}% | {_shipped_loss(r)} | "
+            f"{_commits(name, r)} |"
         )
     body = "\n".join([
         "Shipped pretrained backbones (`eelbert_tf/presets/`), each trained by this command on the same "
@@ -92,11 +110,14 @@ def write_table(runs=pathlib.Path("runs/presets")):
         "(float16), recomputed from a clean checkout by `eelbert evaluate-mlm --preset <model>_en` (it rebuilds "
         "the token cache from the corpus if missing and checks its sha256). Parameters shipped exclude the MLM head. "
         "Wall time and tokens/s are those of the run as it was scheduled (a run given one TF thread shared "
-        "the machine with other jobs); `bench/pretrain_throughput.py` is the like-for-like speed comparison.",
+        "the machine with other jobs); `bench/pretrain_throughput.py` is the like-for-like speed comparison. "
+        "All four were trained with Keras's loss and accuracy, before `MaskedLMLoss` made steps faster. "
+        "The last column names the commit(s) that trained each run (a stopped run resumes from its last "
+        "checkpoint; each session is listed with the step it started from).",
         "",
         "| preset | parameters shipped | weights | MLM head | tokens | steps | TF threads | wall time | tokens/s "
-        "| final train loss | held-out MLM loss | held-out MLM accuracy | held-out loss, shipped weights |",
-        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| final train loss | held-out MLM loss | held-out MLM accuracy | held-out loss, shipped weights | commit |",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *rows,
     ])
     finished = [runs / name[: -len("_en")] for name in pretrained_presets() if (runs / name[: -len("_en")]).is_dir()]

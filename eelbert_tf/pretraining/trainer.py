@@ -190,6 +190,11 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
         ckpt.restore(latest, model, optimizer)
         step, elapsed = state["step"], state["elapsed_seconds"]
         log(f"resumed from {latest.name}: step {step}/{total}")
+    # One line per (re)start, so that a record shows every commit that trained the run.
+    sessions_path = out / "sessions.jsonl"
+    with open(sessions_path, "a", encoding="utf-8") as f:
+        f.write(json.dumps({"commit": commit, "start_step": step,
+                            "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n")
     token_input = model.backbone.token_input_name
     remaining = total - step
     if config.stop_after_steps is not None:
@@ -288,6 +293,8 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
         "heldout_sequences": evaluation["sequences"],
         "hash_spec_fingerprint": spec_fingerprint(),
         "commit": commit,  # at the start of the last (resumed) session
+        "sessions": [json.loads(line) for line in sessions_path.read_text(encoding="utf-8").splitlines()
+                     if line.strip()],
     }
     write_json_atomically(out / "record.json", record)
     plot_loss_curves([out], out / "loss_curve.png")

@@ -90,6 +90,9 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
     record = json.loads((out / "record.json").read_text())
     assert record["steps"] == STEPS and record["tokens_seen"] == STEPS * BATCH * SEQ
     assert np.isfinite(record["heldout_mlm_loss"])
+    # Both sessions are recorded, with the step each started from.
+    assert [s["start_step"] for s in record["sessions"]] == [0, killed_at["step"]]
+    assert all(s["commit"] for s in record["sessions"])
     # The log covers every interval once the kill is accounted for, with the schedule's learning rates.
     rows = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert rows[-1]["step"] == STEPS
