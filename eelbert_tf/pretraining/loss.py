@@ -6,8 +6,10 @@ Profiling a pretraining step (`bench/pretrain_throughput.py`, "Where a step goes
 TensorFlow's fused `sparse_softmax_cross_entropy_with_logits` kernel to be the largest single
 cost on this CPU: for 64 x 20 predictions over 30,522 tokens it took longer than the logits
 matmul. Compiled by XLA (the value, and the gradient as one fused softmax-minus-one-hot
-pass) the loss with its gradient is about four times faster. The whole training step cannot be XLA-compiled
-(`jit_compile=True` fails on the hash embedding's string ops), so only the loss is.
+pass) the loss with its gradient is about four times faster. The whole training step
+cannot be XLA-compiled (`jit_compile=True` fails on the hash embedding's string ops), so
+only the loss is. Targets outside the vocabulary are refused before XLA (where a gather
+would clamp them silently).
 
 The value is Keras's `SparseCategoricalCrossentropy(from_logits=True)` (same per-token losses,
 same sample weighting and reduction); `tests/pretraining/test_loss.py` checks values and
@@ -70,7 +72,14 @@ class MaskedLMLoss(keras.losses.Loss):
         super().__init__(name=name, **kwargs)
 
     def call(self, y_true, y_pred):
-        return _sparse_softmax_cross_entropy(tf.cast(y_true, tf.int32), tf.cast(y_pred, tf.float32))
+        labels, logits = tf.cast(y_true, tf.int32), tf.cast(y_pred, tf.float32)
+        vocabulary_size = tf.shape(logits)[-1]
+        in_range = tf.reduce_all((labels >= 0) & (labels < vocabulary_size))
+        tf.debugging.Assert(in_range, ["MaskedLMLoss: target token ids must lie in [0, vocabulary size =",
+                                       vocabulary_size, "). Smallest and largest given:",
+                                       tf.reduce_min(labels), tf.reduce_max(labels)])
+        with tf.control_dependencies([in_range]):
+            return _sparse_softmax_cross_entropy(labels, logits)
 
 
 def _masked_lm_accuracy(y_true, y_pred):

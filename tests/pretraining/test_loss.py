@@ -62,3 +62,15 @@ def test_accuracy_equals_keras_sparse_categorical_accuracy():
         np.testing.assert_allclose(float(ours.result()), float(reference.result()), rtol=1e-6)
     restored = keras.metrics.deserialize(keras.metrics.serialize(MaskedLMAccuracy()))
     assert isinstance(restored, MaskedLMAccuracy) and restored.name == "accuracy"
+
+
+def test_targets_outside_the_vocabulary_are_refused():
+    import pytest
+
+    labels, logits, weights = _batch(3)
+    for bad in (97, -1):
+        wrong = tf.tensor_scatter_nd_update(labels, [[0, 0]], [bad])
+        with pytest.raises(tf.errors.InvalidArgumentError, match="must lie in"):
+            MaskedLMLoss()(wrong, logits, sample_weight=weights)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="must lie in"):
+            tf.function(lambda y: MaskedLMLoss()(y, logits, sample_weight=weights))(wrong)
