@@ -35,6 +35,8 @@ PILOTS = [
      {"learning_rate": 3e-3, "warmup_ratio": 0.1}),
     ("pre-LN", "pre-LN blocks and a final LayerNorm (`normalize_first`)", "runs/recipe/eelbert_uno_preln",
      {"backbone_overrides": {"normalize_first": True}}),
+    ("batch32", "batch 32 x 128: twice the updates for the same tokens", "runs/recipe/eelbert_uno_batch32",
+     {"batch_size": 32}),
 ]
 
 
@@ -57,7 +59,7 @@ def write_table():
     for name, change, out in done:
         r = json.loads((pathlib.Path(out) / "record.json").read_text())
         rows.append(f"| {name} | {change} | {r['config']['learning_rate']:g} | {r['config']['warmup_ratio']:.0%} | "
-                    f"{r['tokens_seen']:,} | {r['wall_seconds'] / 60:.0f} min | {r['final_train_loss']:.3f} | "
+                    f"{r['config']['batch_size']} | {r['tokens_seen']:,} | {r['steps']:,} | {r['wall_seconds'] / 60:.0f} min | {r['final_train_loss']:.3f} | "
                     f"{r['heldout_mlm_loss']:.3f} | {100 * r['heldout_mlm_accuracy']:.2f}% | {r['commit'][:7]} |")
     missing = [name for name, _, out, _ in PILOTS if not (pathlib.Path(out) / "record.json").exists()]
     lines = [
@@ -67,9 +69,9 @@ def write_table():
         f"loss of predicting word frequencies there is {entropy:.2f} nats. Wall times are as scheduled "
         "(beside other jobs), not a speed comparison.",
         "",
-        "| pilot | what changes | peak lr | warm-up | tokens | wall time | final train loss | held-out MLM loss "
-        "| held-out MLM accuracy | commit |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| pilot | what changes | peak lr | warm-up | batch | tokens | steps | wall time | final train loss "
+        "| held-out MLM loss | held-out MLM accuracy | commit |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *rows,
     ]
     if missing:
