@@ -40,13 +40,20 @@ def commit() -> str:
     return (out.stdout.strip() or "unknown") + (" + uncommitted changes to the code" if dirty else "")
 
 
-def write_section(name: str, body: str, command: str) -> None:
-    """Replaces (or appends) the section `name` of BENCHMARKS.md."""
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def write_section(name: str, body: str, command: str, measured: dict | None = None) -> None:
+    """Replaces (or appends) the section `name` of BENCHMARKS.md. Its header names this machine,
+    now and HEAD, or, for a section rendered from saved measurements, `measured`'s
+    "machine", "date" and "commit"."""
     text = BENCHMARKS.read_text() if BENCHMARKS.exists() else HEADER
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    measured = measured or {"machine": machine(), "date": now(), "commit": commit()}
     section = (
         f"<!-- section:{name} -->\n## {name}\n\n"
-        f"Command: `{command}`  \nMachine: {machine()}  \nDate: {stamp}, commit {commit()}\n\n"
+        f"Command: `{command}`  \nMachine: {measured['machine']}  \n"
+        f"Date: {measured['date']}, commit {measured['commit']}\n\n"
         f"{body.strip()}\n<!-- /section:{name} -->\n"
     )
     pattern = re.compile(rf"<!-- section:{re.escape(name)} -->.*?<!-- /section:{re.escape(name)} -->\n",

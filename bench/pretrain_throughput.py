@@ -2,15 +2,18 @@
 and where a training step's time goes.
 
     python bench/pretrain_throughput.py [--steps 40] [--warmup 10] [--threads N]
+    python bench/pretrain_throughput.py --render-only     # rewrite the section from the saved measurements
 
 Every model trains with the real pipeline (token cache, keras-hub masking, Keras fit, the
-trainer's loss) at batch 64 x 128 tokens. Writes the "Pretraining throughput" section of
-BENCHMARKS.md.
+trainer's loss) at batch 64 x 128 tokens. Saves the measurements to
+bench/results/pretrain_throughput.json and writes the "Pretraining throughput" section of
+BENCHMARKS.md from them.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import pathlib
 import sys
 import tempfile
@@ -47,6 +50,7 @@ PROFILE_PARTS = [
 ]
 PROFILE_REPEATS = 15
 BATCH, SEQ = 64, 128
+RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "pretrain_throughput.json"
 
 
 def timed_fit(model, dataset, steps):
@@ -146,13 +150,8 @@ def step_parts(model, x, y, w) -> dict:
     return {name: median_ms(fn) for name, fn in parts.items()}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=40)
-    parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--threads", type=int, help="TensorFlow intra- and inter-op threads (default: all cores)")
-    args = parser.parse_args(argv)
-
+def measure(args) -> dict:
+    """Times every row and every profiled part; returns them with the settings, machine, date and commit."""
     import keras
     import numpy as np
     import tensorflow as tf
@@ -211,15 +210,34 @@ def main(argv=None):
                                              num_batches=1)[0]))
         profile[(preset, head)] = step_parts(model, x, y, w)
         print(preset, head, {k: round(v, 1) for k, v in profile[(preset, head)].items()}, flush=True)
+    return {
+        "steps": args.steps, "warmup": args.warmup, "threads": args.threads, "pipeline_rate": pipeline_rate,
+        "rows": rows, "profile": [{"preset": p, "head": h, "parts_ms": parts} for (p, h), parts in profile.items()],
+        "machine": _report.machine(), "date": _report.now(), "commit": _report.commit(),
+    }
+
+
+def render(data: dict) -> None:
+    """Writes the "Pretraining throughput" section of BENCHMARKS.md from measured data."""
+    rows, pipeline_rate = data["rows"], data["pipeline_rate"]
+    profile = {(p["preset"], p["head"]): p["parts_ms"] for p in data["profile"]}
 
     def rate(preset, head, objective="trainer"):
         return [r for r in rows if (r["preset"], r["head"], r["objective"]) == (preset, head, objective)][0]["rate"]
 
-    threads = f"{args.threads} TensorFlow thread(s)" if args.threads else "all cores"
+    def step_with_metric(key):
+        return profile[key]["step"] + profile[key]["accuracy_ours"]
+
+    bert_step = step_with_metric(("bert_tiny", "tied"))
+    hashed_step = bert_step / step_with_metric(("eelbert_tiny", "hash_tied"))
+    separate_step = bert_step / step_with_metric(("eelbert_tiny", "separate"))
+    output_share = [(parts["head_xla"] + parts["accuracy_ours"]) / parts["encoder"] for parts in profile.values()]
+
+    threads = f"{data['threads']} TensorFlow thread(s)" if data["threads"] else "all cores"
     lines = [
         f"Batch {BATCH} x {SEQ} tokens, AdamW, Keras `fit`, the real pipeline (token cache, keras-hub "
         f"masking of 15% with at most 20 predictions per sequence), {threads}. Median step over "
-        f"{args.steps} steps after {args.warmup} warm-up steps; tokens/s counts every sequence position. "
+        f"{data['steps']} steps after {data['warmup']} warm-up steps; tokens/s counts every sequence position. "
         "Loss and accuracy: \"trainer\" = `MaskedLMLoss` and `MaskedLMAccuracy` (what `eelbert pretrain` "
         "uses), \"Keras\" = Keras's `SparseCategoricalCrossentropy` and `SparseCategoricalAccuracy` (what it "
         "used before, and what the shipped presets were trained with); \"vs bert_tiny\" compares rows with "
@@ -252,22 +270,37 @@ def main(argv=None):
         f"Reading: `eelbert_tiny` trains at {rate('eelbert_tiny', 'hash_tied') / rate('bert_tiny', 'tied'):.2f}x "
         f"the tokens/s of `bert_tiny` with the `hash_tied` head and "
         f"{rate('eelbert_tiny', 'separate') / rate('bert_tiny', 'tied'):.2f}x with the default `separate` head "
-        "(target: 1.3x). The MLM output side (logits over the 30,522-token vocabulary, their softmax "
-        "cross-entropy and accuracy) costs about as much as the whole two-layer encoder, and EELBERT pays it "
-        "as BERT does: removing the input table saves only the output matrix's weight gradient and its AdamW "
-        "update (`hash_tied`, whose output vectors are fixed), or nothing (`separate`, which trains its own "
-        "matrix), while hashing costs a few ms more than a table lookup. The two largest single costs were "
-        "generic: TensorFlow's fused sparse softmax cross-entropy kernel and Keras's accuracy metric (its "
-        "`argmax` first rewrites negative zeros). `eelbert_tf.pretraining.loss` replaces both "
-        "(`MaskedLMLoss`, XLA-compiled, values and gradients equal to Keras's; `MaskedLMAccuracy`, plain "
-        "`tf.argmax`): with them `bert_tiny` trains "
+        f"(target: 1.3x; the parts timed alone give {hashed_step:.2f}x and {separate_step:.2f}x). The MLM output "
+        "side (logits over the 30,522-token vocabulary, their softmax cross-entropy and accuracy) costs "
+        f"{min(output_share):.0%} to {max(output_share):.0%} of what the two-layer encoder costs forward and "
+        "backward, and EELBERT pays it as BERT does: removing the input table saves only the output matrix's "
+        "weight gradient and its AdamW update (`hash_tied`, whose output vectors are fixed), or nothing "
+        "(`separate`, which trains its own matrix), while hashing the token strings costs a few ms more than a "
+        "table lookup. The two largest single costs were generic: TensorFlow's fused sparse softmax "
+        "cross-entropy kernel and Keras's accuracy metric (its `argmax` first rewrites negative zeros). "
+        "`eelbert_tf.pretraining.loss` replaces both (`MaskedLMLoss`, XLA-compiled, values and gradients equal "
+        "to Keras's; `MaskedLMAccuracy`, plain `tf.argmax`): with them `bert_tiny` trains "
         f"{rate('bert_tiny', 'tied') / rate('bert_tiny', 'tied', 'keras'):.2f}x and `eelbert_tiny` "
         f"{rate('eelbert_tiny', 'separate') / rate('eelbert_tiny', 'separate', 'keras'):.2f}x (`separate` head) "
         "as fast as before.",
     ]
-    _report.write_section("Pretraining throughput", "\n".join(lines),
-                          "python bench/pretrain_throughput.py" + (f" --threads {args.threads}" if args.threads else ""))
+    command = "python bench/pretrain_throughput.py" + (f" --threads {data['threads']}" if data["threads"] else "")
+    _report.write_section("Pretraining throughput", "\n".join(lines), command, measured=data)
     print("\n".join(lines))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--threads", type=int, help="TensorFlow intra- and inter-op threads (default: all cores)")
+    parser.add_argument("--render-only", action="store_true", help=f"rewrite the section from {RESULTS.name}")
+    args = parser.parse_args(argv)
+    if not args.render_only:
+        from eelbert_tf.io_utils import write_json_atomically
+
+        write_json_atomically(RESULTS, measure(args))
+    render(json.loads(RESULTS.read_text()))
 
 
 if __name__ == "__main__":
