@@ -60,7 +60,8 @@ def write_table():
         r = json.loads((pathlib.Path(out) / "record.json").read_text())
         rows.append(f"| {name} | {change} | {r['config']['learning_rate']:g} | {r['config']['warmup_ratio']:.0%} | "
                     f"{r['config']['batch_size']} | {r['tokens_seen']:,} | {r['steps']:,} | {r['wall_seconds'] / 60:.0f} min | {r['final_train_loss']:.3f} | "
-                    f"{r['heldout_mlm_loss']:.3f} | {100 * r['heldout_mlm_accuracy']:.2f}% | {r['commit'][:7]} |")
+                    f"{r['heldout_mlm_loss']:.3f} | {100 * r['heldout_mlm_accuracy']:.2f}% | "
+                    f"{r['commit'][:7]}{'+dirty' if r['commit'].endswith('+dirty') else ''} |")
     missing = [name for name, _, out, _ in PILOTS if not (pathlib.Path(out) / "record.json").exists()]
     lines = [
         f"Each pilot pretrains `eelbert_uno` (separate MLM head) on the same {TOKENS:,}-token cache, data order "
