@@ -199,10 +199,18 @@ def _finished_seed(out_dir, key, task_name, seed):
         return None
     try:
         saved = json.loads(path.read_text())
-        saved_key = {k: saved[k] for k in key}
-        run = saved["run"]
-    except (ValueError, KeyError, TypeError) as e:
+    except ValueError as e:
         raise ValueError(f"{path} is not a finished fine-tuning result ({e}); delete it to rerun that seed.") from None
+    if not isinstance(saved, dict) or not isinstance(saved.get("run"), dict):
+        raise ValueError(f"{path} is not a finished fine-tuning result (no 'run'); delete it to rerun that seed.")
+    missing = [k for k in key if k not in saved]
+    if missing:
+        raise ValueError(
+            f"{path} holds a result of model {saved.get('model')!r} without {missing} (written by an earlier "
+            f"eelbert_tf), so it cannot be matched to this run ({key['model']!r}); use a new --out folder or "
+            f"delete {out_dir / 'seeds'}."
+        )
+    saved_key, run = {k: saved[k] for k in key}, saved["run"]
     if saved_key != key:
         raise ValueError(
             f"{path} holds a result of model {saved_key['model']!r} with other weights or another recipe than "

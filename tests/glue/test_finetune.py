@@ -101,3 +101,25 @@ def test_a_vocabulary_of_another_size_than_the_model_is_refused(tmp_path, small_
 
     with pytest.raises(ValueError, match="vocabulary given for 'eelbert_uno' has .* tokens but the model was built for 30,522"):
         finetune_task("eelbert_uno", "sst2", FIXTURES, 0, GlueRecipe(), tfds_dir=tmp_path, vocabulary=small_vocab_path)
+
+
+def test_unusable_seed_files_are_refused_with_the_reason(tmp_path):
+    from eelbert_tf.glue.finetune import _finished_seed, _seed_file
+
+    key = {"model": "eelbert_uno_en", "weights": "abc", "recipe": {"learning_rate": 2e-4}}
+    path = _seed_file(tmp_path, "rte", 0)
+    cases = [
+        ("{ not json", "is not a finished fine-tuning result"),
+        ('{"model": "eelbert_uno_en"}', "no 'run'"),
+        # A result written before the weights fingerprint existed: named as such, not as damage.
+        ('{"model": "eelbert_uno_en", "recipe": {"learning_rate": 2e-4}, "run": {}}',
+         "without \\['weights'\\] \\(written by an earlier eelbert_tf\\)"),
+        ('{"model": "bert_tiny_en", "weights": "abc", "recipe": {"learning_rate": 2e-4}, "run": {}}',
+         "holds a result of model 'bert_tiny_en'"),
+    ]
+    for text, message in cases:
+        path.write_text(text)
+        with pytest.raises(ValueError, match=message):
+            _finished_seed(tmp_path, key, "rte", 0)
+    path.write_text(json.dumps({**key, "run": {"seed": 0}}))
+    assert _finished_seed(tmp_path, key, "rte", 0) == {"seed": 0}
