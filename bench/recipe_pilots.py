@@ -62,6 +62,8 @@ def write_table():
                     f"{r['config']['batch_size']} | {r['tokens_seen']:,} | {r['steps']:,} | {r['wall_seconds'] / 60:.0f} min | {r['final_train_loss']:.3f} | "
                     f"{r['heldout_mlm_loss']:.3f} | {100 * r['heldout_mlm_accuracy']:.2f}% | "
                     f"{r['commit'][:7]}{'+dirty' if r['commit'].endswith('+dirty') else ''} |")
+    losses = {name: json.loads((pathlib.Path(out) / "record.json").read_text())["heldout_mlm_loss"]
+              for name, _, out in done}
     missing = [name for name, _, out, _ in PILOTS if not (pathlib.Path(out) / "record.json").exists()]
     lines = [
         f"Each pilot pretrains `eelbert_uno` (separate MLM head) on the same {TOKENS:,}-token cache, data order "
@@ -77,6 +79,13 @@ def write_table():
     ]
     if missing:
         lines += ["", f"Not run yet: {', '.join(missing)}."]
+    if "baseline" in losses and len(losses) > 1:
+        best = min((n for n in losses if n != "baseline"), key=losses.get)
+        lines += ["", f"Reading: the lowest held-out loss is {best}'s, {losses[best]:.3f} "
+                  f"({losses[best] - losses['baseline']:+.3f} against the baseline); every pilot's held-out loss "
+                  f"differs from the word-frequency loss ({entropy:.2f}) by {min(losses.values()) - entropy:+.2f} "
+                  f"to {max(losses.values()) - entropy:+.2f} nats, so no single change here leaves the plateau at "
+                  "this budget: the next lever is the budget itself (more updates)."]
     if done:
         plot_loss_curves([pathlib.Path(out) for _, _, out in done], DOCS / "recipe_pilots.png",
                          labels=[name for name, _, _ in done])
