@@ -60,3 +60,16 @@ def write_section(name: str, body: str, command: str, measured: dict | None = No
                          re.S)
     text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
     BENCHMARKS.write_text(text)
+
+
+TRAIN_LOSS_NOTE = (
+    "† Final train loss as Keras logged it for runs from before `MaskedLMLoss` took the mean per masked token: "
+    "the mean over all 20 prediction slots of a sequence, padded ones counted as 0, about 5% below the "
+    "per-token loss. Held-out figures are always per masked token."
+)
+
+
+def train_loss_cell(record: dict) -> str:
+    """A record's final training loss, marked † when it is Keras's mean over all prediction slots."""
+    per_token = record.get("train_loss_reduction") == "mean_with_sample_weight"
+    return f"{record['final_train_loss']:.3f}" + ("" if per_token else "†")

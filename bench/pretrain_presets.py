@@ -95,7 +95,7 @@ def write_table(runs=pathlib.Path("runs/presets")):
             f"| `{name}` | {r['shipped']['parameters']:,} | {r['shipped']['weights_dtype']} | "
             f"{r['mlm_head']} | {r['tokens_seen']:,} | {r['steps']:,} | {r['config'].get('threads') or 'all'} | "
             f"{r['wall_seconds'] / 60:.0f} min | "
-            f"{r['tokens_seen'] / r['wall_seconds']:,.0f} | {r['final_train_loss']:.3f} | "
+            f"{r['tokens_seen'] / r['wall_seconds']:,.0f} | {_report.train_loss_cell(r)} | "
             f"{r['heldout_mlm_loss']:.3f} | {100 * r['heldout_mlm_accuracy']:.2f}% | {_shipped_loss(r)} | "
             f"{_commits(name, r)} |"
         )
@@ -119,6 +119,8 @@ def write_table(runs=pathlib.Path("runs/presets")):
         "| final train loss | held-out MLM loss | held-out MLM accuracy | held-out loss, shipped weights | commit |",
         "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *rows,
+        "",
+        _report.TRAIN_LOSS_NOTE,
     ])
     finished = [runs / name[: -len("_en")] for name in pretrained_presets() if (runs / name[: -len("_en")]).is_dir()]
     if finished:

@@ -59,7 +59,8 @@ def write_table():
     for name, change, out in done:
         r = json.loads((pathlib.Path(out) / "record.json").read_text())
         rows.append(f"| {name} | {change} | {r['config']['learning_rate']:g} | {r['config']['warmup_ratio']:.0%} | "
-                    f"{r['config']['batch_size']} | {r['tokens_seen']:,} | {r['steps']:,} | {r['wall_seconds'] / 60:.0f} min | {r['final_train_loss']:.3f} | "
+                    f"{r['config']['batch_size']} | {r['tokens_seen']:,} | {r['steps']:,} | "
+                    f"{r['wall_seconds'] / 60:.0f} min | {_report.train_loss_cell(r)} | "
                     f"{r['heldout_mlm_loss']:.3f} | {100 * r['heldout_mlm_accuracy']:.2f}% | "
                     f"{r['commit'][:7]}{'+dirty' if r['commit'].endswith('+dirty') else ''} |")
     losses = {name: json.loads((pathlib.Path(out) / "record.json").read_text())["heldout_mlm_loss"]
@@ -76,6 +77,8 @@ def write_table():
         "| held-out MLM loss | held-out MLM accuracy | commit |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *rows,
+        "",
+        _report.TRAIN_LOSS_NOTE,
     ]
     if missing:
         lines += ["", f"Not run yet: {', '.join(missing)}."]

@@ -11,9 +11,14 @@ cannot be XLA-compiled (`jit_compile=True` fails on the hash embedding's string 
 only the loss is. Targets outside the vocabulary are refused before XLA (where a gather
 would clamp them silently).
 
-The value is Keras's `SparseCategoricalCrossentropy(from_logits=True)` (same per-token losses,
-same sample weighting and reduction); `tests/pretraining/test_loss.py` checks values and
-gradients against it.
+The per-token values are Keras's `SparseCategoricalCrossentropy(from_logits=True)`'s;
+`tests/pretraining/test_loss.py` checks values and gradients against it. The reduction is
+the mean over real predictions (`"mean_with_sample_weight"`: the weighted sum divided by the
+sum of the weights), as BERT's MLM loss. Keras's default divides by every prediction slot,
+the padded ones too (each sequence has 20 slots for about 19 masked tokens), which logged
+training losses about 5% below the per-token loss; the shipped presets' records hold such
+values ("final_train_loss" without "train_loss_reduction"). Adam is invariant to that scale,
+so the training itself is the same.
 
 The accuracy is Keras's `SparseCategoricalAccuracy` without its guard against negative zeros
 (Keras's `argmax` rewrites every -0.0 logit first: several passes over the 39M logits of a
@@ -61,15 +66,17 @@ class MaskedLMLoss(keras.losses.Loss):
 
     Args:
         name: the loss name. Defaults to `"masked_lm_loss"`.
-        **kwargs: other arguments of `keras.losses.Loss` (`reduction`, `dtype`).
+        reduction: Keras's loss reduction. Defaults to `"mean_with_sample_weight"`: the
+            mean over the predictions whose sample weight is not 0.
+        **kwargs: other arguments of `keras.losses.Loss` (`dtype`).
 
     Call arguments: `y_true` int `[batch, masks]` token ids, `y_pred` float
     `[batch, masks, vocabulary]` logits, optional `sample_weight` `[batch, masks]`
     (0 on padded prediction slots).
     """
 
-    def __init__(self, name="masked_lm_loss", **kwargs):
-        super().__init__(name=name, **kwargs)
+    def __init__(self, name="masked_lm_loss", reduction="mean_with_sample_weight", **kwargs):
+        super().__init__(name=name, reduction=reduction, **kwargs)
 
     def call(self, y_true, y_pred):
         labels, logits = tf.cast(y_true, tf.int32), tf.cast(y_pred, tf.float32)

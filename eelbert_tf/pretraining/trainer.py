@@ -289,6 +289,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
         "steps": final_step,
         "wall_seconds": round(wall, 1),
         "final_train_loss": last.get("loss"),
+        "train_loss_reduction": model.loss.reduction,  # "mean_with_sample_weight": per masked token
         "final_train_accuracy": last.get("accuracy"),
         "heldout_mlm_loss": evaluation["loss"],
         "heldout_mlm_accuracy": evaluation["accuracy"],

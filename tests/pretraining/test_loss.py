@@ -13,8 +13,8 @@ def _batch(seed=0, batch=3, masks=5, vocabulary=97):
     return labels, logits, weights
 
 
-def test_equals_keras_sparse_categorical_crossentropy_with_weights():
-    reference = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+def test_equals_keras_sparse_categorical_crossentropy_per_masked_token():
+    reference = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
     for seed in range(3):
         labels, logits, weights = _batch(seed)
         for w in (None, weights):
@@ -23,12 +23,24 @@ def test_equals_keras_sparse_categorical_crossentropy_with_weights():
                 float(reference(labels, logits, sample_weight=w)),
                 rtol=1e-5,
             )
+        # The mean over real predictions, independently: log-sum-exp minus the target logit.
+        x = logits.numpy().astype("float64")
+        top = x.max(-1, keepdims=True)
+        per_token = (np.log(np.exp(x - top).sum(-1)) + top[..., 0]
+                     - np.take_along_axis(x, labels.numpy()[..., None], -1)[..., 0])
+        w = weights.numpy()
+        np.testing.assert_allclose(float(MaskedLMLoss()(labels, logits, sample_weight=weights)),
+                                   (per_token * w).sum() / w.sum(), rtol=1e-5)
+    # All slots padded: zero, not NaN.
+    labels, logits, weights = _batch(0)
+    assert float(MaskedLMLoss()(labels, logits, sample_weight=tf.zeros_like(weights))) == 0.0
 
 
 def test_gradient_equals_keras():
     labels, logits, weights = _batch(1)
     grads = []
-    for loss in (MaskedLMLoss(), keras.losses.SparseCategoricalCrossentropy(from_logits=True)):
+    for loss in (MaskedLMLoss(),
+                 keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")):
         with tf.GradientTape() as tape:
             tape.watch(logits)
             value = loss(labels, logits, sample_weight=weights)
@@ -48,6 +60,7 @@ def test_trains_in_keras_fit_and_round_trips_its_config():
     assert history.history["loss"][-1] < history.history["loss"][0]
     restored = keras.losses.deserialize(keras.losses.serialize(MaskedLMLoss()))
     assert isinstance(restored, MaskedLMLoss) and restored.name == "masked_lm_loss"
+    assert restored.reduction == "mean_with_sample_weight"
 
 
 def test_accuracy_equals_keras_sparse_categorical_accuracy():

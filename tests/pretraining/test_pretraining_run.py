@@ -90,6 +90,7 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
     record = json.loads((out / "record.json").read_text())
     assert record["steps"] == STEPS and record["tokens_seen"] == STEPS * BATCH * SEQ
     assert np.isfinite(record["heldout_mlm_loss"])
+    assert record["train_loss_reduction"] == "mean_with_sample_weight"  # logged losses are per masked token
     # Both sessions are recorded, with the step each started from.
     assert [s["start_step"] for s in record["sessions"]] == [0, killed_at["step"]]
     assert all(s["commit"] for s in record["sessions"])
