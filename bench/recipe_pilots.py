@@ -7,7 +7,7 @@ Every shipped preset ends its 61.44M tokens just below the loss of predicting wo
 (BENCHMARKS.md, "Pretraining"). Each pilot pretrains `eelbert_uno` (separate MLM head) on the same
 16,384,000-token cache, data order and seed as the MLM-head comparison (2,000 steps of 64 x 128),
 changing one thing against the shipped recipe (AdamW 1e-3, 5% warm-up then linear decay, post-LN,
-batch 64). The baseline is the comparison's `separate` run itself. A stopped pilot resumes; a
+batch 64); the last pilot changes the budget instead (7.5x the tokens, so 2x the shipped presets'). The baseline is the comparison's `separate` run itself. A stopped pilot resumes; a
 finished one is reused. Writes the "Pretraining recipe pilots" section of BENCHMARKS.md and
 docs/recipe_pilots.png.
 """
@@ -37,6 +37,8 @@ PILOTS = [
      {"backbone_overrides": {"normalize_first": True}}),
     ("batch32", "batch 32 x 128: twice the updates for the same tokens", "runs/recipe/eelbert_uno_batch32",
      {"batch_size": 32}),
+    ("budget x7.5", "7.5x the tokens and steps (122.88M; its own cache of that size)", "runs/budget/eelbert_uno_123M",
+     {"tokens": 122_880_000, "cache_dir": "runs/budget/cache_123M"}),
 ]
 
 
@@ -44,9 +46,9 @@ def run_pilot(out, settings, threads=None):
     from eelbert_tf.pretraining.trainer import PretrainConfig, pretrain
 
     if not (pathlib.Path(out) / "record.json").exists():
-        pretrain(PretrainConfig(preset="eelbert_uno", mlm_head="separate", tokens=TOKENS, out_dir=out,
-                                cache_dir=CACHE, checkpoint_every=250, log_every=50, resume=True,
-                                threads=threads, **settings))
+        values = {"preset": "eelbert_uno", "mlm_head": "separate", "tokens": TOKENS, "cache_dir": CACHE,
+                  "checkpoint_every": 250, "log_every": 50, "threads": threads, **settings}
+        pretrain(PretrainConfig(out_dir=out, resume=True, **values))
     return json.loads((pathlib.Path(out) / "record.json").read_text())
 
 
@@ -69,7 +71,8 @@ def write_table():
     lines = [
         f"Each pilot pretrains `eelbert_uno` (separate MLM head) on the same {TOKENS:,}-token cache, data order "
         "and seed, changing one thing against the shipped recipe (AdamW 1e-3, 5% warm-up then linear decay, "
-        "post-LN, batch 64 x 128). Held-out MLM loss and accuracy on the cache's fixed validation set; the "
+        "post-LN, batch 64 x 128); the budget pilot trains on 7.5 times the tokens (twice the shipped presets' "
+        "budget) from a cache of that size. Held-out MLM loss and accuracy on the cache's fixed validation set; the "
         f"loss of predicting word frequencies there is {entropy:.2f} nats. Wall times are as scheduled "
         "(beside other jobs), not a speed comparison.",
         "",
