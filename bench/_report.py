@@ -73,3 +73,12 @@ def train_loss_cell(record: dict) -> str:
     """A record's final training loss, marked † when it is Keras's mean over all prediction slots."""
     per_token = record.get("train_loss_reduction") == "mean_with_sample_weight"
     return f"{record['final_train_loss']:.3f}" + ("" if per_token else "†")
+
+
+def commit_cell(record: dict) -> str:
+    """The commit(s) that trained a run: each session with the step it started from when it was resumed,
+    else the short commit (with "+dirty" when the code differed from it)."""
+    sessions = record.get("sessions")
+    if sessions and len(sessions) > 1:
+        return ", ".join(f"{s['commit'][:7]} (from step {s['start_step']:,})" for s in sessions)
+    return record["commit"][:7] + ("+dirty" if record["commit"].endswith("+dirty") else "")

@@ -75,13 +75,10 @@ EARLIER_SESSIONS = {"random_hash_tiny_en": "2e2ecbe (from step 0), de670e4 (from
 
 
 def _commits(name, record):
-    """The commit(s) that trained a run, with the step each session started from."""
-    sessions = record.get("sessions")
-    if sessions and len(sessions) > 1:
-        return ", ".join(f"{s['commit'][:7]} (from step {s['start_step']:,})" for s in sessions)
-    if name in EARLIER_SESSIONS:
+    """The commit(s) that trained a run (older multi-session runs from EARLIER_SESSIONS)."""
+    if name in EARLIER_SESSIONS and len(record.get("sessions") or []) < 2:
         return EARLIER_SESSIONS[name]
-    return record["commit"][:7] + ("+dirty" if record["commit"].endswith("+dirty") else "")
+    return _report.commit_cell(record)
 
 
 def write_table(runs=pathlib.Path("runs/presets")):

@@ -64,7 +64,7 @@ def write_table():
                     f"{r['config']['batch_size']} | {r['tokens_seen']:,} | {r['steps']:,} | "
                     f"{r['wall_seconds'] / 60:.0f} min | {_report.train_loss_cell(r)} | "
                     f"{r['heldout_mlm_loss']:.3f} | {100 * r['heldout_mlm_accuracy']:.2f}% | "
-                    f"{r['commit'][:7]}{'+dirty' if r['commit'].endswith('+dirty') else ''} |")
+                    f"{_report.commit_cell(r)} |")
     records = {name: json.loads((pathlib.Path(out) / "record.json").read_text()) for name, _, out in done}
     # One-change pilots at the pilot budget; the budget pilot is read apart.
     losses = {n: r["heldout_mlm_loss"] for n, r in records.items() if r["tokens_seen"] == TOKENS}
