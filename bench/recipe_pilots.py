@@ -1,7 +1,13 @@
 """Pretraining recipe pilots: does any one change leave the unigram plateau sooner?
 
-    python bench/recipe_pilots.py [--only NAME,...] [--threads 1]   # train missing pilots, write the table
-    python bench/recipe_pilots.py --table-only
+    python bench/recipe_pilots.py [--only NAME,...] [--threads 1]   # shuffled series: train missing, write table
+    python bench/recipe_pilots.py --table-only                      # render from bench/results/recipe_pilots/
+    python bench/recipe_pilots.py --series in_order ...             # the first series (runs/ only)
+
+Two series. The first (`in_order`, below) ran before the training data was shuffled; its runs
+live only in `runs/`. The second (`shuffled`, SHUFFLED) reads the cache through the seeded
+permutation and saves each finished pilot's record and training log in
+`bench/results/recipe_pilots/<name>.json`, so its table and plot render from the repository.
 
 Every shipped preset ends its 61.44M tokens just below the loss of predicting word frequencies
 (BENCHMARKS.md, "Pretraining"). Each pilot pretrains `eelbert_uno` (separate MLM head) on the same
@@ -42,11 +48,114 @@ PILOTS = [
 ]
 
 
+RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "recipe_pilots"
+NO_DROPOUT = {"backbone_overrides": {"dropout": 0.0}}
+# The shuffled series: (name, what changes against the shipped recipe, run folder, settings). Each
+# later pilot is chosen from the curves of the earlier ones (BENCHMARKS.md, the reading under the table).
+SHUFFLED = [
+    ("shuffled", "the data order only: one seeded permutation of the cache", "runs/recipe2/shuffled", {}),
+    ("no-dropout", "shuffled; dropout 0 in pretraining (0.1 kept for fine-tuning)",
+     "runs/recipe2/no_dropout", NO_DROPOUT),
+    ("no-dropout-b128", "shuffled, dropout 0; batch 128, peak lr 2e-3 (half the updates, lr scaled)",
+     "runs/recipe2/no_dropout_b128", {**NO_DROPOUT, "batch_size": 128, "learning_rate": 2e-3}),
+    ("no-dropout-preln", "shuffled, dropout 0; pre-LN blocks and a final LayerNorm",
+     "runs/recipe2/no_dropout_preln", {"backbone_overrides": {"dropout": 0.0, "normalize_first": True}}),
+    ("no-dropout-hash-tied", "shuffled, dropout 0; the `hash_tied` MLM head",
+     "runs/recipe2/no_dropout_hash_tied", {**NO_DROPOUT, "mlm_head": "hash_tied"}),
+    ("no-dropout-lr2e-3", "shuffled, dropout 0; peak lr 2e-3, 10% warm-up",
+     "runs/recipe2/no_dropout_lr2e-3", {**NO_DROPOUT, "learning_rate": 2e-3, "warmup_ratio": 0.1}),
+    ("in-order", "none: the shipped recipe, cache order (the pre-shuffle baseline, rerun)",
+     "runs/recipe2/in_order", {"data_order": "in_order"}),
+]
+
+
+def save_result(name, out):
+    """The finished pilot's record and training log, kept in the repository."""
+    out = pathlib.Path(out)
+    record = json.loads((out / "record.json").read_text())
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines() if line.strip()]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"record": record, "log": log}, indent=1) + "\n")
+    return path
+
+
+def write_shuffled_table():
+    import numpy as np
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = {}
+    for name, change, _, _ in SHUFFLED:
+        path = RESULTS / f"{name}.json"
+        if path.exists():
+            results[name] = (change, json.loads(path.read_text()))
+    if not results:
+        print("no shuffled pilot has finished yet")
+        return
+    entropy = heldout_unigram_entropy(CACHE) if pathlib.Path(CACHE).exists() else None
+    rows = []
+    for name, (change, res) in results.items():
+        r = res["record"]
+        c = r["config"]
+        overrides = c.get("backbone_overrides") or {}
+        rows.append(f"| {name} | {change} | {c.get('data_order', 'in_order')} | "
+                    f"{overrides.get('dropout', 0.1):g} | {r['mlm_head']} | {c['learning_rate']:g} | "
+                    f"{c['warmup_ratio']:.0%} | {c['batch_size']} | {r['tokens_seen']:,} | {r['steps']:,} | "
+                    f"{r['wall_seconds'] / 60:.0f} min | {_report.train_loss_cell(r)} | "
+                    f"**{r['heldout_mlm_loss']:.3f}** | {100 * r['heldout_mlm_accuracy']:.2f}% | "
+                    f"{_report.commit_cell(r)} |")
+    losses = {n: res["record"]["heldout_mlm_loss"] for n, (_, res) in results.items()}
+    best = min(losses, key=losses.get)
+    lines = [
+        f"Each pilot pretrains `eelbert_uno` on the same {TOKENS:,}-token cache and seed, one thread, changing "
+        "what its row says against the shipped recipe (AdamW 1e-3, 5% warm-up then linear decay, post-LN, "
+        "dropout 0.1, batch 64 x 128, separate MLM head). Held-out MLM loss and accuracy on the cache's fixed, "
+        "pre-masked validation set"
+        + (f"; the loss of predicting word frequencies there is {entropy:.2f} nats." if entropy else "."),
+        "",
+        "| pilot | what changes | data order | dropout | MLM head | peak lr | warm-up | batch | tokens | steps "
+        "| wall time | final train loss | held-out MLM loss | held-out accuracy | commit |",
+        "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        *rows,
+        "",
+        f"Lowest held-out loss: **{best}** ({losses[best]:.3f}"
+        + (f", {losses[best] - losses['in-order']:+.3f} against the in-order baseline" if "in-order" in losses
+           else "") + ").",
+    ]
+    missing = [name for name, *_ in SHUFFLED if name not in results]
+    if missing:
+        lines += ["", f"Not run yet: {', '.join(missing)}."]
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    for name, (_, res) in results.items():
+        log = res["log"]
+        ax.plot([row["tokens"] / 1e6 for row in log], [row["loss"] for row in log],
+                label=f"{name} (held-out {res['record']['heldout_mlm_loss']:.2f})")
+    if entropy:
+        ax.axhline(entropy, color="grey", ls=":", lw=1, label="word-frequency loss")
+    ax.set_xlabel("tokens seen (millions)")
+    ax.set_ylabel("training MLM loss (per masked token)")
+    ax.set_ylim(top=float(np.nanmax([res["log"][2]["loss"] for _, res in results.values()])))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(DOCS / "recipe_pilots_shuffled.png")
+    plt.close(fig)
+    lines += ["", "![training MLM loss of the shuffled recipe pilots](docs/recipe_pilots_shuffled.png)"]
+    _report.write_section("Pretraining recipe pilots, shuffled data", "\n".join(lines),
+                          "python bench/recipe_pilots.py")
+    print("\n".join(lines))
+
+
 def run_pilot(out, settings, threads=None):
     from eelbert_tf.pretraining.trainer import PretrainConfig, pretrain
 
     if not (pathlib.Path(out) / "record.json").exists():
         values = {"preset": "eelbert_uno", "mlm_head": "separate", "tokens": TOKENS, "cache_dir": CACHE,
+                  "data_order": "in_order",
                   "checkpoint_every": 250, "log_every": 50, "threads": threads, **settings}
         pretrain(PretrainConfig(out_dir=out, resume=True, **values))
     return json.loads((pathlib.Path(out) / "record.json").read_text())
@@ -112,7 +221,21 @@ def main(argv=None):
     parser.add_argument("--only", help="comma-separated pilot names (default: all)")
     parser.add_argument("--threads", type=int)
     parser.add_argument("--table-only", action="store_true")
+    parser.add_argument("--series", choices=["shuffled", "in_order"], default="shuffled")
     args = parser.parse_args(argv)
+    if args.series == "shuffled":
+        names = [p[0] for p in SHUFFLED]
+        wanted = args.only.split(",") if args.only else names
+        unknown = set(wanted) - set(names)
+        if unknown:
+            parser.error(f"unknown pilots {sorted(unknown)}; known: {names}")
+        for name, _, out, settings in SHUFFLED:
+            if name in wanted and not args.table_only:
+                run_pilot(out, {"data_order": "shuffled", **settings}, args.threads)
+                save_result(name, out)
+                write_shuffled_table()
+        write_shuffled_table()
+        return
     if not args.table_only:
         wanted = set(args.only.split(",")) if args.only else {p[0] for p in PILOTS}
         unknown = wanted - {p[0] for p in PILOTS}

@@ -91,6 +91,76 @@ def _cmd_glue(args) -> int:
     return 0
 
 
+def _cmd_finetune(args) -> int:
+    from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
+    from eelbert_tf.classification.labeled_text import from_glue, read_labeled_file
+
+    if (args.task is None) == (args.train is None):
+        raise ValueError("finetune needs exactly one of --task GLUE_TASK or --train FILE.")
+    recipe = FinetuneRecipe(**{k: v for k, v in {
+        "epochs": args.epochs, "learning_rate": args.learning_rate, "batch_size": args.batch_size,
+        "sequence_length": args.sequence_length, "seed": args.seed, "max_train_examples": args.max_train_examples,
+        "activation": args.activation}.items() if v is not None})
+    if args.task:
+        from eelbert_tf.data_paths import data_dir
+        from eelbert_tf.glue.finetune import LARGE_TASKS
+        from eelbert_tf.glue.tasks import get_task
+
+        task = get_task(args.task)
+        glue_dir = args.glue_dir or str(data_dir(args.data_dir) / "glue")
+        train = from_glue(task.name, glue_dir, "train")
+        dev = from_glue(task.name, glue_dir, next(s for s in task.splits if s.startswith("validation")))
+        if args.epochs is None:
+            recipe.epochs = 3 if task.name in LARGE_TASKS else 5
+        source = {"glue_task": task.name}
+    else:
+        if args.text_column is None or args.label_column is None:
+            raise ValueError("--train needs --text-column and --label-column (and --text-pair-column for pairs).")
+        columns = dict(text_column=args.text_column, label_column=args.label_column,
+                       text_pair_column=args.text_pair_column, delimiter=args.delimiter)
+        train = read_labeled_file(args.train, **columns)
+        dev = read_labeled_file(args.dev, label_names=train.label_names, **columns) if args.dev else None
+        source = {"train": args.train, "dev": args.dev, **columns}
+    info = finetune(args.model, train, dev, args.out, recipe, vocabulary=args.vocab, source=source,
+                    verbose=1 if sys.stdout.isatty() else 2)
+    print(json.dumps({"out": info["path"], "labels": info["label_names"], **info["metrics"]}, indent=2))
+    return 0
+
+
+def _cmd_export(args) -> int:
+    from eelbert_tf.export.exporter import export
+
+    report = export(args.model, args.format, args.out, int8=args.int8, sequence_length=args.sequence_length)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"wrote {report['path']}: {report['bytes']:,} bytes ({report['bytes'] / 1024:.1f} KiB), "
+          f"format {report['format']}{' int8' if report['int8'] else ''}, sequence length {report['sequence_length']}")
+    print(f"ops ({len(report['ops'])}): {', '.join(report['ops'])}")
+    print(f"runtime: {report['runtime']}")
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    from eelbert_tf.export.runner import load_predictor, prediction_lines
+
+    texts = list(args.texts)
+    if args.file:
+        with open(args.file, encoding="utf-8") as f:
+            texts += [line.rstrip("\n") for line in f]
+    pairs = list(args.pair) if args.pair else None
+    if pairs is not None and len(pairs) != len(texts):
+        raise ValueError(f"--pair gave {len(pairs)} second texts for {len(texts)} texts; give one per text.")
+    if not texts:
+        raise ValueError("predict needs texts: as arguments or --file FILE (one per line).")
+    predictor = load_predictor(args.model, vocabulary=args.vocab)
+    if predictor.text_pair and pairs is None:
+        raise ValueError(f"--model {args.model} classifies text pairs: give the second texts with --pair.")
+    for line in prediction_lines(predictor, predictor.scores(texts, pairs)):
+        print(line)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from eelbert_tf.models.presets import BACKBONE_PRESETS
 
@@ -117,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")
     pre.add_argument("--log-every", type=int, help="steps between log lines")
     pre.add_argument("--seed", type=int)
+    pre.add_argument("--data-order", choices=["shuffled", "in_order"],
+                     help="shuffled (default): one seeded permutation of the cache; in_order: cache order")
+    pre.add_argument("--weight-decay", type=float)
     pre.add_argument("--threads", type=int, help="TensorFlow threads (default: all cores)")
     pre.add_argument("--stop-after-steps", type=int, help="stop at this step; finish later with --resume")
     pre.add_argument("--resume", action="store_true", default=None, help="continue from the last checkpoint")
@@ -145,6 +218,46 @@ def build_parser() -> argparse.ArgumentParser:
     glue.add_argument("--max-train-examples", type=int, help="subsample training sets (recorded in results)")
     glue.add_argument("--tfds-dir", help="TFDS cache (default: $EELBERT_CACHE_DIR or ~/.cache/eelbert_tf)")
     glue.set_defaults(func=_cmd_glue)
+
+    ft = sub.add_parser("finetune", help="fine-tune a classifier on a GLUE task or your own CSV/TSV")
+    ft.add_argument("--model", required=True, help="a shipped preset (eelbert_uno_en), an architecture preset "
+                                                   "or a pretraining run folder")
+    ft.add_argument("--task", help="a GLUE task: cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli")
+    ft.add_argument("--train", help="your training file (.csv or .tsv with a header row)")
+    ft.add_argument("--dev", help="your dev file (same columns), evaluated after training")
+    ft.add_argument("--text-column", help="column holding the text")
+    ft.add_argument("--text-pair-column", help="column holding the second text, for two-text tasks")
+    ft.add_argument("--label-column", help="column holding the label (kept by name)")
+    ft.add_argument("--delimiter", help="field delimiter (default: from the extension)")
+    ft.add_argument("--out", required=True, help="new folder for the classifier (.keras, labels.txt, metrics)")
+    ft.add_argument("--epochs", type=int, help="default: 3 (GLUE: 3 on large tasks, 5 on small ones)")
+    ft.add_argument("--learning-rate", type=float)
+    ft.add_argument("--batch-size", type=int)
+    ft.add_argument("--sequence-length", type=int)
+    ft.add_argument("--seed", type=int)
+    ft.add_argument("--max-train-examples", type=int, help="a seeded subset of the training data")
+    ft.add_argument("--activation", help="replace the feed-forward activation (relu for --format micro)")
+    ft.add_argument("--vocab", help="vocabulary file (default: the BERT uncased one in the data folder)")
+    ft.add_argument("--glue-dir", help="folder in the glue_data layout (default: <data dir>/glue)")
+    ft.add_argument("--data-dir")
+    ft.set_defaults(func=_cmd_finetune)
+
+    ex = sub.add_parser("export", help="a fine-tuned classifier to a .tflite file")
+    ex.add_argument("--model", required=True, help="a classifier folder from `eelbert finetune` (or its .keras)")
+    ex.add_argument("--format", required=True, help="text, mediapipe, bytes or micro")
+    ex.add_argument("--int8", action="store_true", help="full-integer post-training quantization")
+    ex.add_argument("--sequence-length", type=int, help="tokens per input (default: the classifier's)")
+    ex.add_argument("--out", required=True, help="the .tflite file to write")
+    ex.add_argument("--json", action="store_true", help="print the report as JSON")
+    ex.set_defaults(func=_cmd_export)
+
+    pr = sub.add_parser("predict", help="classify texts with a .keras or .tflite classifier")
+    pr.add_argument("--model", required=True, help="classifier folder, .keras or .tflite (any format)")
+    pr.add_argument("texts", nargs="*", help="texts to classify")
+    pr.add_argument("--pair", nargs="+", help="the second text of each example, for two-text tasks")
+    pr.add_argument("--file", help="a file with one text per line")
+    pr.add_argument("--vocab", help="vocabulary for `bytes` models (default: the BERT uncased one)")
+    pr.set_defaults(func=_cmd_predict)
     return parser
 
 

@@ -162,20 +162,14 @@ class EelbertBackbone(keras.Model):
             token_input = keras.Input(shape=(None,), dtype="string", name="tokens")
         segment_id_input = keras.Input(shape=(None,), dtype="int32", name="segment_ids")
         padding_mask_input = keras.Input(shape=(None,), dtype="int32", name="padding_mask")
-        x = self.embed(token_input, segment_id_input)
-        for transformer_layer in self.transformer_layers:
-            x = transformer_layer(x, padding_mask=padding_mask_input)
-        if self.final_layer_norm is not None:
-            x = self.final_layer_norm(x)
-        sequence_output = x
-        pooled_output = self.pooled_dense(x[:, 0, :])
+        outputs = self.encode(self.token_embedding(token_input), segment_id_input, padding_mask_input)
         super().__init__(
             inputs={
                 token_input.name: token_input,
                 "segment_ids": segment_id_input,
                 "padding_mask": padding_mask_input,
             },
-            outputs={"sequence_output": sequence_output, "pooled_output": pooled_output},
+            outputs=outputs,
             dtype=dtype,
             **kwargs,
         )
@@ -213,12 +207,29 @@ class EelbertBackbone(keras.Model):
 
     def embed(self, token_input, segment_ids):
         """Token + position + segment embeddings, normalized and dropped out."""
-        tokens = self.token_embedding(token_input)
-        positions = self.position_embedding(tokens)
+        return self.embed_vectors(self.token_embedding(token_input), segment_ids)
+
+    def embed_vectors(self, token_vectors, segment_ids):
+        """Position and segment embeddings added to given token vectors, normalized and dropped out."""
+        positions = self.position_embedding(token_vectors)
         segments = self.segment_embedding(segment_ids)
-        x = self.embeddings_add((tokens, positions, segments))
+        x = self.embeddings_add((token_vectors, positions, segments))
         x = self.embeddings_layer_norm(x)
         return self.embeddings_dropout(x)
+
+    def encode(self, token_vectors, segment_ids, padding_mask):
+        """The backbone from token vectors on: `{"sequence_output", "pooled_output"}`.
+
+        The functional model calls this on `token_embedding(tokens)`; exports call it on
+        vectors computed elsewhere (`DynamicHashEmbedding.embed_bytes`, or host code on a
+        microcontroller), so every format runs the same layers with the same weights.
+        """
+        x = self.embed_vectors(token_vectors, segment_ids)
+        for transformer_layer in self.transformer_layers:
+            x = transformer_layer(x, padding_mask=padding_mask)
+        if self.final_layer_norm is not None:
+            x = self.final_layer_norm(x)
+        return {"sequence_output": x, "pooled_output": self.pooled_dense(x[:, 0, :])}
 
     def parameter_counts(self):
         """Parameters split as `embedding` / `encoder` / `pooler`, and `total`."""

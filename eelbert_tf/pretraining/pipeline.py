@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import tensorflow as tf
 
@@ -33,6 +35,48 @@ def _features(masked_ids, pairs, vocabulary_table, token_input):
     return features
 
 
+DATA_ORDERS = ("shuffled", "in_order")
+
+
+def training_order(num_sequences: int, seed: int, data_order: str = "shuffled") -> np.ndarray:
+    """The order in which a run reads the cache's training sequences (indices into the cache).
+
+    `"shuffled"` (the default, as BERT shuffles its instances): one seeded permutation of the
+    whole cache, the same for every model trained at the same seed, so a batch draws its
+    sequences from all over the corpus. `"in_order"`: cache order, i.e. consecutive windows of
+    one document after another (how the presets before the shuffle were trained).
+    """
+    if data_order == "in_order":
+        return np.arange(num_sequences, dtype=np.int64)
+    if data_order != "shuffled":
+        raise ValueError(f"`data_order` must be one of {DATA_ORDERS}. Received: {data_order!r}")
+    return np.random.default_rng([int(seed), 2]).permutation(num_sequences).astype(np.int64)
+
+
+def order_fingerprint(order: np.ndarray) -> str:
+    """Identifies a data order (a digest of the index sequence); recorded and checked on resume."""
+    return hashlib.sha256(np.ascontiguousarray(order, dtype="<i8").tobytes()).hexdigest()[:16]
+
+
+def sequence_batches(cache: TokenCache, order: np.ndarray, batch_size: int, start_sequence: int = 0,
+                     num_batches: int | None = None):
+    """`(token_ids [B, L] int32, pairs [B, 2] int32)` for consecutive batches of `order`, from
+    position `start_sequence` in it; what a resumed run reads is what an uninterrupted run reads
+    at the same position."""
+    available = (len(order) - start_sequence) // batch_size
+    num_batches = available if num_batches is None else min(num_batches, available)
+    ids, pairs = cache.train_token_ids, cache.train_pairs
+    for b in range(num_batches):
+        rows = order[start_sequence + b * batch_size : start_sequence + (b + 1) * batch_size]
+        # Read the rows in ascending file order (one pass over the memory map), then put them back.
+        ascending = np.argsort(rows, kind="stable")
+        back = np.empty_like(ascending)
+        back[ascending] = np.arange(len(rows))
+        sorted_rows = rows[ascending]
+        yield (np.asarray(ids[sorted_rows])[back].astype(np.int32),
+               np.asarray(pairs[sorted_rows])[back].astype(np.int32))
+
+
 def training_dataset(
     cache: TokenCache,
     vocabulary: list[str],
@@ -40,22 +84,23 @@ def training_dataset(
     batch_size: int,
     start_sequence: int = 0,
     num_batches: int | None = None,
+    order: np.ndarray | None = None,
 ):
-    """Masked batches `(x, mask_ids, mask_weights)` from sequence `start_sequence` on, in order.
+    """Masked batches `(x, mask_ids, mask_weights)` read through `order` (default: cache order)
+    from position `start_sequence` on.
 
     Masking is keras-hub's `MaskedLMMaskGenerator` (15% of tokens; of those 80%
     `[MASK]`, 10% a random token, 10% kept), drawn afresh for each batch.
     """
     import keras_hub
 
-    available = (cache.num_train_sequences - start_sequence) // batch_size
+    if order is None:
+        order = training_order(cache.num_train_sequences, 0, "in_order")
+    available = (len(order) - start_sequence) // batch_size
     num_batches = available if num_batches is None else min(num_batches, available)
-    ids, pairs = cache.train_token_ids, cache.train_pairs
 
     def batches():
-        for b in range(num_batches):
-            i = start_sequence + b * batch_size
-            yield ids[i : i + batch_size].astype(np.int32), pairs[i : i + batch_size].astype(np.int32)
+        yield from sequence_batches(cache, order, batch_size, start_sequence, num_batches)
 
     length = cache.sequence_length
     dataset = tf.data.Dataset.from_generator(

@@ -53,6 +53,7 @@ class PretrainConfig:
     stop_after_steps: int | None = None  # end early (the run stays resumable); for tests and time slots
     threads: int | None = None  # TF intra/inter-op threads (None: all cores)
     backbone_overrides: dict | None = None  # backbone arguments over the preset's, e.g. {"normalize_first": True}
+    data_order: str = "shuffled"  # "shuffled": one permutation of the cache drawn from `seed`; "in_order"
 
     @classmethod
     def from_dict(cls, values: dict) -> "PretrainConfig":
@@ -72,6 +73,10 @@ class PretrainConfig:
             raise ValueError(
                 f"`tokens`={self.tokens} is less than one batch ({self.batch_size} x {self.sequence_length})."
             )
+        from eelbert_tf.pretraining.pipeline import DATA_ORDERS
+
+        if self.data_order not in DATA_ORDERS:
+            raise ValueError(f"`data_order` must be one of {DATA_ORDERS}. Received: {self.data_order!r}")
         if self.backbone_overrides:
             import inspect
 
@@ -93,6 +98,8 @@ class PretrainConfig:
         values = {k: v for k, v in dataclasses.asdict(self).items() if k not in ignore}
         if not values["backbone_overrides"]:
             del values["backbone_overrides"]  # runs from before the field existed keep their fingerprint
+        if values["data_order"] == "in_order":
+            del values["data_order"]  # ... as do in-order runs from before the shuffle
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -153,7 +160,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
     from eelbert_tf.pretraining import checkpoint as ckpt
     from eelbert_tf.pretraining.loss import MaskedLMAccuracy, MaskedLMLoss
-    from eelbert_tf.pretraining.pipeline import training_dataset
+    from eelbert_tf.pretraining.pipeline import order_fingerprint, training_dataset, training_order
 
     config.validate()
     if config.threads:
@@ -185,10 +192,19 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     )
 
     fingerprint = config.fingerprint()
+    order = training_order(cache.num_train_sequences, config.seed, config.data_order)
+    order_id = order_fingerprint(order)
     step, elapsed = 0, 0.0
     latest = ckpt.latest_checkpoint(checkpoints)
     if config.resume and latest is not None:
         state = ckpt.read_state(latest, fingerprint)
+        for key, now, what in (("cache_sha256", cache.sha256(), f"token cache {cache.path}"),
+                               ("order_fingerprint", order_id, f"data order ({config.data_order}, seed {config.seed})")):
+            if key in state and state[key] != now:
+                raise ckpt.CheckpointError(
+                    f"Checkpoint {latest} was trained on another {what.split(' (')[0]}: {what} gives "
+                    f"{now[:16]}, the checkpoint recorded {state[key][:16]}; resume with the cache and order "
+                    "it was trained on, or start a new --out.")
         ckpt.restore(latest, model, optimizer)
         step, elapsed = state["step"], state["elapsed_seconds"]
         log(f"resumed from {latest.name}: step {step}/{total}")
@@ -249,14 +265,14 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
             ckpt.save_checkpoint(
                 checkpoints, model, optimizer,
                 {"step": g, "sequences_consumed": g * config.batch_size, "elapsed_seconds": self.elapsed(),
-                 "fingerprint": fingerprint, "cache_sha256": cache.sha256()},
+                 "fingerprint": fingerprint, "cache_sha256": cache.sha256(), "order_fingerprint": order_id},
             )
 
     progress = Progress()
     if remaining > 0:
         dataset, _ = training_dataset(
             cache, vocabulary, token_input, config.batch_size,
-            start_sequence=step * config.batch_size, num_batches=remaining,
+            start_sequence=step * config.batch_size, num_batches=remaining, order=order,
         )
         verbose = 1 if sys.stdout.isatty() else 0  # a progress bar on a terminal; log lines always
         model.fit(dataset, epochs=1, steps_per_epoch=remaining, callbacks=[progress], verbose=verbose)
@@ -284,6 +300,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
             "vocabulary_sha256": cache.meta["settings"]["vocabulary_sha256"],
             "token_cache_sha256": cache.sha256(),
             "train_fill": cache.meta["train_fill"],
+            "order": {"data_order": config.data_order, "seed": config.seed, "fingerprint": order_id},
         },
         "tokens_seen": final_step * tokens_per_step,
         "steps": final_step,

@@ -91,6 +91,13 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
     assert record["steps"] == STEPS and record["tokens_seen"] == STEPS * BATCH * SEQ
     assert np.isfinite(record["heldout_mlm_loss"])
     assert record["train_loss_reduction"] == "mean_with_sample_weight"  # logged losses are per masked token
+    from eelbert_tf.pretraining.pipeline import order_fingerprint, training_order
+
+    order = record["data"]["order"]
+    assert order["data_order"] == "shuffled" and order["seed"] == 0
+    assert order["fingerprint"] == order_fingerprint(training_order(TokenCache(cache).num_train_sequences, 0))
+    assert json.loads((ckpt.latest_checkpoint(out / "checkpoints") / "state.json").read_text())[
+        "order_fingerprint"] == order["fingerprint"]
     # Both sessions are recorded, with the step each started from.
     assert [s["start_step"] for s in record["sessions"]] == [0, killed_at["step"]]
     assert all(s["commit"] for s in record["sessions"])
@@ -128,6 +135,16 @@ def test_corrupt_and_mismatched_checkpoints_are_refused(tmp_path, corpus_file):
                                 cwd=REPO, capture_output=True, text=True)
     assert mismatched.returncode == 2 and "another config" in mismatched.stderr
     assert "Traceback" not in mismatched.stderr
+    # A checkpoint whose recorded data order differs from the one this cache and seed give is refused
+    # by name (another cache with equal settings cannot happen, so the state file is edited).
+    state_file = ckpt.latest_checkpoint(out / "checkpoints") / "state.json"
+    state = json.loads(state_file.read_text())
+    state_file.write_text(json.dumps({**state, "order_fingerprint": "0" * 16}))
+    reordered = subprocess.run(_command(out, corpus_file, cache, "--resume"), cwd=REPO, capture_output=True,
+                               text=True)
+    assert reordered.returncode == 2 and "Traceback" not in reordered.stderr
+    assert "another data order" in reordered.stderr and "ckpt-00000004" in reordered.stderr
+    state_file.write_text(json.dumps(state))
     weights = ckpt.latest_checkpoint(out / "checkpoints") / "model.weights.h5"
     data = bytearray(weights.read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -149,11 +166,11 @@ def test_backbone_overrides_are_checked_and_keep_old_fingerprints():
     import dataclasses
     import hashlib
 
-    plain = PretrainConfig(preset="eelbert_uno", out_dir="x", tokens=10**6)
-    # The fingerprint of a run without overrides is the one it had before the field existed,
-    # so that runs and checkpoints from then still resume.
+    plain = PretrainConfig(preset="eelbert_uno", out_dir="x", tokens=10**6, data_order="in_order")
+    # The fingerprint of an in-order run without overrides is the one it had before either field
+    # existed, so that runs and checkpoints from then still resume.
     ignore = {"out_dir", "resume", "checkpoint_every", "log_every", "stop_after_steps", "cache_dir", "data_dir",
-              "threads", "backbone_overrides"}
+              "threads", "backbone_overrides", "data_order"}
     before = {k: v for k, v in dataclasses.asdict(plain).items() if k not in ignore}
     assert plain.fingerprint() == hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:16]
     assert dataclasses.replace(plain, backbone_overrides={}).fingerprint() == plain.fingerprint()
@@ -162,6 +179,10 @@ def test_backbone_overrides_are_checked_and_keep_old_fingerprints():
     assert pre_ln.fingerprint() != plain.fingerprint()
     with pytest.raises(ValueError, match="Unknown backbone arguments \\['normalise_first'\\]"):
         dataclasses.replace(plain, backbone_overrides={"normalise_first": True}).validate()
+    shuffled = dataclasses.replace(plain, data_order="shuffled")
+    assert shuffled.fingerprint() != plain.fingerprint()
+    with pytest.raises(ValueError, match="`data_order` must be one of"):
+        dataclasses.replace(plain, data_order="random").validate()
 
 
 def test_cli_backbone_arg_parsing():

@@ -1,0 +1,114 @@
+"""The classifier folder `eelbert finetune` writes and every export and `eelbert predict` read.
+
+`load_classifier(path)` takes the folder or its `classifier.keras` and checks
+that it holds a classifier, with errors that name the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+
+import numpy as np
+
+from eelbert_tf.io_utils import write_json_atomically
+
+KERAS_FILE, LABELS_FILE, VOCAB_FILE, INFO_FILE = "classifier.keras", "labels.txt", "vocab.txt", "classifier.json"
+
+
+def write_bundle(folder, classifier, info: dict, vocabulary: list[str]) -> pathlib.Path:
+    from eelbert_tf.models.saving import save_model
+
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_model(classifier, folder / KERAS_FILE)
+    if info.get("label_names"):
+        (folder / LABELS_FILE).write_text("\n".join(info["label_names"]) + "\n", encoding="utf-8")
+    (folder / VOCAB_FILE).write_text("\n".join(vocabulary) + "\n", encoding="utf-8")
+    write_json_atomically(folder / INFO_FILE, info)
+    return folder
+
+
+@dataclasses.dataclass
+class ClassifierBundle:
+    """A loaded classifier folder."""
+
+    path: pathlib.Path
+    model: object  # EelbertClassifier
+    info: dict
+    vocabulary: list[str]
+
+    @property
+    def label_names(self) -> list[str] | None:
+        return self.info["label_names"]
+
+    @property
+    def regression(self) -> bool:
+        return bool(self.info["regression"])
+
+    @property
+    def text_pair(self) -> bool:
+        return bool(self.info["text_pair"])
+
+    @property
+    def sequence_length(self) -> int:
+        return int(self.info["sequence_length"])
+
+    @property
+    def output_names(self) -> list[str]:
+        return ["score"] if self.regression else self.label_names
+
+    def preprocessor(self, sequence_length: int | None = None):
+        from eelbert_tf.preprocessing import EelbertPreprocessor, EelbertTokenizer
+
+        return EelbertPreprocessor(EelbertTokenizer(self.vocabulary),
+                                   sequence_length=sequence_length or self.sequence_length)
+
+    def scores(self, texts, pairs=None, batch_size: int = 64, sequence_length: int | None = None) -> np.ndarray:
+        """Class probabilities (softmax of the logits), or the regression value, `[n, outputs]`."""
+        import tensorflow as tf
+
+        preprocessor = self.preprocessor(sequence_length)
+        names = list(self.model.backbone.input)
+        out = []
+        for i in range(0, len(texts), batch_size):
+            chunk = tf.constant(list(texts[i : i + batch_size]), tf.string)
+            if pairs is not None:
+                x = preprocessor((chunk, tf.constant(list(pairs[i : i + batch_size]), tf.string)))
+            else:
+                x = preprocessor(chunk)
+            logits = self.model({k: x[k] for k in names}, training=False)
+            out.append((logits if self.regression else tf.nn.softmax(logits, -1)).numpy())
+        width = 1 if self.regression else len(self.label_names)
+        return np.concatenate(out) if out else np.zeros([0, width], np.float32)
+
+
+def load_classifier(path) -> ClassifierBundle:
+    """The classifier folder at `path` (the folder, or the `classifier.keras` inside it)."""
+    from eelbert_tf.models.eelbert_classifier import EelbertClassifier
+    from eelbert_tf.models.saving import load_model
+    from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"--model {path} does not exist.")
+    folder = path if path.is_dir() else path.parent
+    keras_file = folder / KERAS_FILE if path.is_dir() else path
+    info_file = folder / INFO_FILE
+    if not keras_file.is_file() or not info_file.is_file():
+        raise ValueError(f"--model {path} is not a classifier folder written by `eelbert finetune`: it needs "
+                         f"{KERAS_FILE} and {INFO_FILE} side by side.")
+    model = load_model(keras_file)
+    if not isinstance(model, EelbertClassifier):
+        raise ValueError(f"--model {keras_file} holds a {type(model).__name__}, not an EelbertClassifier.")
+    try:
+        info = json.loads(info_file.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise ValueError(f"{info_file} is not valid JSON ({e}).") from None
+    vocabulary = load_vocabulary(folder / VOCAB_FILE)
+    bundle = ClassifierBundle(folder, model, info, vocabulary)
+    expected = 1 if bundle.regression else len(bundle.label_names or [])
+    if model.num_classes != expected:
+        raise ValueError(f"{keras_file} has {model.num_classes} outputs but {info_file} names {expected} labels.")
+    return bundle

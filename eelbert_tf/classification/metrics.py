@@ -1,0 +1,34 @@
+"""Classification and regression metrics from scikit-learn and SciPy, on a 0-100 scale."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def classification_metrics(labels, predictions, num_classes: int) -> dict:
+    """Accuracy, F1 (of class 1 for two classes, macro otherwise), Matthews correlation and the
+    confusion matrix (rows: true label, columns: predicted)."""
+    from sklearn import metrics
+
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    binary = num_classes == 2
+    return {
+        "accuracy": 100 * float(metrics.accuracy_score(labels, predictions)),
+        "f1": 100 * float(metrics.f1_score(labels, predictions, average="binary" if binary else "macro",
+                                           labels=None if binary else list(range(num_classes)),
+                                           zero_division=0)),
+        "matthews_corr": 100 * float(metrics.matthews_corrcoef(labels, predictions)),
+        "confusion_matrix": metrics.confusion_matrix(labels, predictions,
+                                                     labels=list(range(num_classes))).tolist(),
+    }
+
+
+def regression_metrics(labels, predictions) -> dict:
+    from scipy import stats
+
+    labels, predictions = np.asarray(labels, np.float64), np.asarray(predictions, np.float64)
+    constant = np.ptp(predictions) == 0 or np.ptp(labels) == 0
+    return {
+        "pearson": 0.0 if constant else 100 * float(stats.pearsonr(labels, predictions)[0]),
+        "spearman": 0.0 if constant else 100 * float(stats.spearmanr(labels, predictions)[0]),
+    }

@@ -1,0 +1,30 @@
+"""`bytes`: packed token bytes in (int32 `[1, L, W]`, -1 padded), with segment ids and the padding
+mask (int32 `[1, L]`); scores out. Builtin ops only, for apps that tokenize themselves and run
+the stock TFLite `Interpreter` with no custom op registered. Rows after the mask's last 1 are
+ignored (BERT packing puts padding at the end)."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from eelbert_tf.export.core import scores_from_token_bytes, token_byte_width
+
+
+def build(bundle, sequence_length: int):
+    width = token_byte_width(bundle.vocabulary)
+    signature = [tf.TensorSpec([1, sequence_length, width], tf.int32, name="token_bytes"),
+                 tf.TensorSpec([1, sequence_length], tf.int32, name="segment_ids"),
+                 tf.TensorSpec([1, sequence_length], tf.int32, name="padding_mask")]
+
+    def serve(token_bytes, segment_ids, padding_mask):
+        k = tf.reduce_sum(padding_mask)
+        return {"scores": scores_from_token_bytes(bundle, token_bytes[0, :k], segment_ids[0, :k])}
+
+    def representative(examples):
+        from eelbert_tf.export.inputs import bytes_inputs
+
+        preprocessor = bundle.preprocessor(sequence_length)
+        for example in examples:
+            yield list(bytes_inputs(preprocessor, example, width, bundle.text_pair).values())
+
+    return serve, signature, representative

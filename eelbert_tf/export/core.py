@@ -1,0 +1,175 @@
+"""What every TFLite format shares: the graph from token bytes to scores, conversion (float or int8),
+the eelbert_tf metadata written into each file, and the size and op report.
+
+Every format ends in `scores_from_token_bytes`: token bytes `[k, W]` (int32, -1 padded,
+one row per packed token) and segment ids `[k]` -> `DynamicHashEmbedding.embed_bytes`
+(the hash as exact int32 builtin ops) -> `EelbertBackbone.encode` -> the classifier's
+output layer -> softmax. The formats differ only in how they reach token bytes: from a
+string (`text`), from WordPiece ids through a byte table (`mediapipe`), or given (`bytes`).
+Only real tokens enter the encoder (the sequence is cut to its length, `k`), so there is
+no padding for attention to mask and a short sentence costs only its own tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+
+import numpy as np
+
+METADATA_NAME = "eelbert_tf"  # the flatbuffer metadata entry that holds our JSON
+FORMATS = ("text", "mediapipe", "bytes", "micro")
+RUNTIMES = {
+    "text": "ai-edge-litert (or the TFLite Interpreter) with TF Text's TFLite kernels registered "
+            "(tensorflow_text.tflite_registrar.SELECT_TFTEXT_OPS); no Flex",
+    "mediapipe": "MediaPipe Tasks TextClassifier (Android, iOS, web, Python); builtin ops only",
+    "bytes": "any TFLite interpreter with the builtin op resolver (the stock Android Interpreter); "
+             "no custom ops",
+    "micro": "TFLite Micro (int8; the op resolver list is generated beside the model)",
+}
+
+
+class ExportError(ValueError):
+    """An export that cannot be made as asked; the message names the flag or file."""
+
+
+def token_byte_width(vocabulary) -> int:
+    """Bytes of the longest vocabulary token: the `W` of every format's token bytes."""
+    return max(len(t.encode("utf-8")) for t in vocabulary)
+
+
+def scores_from_token_bytes(bundle, token_bytes, segment_ids):
+    """Class probabilities `[1, C]` (or the regression value `[1, 1]`) from packed token bytes."""
+    import tensorflow as tf
+
+    classifier = bundle.model
+    backbone = classifier.backbone
+    vectors = backbone.token_embedding.embed_bytes(token_bytes)[None]
+    outputs = backbone.encode(vectors, segment_ids[None], None)
+    logits = classifier.output_dense(outputs["pooled_output"])
+    return logits if bundle.regression else tf.nn.softmax(logits, axis=-1)
+
+
+def check_sequence_length(bundle, sequence_length: int | None) -> int:
+    length = int(sequence_length or bundle.sequence_length)
+    limit = bundle.model.backbone.max_sequence_length
+    if not 3 <= length <= limit:
+        raise ExportError(f"--sequence-length {length}: the model takes 3 to {limit} tokens "
+                          "(its position embedding has that many rows).")
+    return length
+
+
+def with_sequence_length(bundle, sequence_length: int):
+    """The bundle with its classifier rebuilt for at most `sequence_length` tokens: the same weights,
+    the position table cut to its first `sequence_length` rows (rows a device never reads)."""
+    import dataclasses
+
+    from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+    from eelbert_tf.models.eelbert_classifier import EelbertClassifier
+
+    old = bundle.model
+    if old.backbone.max_sequence_length == sequence_length:
+        return bundle
+    backbone = EelbertBackbone.from_config({**old.backbone.get_config(), "max_sequence_length": sequence_length})
+    model = EelbertClassifier(backbone, old.num_classes, dropout=old.dropout)
+    table = old.backbone.position_embedding.position_embeddings
+    for new, value in zip(model.weights, old.weights):
+        new.assign(value[:sequence_length] if value is table else value)
+    return dataclasses.replace(bundle, model=model)
+
+
+def convert(fn, input_signature, *, int8: bool = False, representative=None, custom_ops: bool = False,
+            int8_io: bool = False) -> bytes:
+    """Converts `fn` (over `input_signature`), float or full-integer int8.
+
+    The concrete function's variables are frozen to constants first (the converter would
+    otherwise keep them as resource variables). int8: full-integer post-training
+    quantization calibrated on `representative` (a callable yielding input lists); float
+    ops become int8 (weights and activations), while the hash's int32 arithmetic and the
+    string ops are not quantized. With `int8_io` the model's inputs and outputs are int8
+    too and every op must have an int8 kernel (TFLite Micro); otherwise they stay float.
+    """
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    function = tf.function(fn, input_signature=input_signature, autograph=False)
+    frozen = convert_variables_to_constants_v2(function.get_concrete_function())
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    converter.allow_custom_ops = custom_ops
+    if custom_ops:  # int8 calibration runs the model, TF Text's kernels included
+        import tensorflow_text as tf_text
+
+        converter.target_spec._experimental_custom_op_registerers = list(tf_text.tflite_registrar.SELECT_TFTEXT_OPS)
+    if int8:
+        if representative is None:
+            raise ExportError("int8 needs a representative dataset (the task's training texts).")
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8] + (
+            [] if int8_io else [tf.lite.OpsSet.TFLITE_BUILTINS])
+        if int8_io:
+            converter.inference_input_type = tf.int8
+            converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def add_metadata(model: bytes, values: dict) -> bytes:
+    """The flatbuffer with a metadata entry `eelbert_tf` holding `values` as JSON (labels, format,
+    sequence length, byte width...), so that a .tflite file describes itself."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    m = flatbuffer_utils.convert_bytearray_to_object(bytearray(model))
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(json.dumps(values, sort_keys=True).encode(), np.uint8)
+    m.buffers.append(buffer)
+    entry = schema.MetadataT()
+    entry.name = METADATA_NAME
+    entry.buffer = len(m.buffers) - 1
+    m.metadata = [e for e in (m.metadata or []) if e.name != METADATA_NAME.encode()] + [entry]
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(m))
+
+
+def read_metadata(model: bytes, path="the model") -> dict:
+    """The `eelbert_tf` metadata of a .tflite file written by `eelbert export`."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    try:
+        m = schema.Model.GetRootAsModel(model, 0)
+        for i in range(m.MetadataLength()):
+            entry = m.Metadata(i)
+            if entry.Name() == METADATA_NAME.encode():
+                return json.loads(m.Buffers(entry.Buffer()).DataAsNumpy().tobytes())
+    except Exception as e:  # a damaged flatbuffer fails in many ways
+        raise ExportError(f"{path} is not a readable TFLite flatbuffer ({type(e).__name__}: {e}).") from None
+    raise ExportError(f"{path} carries no eelbert_tf metadata: it was not written by `eelbert export`.")
+
+
+def op_names(model: bytes) -> list[str]:
+    """The operators a flatbuffer uses (builtin names, custom ops by their custom code), sorted."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    m = schema.Model.GetRootAsModel(model, 0)
+    out = set()
+    for i in range(m.OperatorCodesLength()):
+        code = m.OperatorCodes(i)
+        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        out.add(code.CustomCode().decode() if builtin == schema.BuiltinOperator.CUSTOM else names[builtin])
+    return sorted(out)
+
+
+def write_model(model: bytes, out) -> pathlib.Path:
+    from eelbert_tf.io_utils import write_atomically
+
+    out = pathlib.Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return write_atomically(lambda tmp: tmp.write_bytes(model), out, out.with_name(f".{out.name}.tmp-{os.getpid()}"))
+
+
+def report(model: bytes, fmt: str) -> dict:
+    ops = op_names(model)
+    return {"format": fmt, "bytes": len(model), "ops": ops, "runtime": RUNTIMES[fmt],
+            "custom_ops": [o for o in ops if not o.isupper()]}

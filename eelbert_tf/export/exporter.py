@@ -1,0 +1,67 @@
+"""`export(model, fmt, out)`: a fine-tuned classifier folder to a .tflite file of one format."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pathlib
+
+from eelbert_tf.export import core
+from eelbert_tf.export.core import ExportError
+
+CALIBRATION_FILE = "calibration.jsonl"  # written by `eelbert finetune`: training examples for int8
+
+
+def calibration_examples(bundle, limit: int = 200) -> list[list[str]]:
+    path = bundle.path / CALIBRATION_FILE
+    if not path.is_file():
+        raise ExportError(f"--int8 needs {path} (training examples written by `eelbert finetune`), "
+                          "which is missing.")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return rows[:limit]
+
+
+def export(model, fmt: str, out, int8: bool = False, sequence_length: int | None = None,
+           calibration: list | None = None) -> dict:
+    """Converts the classifier folder `model` to `out` in format `fmt`; returns the size and op report.
+
+    Nothing is left at `out` unless the whole export succeeded (written through a temporary
+    file and renamed).
+    """
+    from eelbert_tf.classification.classifier_bundle import VOCAB_FILE, load_classifier
+
+    if fmt not in core.FORMATS:
+        raise ExportError(f"--format {fmt!r}: expected one of {', '.join(core.FORMATS)}.")
+    out = pathlib.Path(out)
+    if out.suffix != ".tflite":
+        raise ExportError(f"--out {out}: expected a path ending in .tflite.")
+    bundle = load_classifier(model)
+    if fmt == "micro":
+        from eelbert_tf.export import micro_format
+
+        return micro_format.export(bundle, out, sequence_length, calibration)
+    length = core.check_sequence_length(bundle, sequence_length)
+    if fmt == "mediapipe" and bundle.regression:
+        raise ExportError("--format mediapipe makes a TextClassifier; this model is a regression model.")
+    if fmt == "mediapipe" and bundle.text_pair:
+        raise ExportError("--format mediapipe: MediaPipe's TextClassifier takes one text; this model takes "
+                          "a pair (use --format text or bytes).")
+    bundle = core.with_sequence_length(bundle, length)
+    module = {"text": "text_format", "bytes": "bytes_format", "mediapipe": "mediapipe_format"}[fmt]
+    builder = __import__(f"eelbert_tf.export.{module}", fromlist=["build"])
+    fn, signature, representative = builder.build(bundle, length)
+    examples = calibration if calibration is not None else (calibration_examples(bundle) if int8 else None)
+    model_bytes = core.convert(
+        fn, signature, int8=int8, custom_ops=(fmt == "text"),
+        representative=(lambda: representative(examples)) if int8 else None)
+    model_bytes = core.add_metadata(model_bytes, {
+        "format": fmt, "int8": int8, "sequence_length": length, "text_pair": bundle.text_pair,
+        "label_names": bundle.label_names, "regression": bundle.regression,
+        "token_byte_width": core.token_byte_width(bundle.vocabulary),
+        "base_model": bundle.info.get("base_model"),
+        "vocabulary_sha256": hashlib.sha256("\n".join(bundle.vocabulary).encode()).hexdigest(),
+    })
+    if fmt == "mediapipe":
+        model_bytes = builder.write_metadata(model_bytes, bundle, bundle.path / VOCAB_FILE)
+    core.write_model(model_bytes, out)
+    return {**core.report(model_bytes, fmt), "path": str(out), "int8": int8, "sequence_length": length}

@@ -1,0 +1,34 @@
+"""Inputs of each format for one example, prepared in Python the way an app prepares them: the
+Keras preprocessor's WordPiece packing (what MediaPipe's BERT tokenizer computes on device), then
+token bytes for the `bytes` format. Used by `eelbert predict` and by int8 calibration."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _packed(preprocessor, example, text_pair: bool):
+    import tensorflow as tf
+
+    texts = [tf.constant([t]) for t in example[: 2 if text_pair else 1]]
+    return preprocessor(tuple(texts) if len(texts) == 2 else texts[0])
+
+
+def id_inputs(preprocessor, example, text_pair: bool = False) -> dict:
+    """`input_word_ids`, `input_mask`, `input_type_ids` int32 `[1, L]` (the `mediapipe` format)."""
+    x = _packed(preprocessor, example, text_pair)
+    return {"input_word_ids": x["token_ids"].numpy().astype(np.int32),
+            "input_mask": x["padding_mask"].numpy().astype(np.int32),
+            "input_type_ids": x["segment_ids"].numpy().astype(np.int32)}
+
+
+def bytes_inputs(preprocessor, example, width: int, text_pair: bool = False) -> dict:
+    """`token_bytes` int32 `[1, L, W]` (-1 padded), `segment_ids`, `padding_mask` (the `bytes` format)."""
+    from eelbert_tf.layers.hash_ops import token_strings_to_bytes
+
+    x = _packed(preprocessor, example, text_pair)
+    mask = x["padding_mask"].numpy().astype(np.int32)
+    tokens = np.where(mask == 1, x["tokens"].numpy(), b"")  # padding rows: no bytes
+    token_bytes = token_strings_to_bytes(tokens, max_bytes=width).numpy().astype(np.int32)
+    return {"token_bytes": token_bytes, "segment_ids": x["segment_ids"].numpy().astype(np.int32),
+            "padding_mask": mask}

@@ -1,0 +1,113 @@
+"""Run an exported .tflite classifier of any format on texts, as a device would: `TFLiteClassifier`.
+
+The file describes itself (its `eelbert_tf` metadata: format, labels, sequence length,
+byte width). `text` files take the strings; for `mediapipe` and `bytes` files the texts
+are tokenized and packed in Python first, as an app (or MediaPipe's BERT tokenizer) does on
+the device, with the vocabulary the file carries (`mediapipe`) or the one given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pathlib
+import zipfile
+
+import numpy as np
+
+from eelbert_tf.export.core import ExportError, read_metadata
+
+
+class TFLiteClassifier:
+    def __init__(self, path, vocabulary=None, reference_kernels: bool = False):
+        from eelbert_tf.export.interpreter import make_interpreter
+
+        self.path = pathlib.Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"--model {self.path} does not exist.")
+        content = self.path.read_bytes()
+        self.meta = read_metadata(content, self.path)
+        self.format = self.meta["format"]
+        try:
+            self.interpreter = make_interpreter(content, custom_ops=self.format == "text",
+                                                reference_kernels=reference_kernels)
+        except (RuntimeError, ValueError) as e:
+            raise ExportError(f"{self.path} could not be loaded by the TFLite interpreter ({e}).") from None
+        self.inputs = {d["name"]: d for d in self.interpreter.get_input_details()}
+        self.output = self.interpreter.get_output_details()[0]
+        self.preprocessor = None
+        if self.format in ("mediapipe", "bytes"):
+            self.preprocessor = self._preprocessor(content, vocabulary)
+
+    @property
+    def label_names(self):
+        return self.meta["label_names"]
+
+    @property
+    def output_names(self):
+        return ["score"] if self.meta["regression"] else self.meta["label_names"]
+
+    @property
+    def text_pair(self) -> bool:
+        return bool(self.meta["text_pair"])
+
+    def _preprocessor(self, content, vocabulary):
+        from eelbert_tf.preprocessing import EelbertPreprocessor, EelbertTokenizer
+
+        if vocabulary is None and self.format == "mediapipe":
+            # MediaPipe's metadata packs the vocabulary into the file (a zip appended to the flatbuffer).
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                names = [n for n in archive.namelist() if n.endswith(".txt") and "label" not in n]
+                vocabulary = archive.read(names[0]).decode("utf-8").splitlines()
+        tokenizer = EelbertTokenizer(vocabulary)
+        digest = hashlib.sha256("\n".join(tokenizer.vocabulary).encode()).hexdigest()
+        if self.meta.get("vocabulary_sha256", digest) != digest:
+            raise ExportError(f"{self.path} was exported with another vocabulary than the one given "
+                              "(sha256 differs): pass the model's vocabulary (--vocab).")
+        return EelbertPreprocessor(tokenizer, sequence_length=self.meta["sequence_length"])
+
+    def _example_inputs(self, example) -> dict:
+        from eelbert_tf.export.inputs import bytes_inputs, id_inputs
+
+        if self.format == "text":
+            return {name: np.array([t.encode("utf-8") if isinstance(t, str) else t], object)
+                    for name, t in zip(["text", "text_pair"], example)}
+        if self.format == "mediapipe":
+            return id_inputs(self.preprocessor, example, self.text_pair)
+        return bytes_inputs(self.preprocessor, example, self.meta["token_byte_width"], self.text_pair)
+
+    def scores(self, texts, pairs=None) -> np.ndarray:
+        """Probabilities (or the regression value), `[n, outputs]`, one invoke per example."""
+        if self.text_pair and pairs is None:
+            raise ValueError(f"{self.path} takes text pairs: give the second texts (--pair).")
+        if not self.text_pair and pairs is not None:
+            raise ValueError(f"{self.path} takes one text per example, not pairs.")
+        out = []
+        for i, text in enumerate(texts):
+            example = [text] + ([pairs[i]] if pairs is not None else [])
+            for name, value in self._example_inputs(example).items():
+                self.interpreter.set_tensor(self.inputs[name]["index"], value)
+            self.interpreter.invoke()
+            out.append(self.interpreter.get_tensor(self.output["index"])[0].astype(np.float32))
+        return np.stack(out) if out else np.zeros([0, len(self.output_names)], np.float32)
+
+
+def load_predictor(path, vocabulary=None):
+    """A classifier to run on texts: a classifier folder or `.keras` (Keras), or a `.tflite` (any
+    format). Each has `scores(texts, pairs=None)`, `output_names` and `text_pair`."""
+    from eelbert_tf.classification.classifier_bundle import load_classifier
+
+    path = pathlib.Path(path)
+    if path.suffix == ".tflite":
+        return TFLiteClassifier(path, vocabulary)
+    return load_classifier(path)
+
+
+def prediction_lines(predictor, scores) -> list[str]:
+    """One line per example: the label (argmax; for regression the value), then every score."""
+    names = predictor.output_names
+    lines = []
+    for row in scores:
+        label = f"{row[0]:.4f}" if names == ["score"] else names[int(np.argmax(row))]
+        lines.append(label + "\t" + " ".join(f"{n}={v:.4f}" for n, v in zip(names, row)))
+    return lines

@@ -1,0 +1,51 @@
+"""`text`: a string in (one text, or a pair), scores out; the whole pipeline in one flatbuffer.
+
+FastBertNormalizer -> FastWordpieceTokenizer (string tokens) -> ByteSplitter -> packing
+-> hash (int32 builtins) -> encoder -> softmax. The tokenizer ops are TF Text's own
+TFLite kernels; nothing needs Flex.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+from eelbert_tf.export.core import scores_from_token_bytes, token_byte_width
+from eelbert_tf.export.packing import pack_token_bytes
+
+
+class TextToTokenBytes(tf.Module):
+    """The `EelbertTokenizer`'s normalizer and WordPiece, emitting token bytes `[n, W]` (int32, -1 padded)."""
+
+    def __init__(self, vocabulary, max_bytes_per_word: int = 100):
+        super().__init__()
+        self.width = token_byte_width(vocabulary)
+        self.normalizer = tf_text.FastBertNormalizer(lower_case_nfd_strip_accents=True)
+        self.wordpiece = tf_text.FastWordpieceTokenizer(
+            vocab=list(vocabulary), token_out_type=tf.string, unknown_token="[UNK]", no_pretokenization=False,
+            support_detokenization=False, max_bytes_per_word=max_bytes_per_word)
+
+    def __call__(self, text):
+        tokens = self.wordpiece.tokenize(self.normalizer.normalize(text)).flat_values
+        ragged = tf_text.ByteSplitter().split(tokens)
+        ragged = tf.RaggedTensor.from_row_splits(tf.cast(ragged.flat_values, tf.int32), ragged.row_splits)
+        dense = ragged.to_tensor(default_value=-1)
+        dense = tf.pad(dense, [[0, 0], [0, self.width - tf.shape(dense)[1]]], constant_values=-1)
+        return tf.reshape(dense, [-1, self.width])
+
+
+def build(bundle, sequence_length: int):
+    """`(fn, input_signature, representative)` of the text-in model."""
+    tokenize = TextToTokenBytes(bundle.vocabulary)
+    names = ["text", "text_pair"] if bundle.text_pair else ["text"]
+    signature = [tf.TensorSpec([1], tf.string, name=n) for n in names]
+
+    def serve(*texts):
+        token_bytes, segment_ids = pack_token_bytes([tokenize(t) for t in texts], sequence_length, tokenize.width)
+        return {"scores": scores_from_token_bytes(bundle, token_bytes, segment_ids)}
+
+    def representative(examples):
+        for example in examples:
+            yield [tf.constant([t]) for t in example[: len(names)]]
+
+    return serve, signature, representative
