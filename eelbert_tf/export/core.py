@@ -112,6 +112,8 @@ def convert(fn, input_signature, *, int8: bool = False, representative=None, cus
         if int8_io:
             converter.inference_input_type = tf.int8
             converter.inference_output_type = tf.int8
+            # Per-tensor weight scales, as TFLite Micro's BATCH_MATMUL takes them.
+            converter._experimental_disable_per_channel = True
     return converter.convert()
 
 

@@ -36,8 +36,10 @@ class TFLiteClassifier:
         self.inputs = {d["name"]: d for d in self.interpreter.get_input_details()}
         self.output = self.interpreter.get_output_details()[0]
         self.preprocessor = None
-        if self.format in ("mediapipe", "bytes"):
+        if self.format in ("mediapipe", "bytes", "micro"):
             self.preprocessor = self._preprocessor(content, vocabulary)
+        if self.format == "micro" and not reference_kernels:  # TFLite Micro itself (else TFLite's reference kernels)
+            self.interpreter = _MicroInterpreter(content, self.meta, self.interpreter)
 
     @property
     def label_names(self):
@@ -74,7 +76,21 @@ class TFLiteClassifier:
                     for name, t in zip(["text", "text_pair"], example)}
         if self.format == "mediapipe":
             return id_inputs(self.preprocessor, example, self.text_pair)
+        if self.format == "micro":
+            from eelbert_tf.export.micro_format import quantized_inputs
+
+            import tensorflow as tf
+
+            tokenize = lambda t: self.preprocessor.tokenizer(tf.constant(t))["tokens"].numpy().tolist()  # noqa: E731
+            return quantized_inputs(tokenize(example[0]), tokenize(example[1]) if len(example) > 1 else None,
+                                    self.meta)
         return bytes_inputs(self.preprocessor, example, self.meta["token_byte_width"], self.text_pair)
+
+    def _dequantize(self, values):
+        scale, zero_point = self.output["quantization"]
+        if values.dtype == np.int8:
+            return (values.astype(np.float32) - zero_point) * np.float32(scale)
+        return values.astype(np.float32)
 
     def scores(self, texts, pairs=None) -> np.ndarray:
         """Probabilities (or the regression value), `[n, outputs]`, one invoke per example."""
@@ -88,8 +104,29 @@ class TFLiteClassifier:
             for name, value in self._example_inputs(example).items():
                 self.interpreter.set_tensor(self.inputs[name]["index"], value)
             self.interpreter.invoke()
-            out.append(self.interpreter.get_tensor(self.output["index"])[0].astype(np.float32))
+            out.append(self._dequantize(self.interpreter.get_tensor(self.output["index"])[0]))
         return np.stack(out) if out else np.zeros([0, len(self.output_names)], np.float32)
+
+
+class _MicroInterpreter:
+    """TFLite Micro's Python interpreter behind the `set_tensor`/`invoke`/`get_tensor` calls the runner
+    makes of a TFLite interpreter (tensor indices from the TFLite interpreter of the same file)."""
+
+    def __init__(self, content, meta, tflite_interpreter):
+        from eelbert_tf.export.micro_format import micro_interpreter
+
+        self.micro = micro_interpreter(content, meta.get("arena_bytes") or (1 << 20))
+        order = [d["index"] for d in tflite_interpreter.get_input_details()]
+        self.position = {index: i for i, index in enumerate(order)}
+
+    def set_tensor(self, index, value):
+        self.micro.set_input(value, self.position[index])
+
+    def invoke(self):
+        self.micro.invoke()
+
+    def get_tensor(self, index):
+        return self.micro.get_output(0)
 
 
 def load_predictor(path, vocabulary=None):

@@ -1,0 +1,310 @@
+"""`micro`: a fully int8 model for TFLite Micro, with the token hashing in device host code.
+
+TFLite Micro has no string tensors, no FLOOR_MOD kernel that runs the hash graph, no GELU
+and only static shapes. So the device computes each packed token's hash vector in C
+(`tflite/c/eelbert_micro_input.c`, beside the hash reference) and feeds the model three
+int8 inputs of a fixed length `L`:
+
+- `token_vectors` `[1, L, H]`: the hash embedding of `[CLS] a [SEP] (b [SEP])`, zero rows after;
+- `padding_mask` `[1, L]`: 1 for real tokens;
+- `segment_ids` `[1, L]`: 1 on the second text.
+
+The model adds position and segment embeddings, runs the encoder and the head, and returns
+int8 probabilities. The encoder here is the same computation as keras-hub's post-LN
+`TransformerEncoder` written with ops TFLite Micro has (BATCH_MATMUL, ADD, MUL, SOFTMAX,
+MEAN, RSQRT, ...), reading the classifier's own weights; the padding mask sets a
+padded key's attention score to -MASK_PENALTY (Keras adds -1e9, a constant that int8 cannot
+represent next to real scores). The classifier must use an activation TFLite Micro runs:
+fine-tune it with `--activation relu` (`eelbert finetune`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import pathlib
+
+import numpy as np
+
+from eelbert_tf.export import core
+from eelbert_tf.export.core import ExportError
+
+DEFAULT_SEQUENCE_LENGTH = 64
+MASK_PENALTY = 30.0  # attention score of a padded key: exp(-30) ~ 1e-13 of a real key's weight
+MICRO_ACTIVATIONS = ("relu",)
+INPUT_NAMES = ("token_vectors", "padding_mask", "segment_ids")
+
+
+@dataclasses.dataclass
+class MicroWeights:
+    """The classifier's weights as NumPy arrays, laid out for `forward`."""
+
+    position: np.ndarray  # [L, H]
+    segment: np.ndarray  # [2, H]
+    embedding_norm: tuple
+    layers: list  # dicts of arrays
+    pooler: tuple
+    head: tuple
+    num_heads: int
+    epsilon: float
+
+    @classmethod
+    def from_classifier(cls, classifier, sequence_length: int) -> "MicroWeights":
+        backbone = classifier.backbone
+        if backbone.activation not in MICRO_ACTIVATIONS:
+            raise ExportError(
+                f"--format micro: the classifier's feed-forward activation is {backbone.activation!r}, which "
+                f"TFLite Micro has no kernel for; fine-tune it with --activation relu.")
+        if backbone.normalize_first or backbone.embedding_type == "table":
+            raise ExportError("--format micro takes post-LN hash-embedding models (as every shipped EELBERT).")
+        value = lambda v: np.asarray(v.numpy(), np.float32)  # noqa: E731
+        hidden = backbone.hidden_dim
+        layers = []
+        for block in backbone.transformer_layers:
+            attention = block._self_attention_layer
+            layers.append({
+                "q": (value(attention._query_dense.kernel).reshape(hidden, hidden),
+                      value(attention._query_dense.bias).reshape(hidden)),
+                "k": (value(attention._key_dense.kernel).reshape(hidden, hidden),
+                      value(attention._key_dense.bias).reshape(hidden)),
+                "v": (value(attention._value_dense.kernel).reshape(hidden, hidden),
+                      value(attention._value_dense.bias).reshape(hidden)),
+                "o": (value(attention._output_dense.kernel).reshape(hidden, hidden),
+                      value(attention._output_dense.bias).reshape(hidden)),
+                "norm1": (value(block._self_attention_layer_norm.gamma), value(block._self_attention_layer_norm.beta)),
+                "ff1": (value(block._feedforward_intermediate_dense.kernel),
+                        value(block._feedforward_intermediate_dense.bias)),
+                "ff2": (value(block._feedforward_output_dense.kernel), value(block._feedforward_output_dense.bias)),
+                "norm2": (value(block._feedforward_layer_norm.gamma), value(block._feedforward_layer_norm.beta)),
+            })
+        norm = backbone.embeddings_layer_norm
+        return cls(
+            position=value(backbone.position_embedding.position_embeddings)[:sequence_length],
+            segment=value(backbone.segment_embedding.embeddings),
+            embedding_norm=(value(norm.gamma), value(norm.beta)),
+            layers=layers,
+            pooler=(value(backbone.pooled_dense.kernel), value(backbone.pooled_dense.bias)),
+            head=(value(classifier.output_dense.kernel), value(classifier.output_dense.bias)),
+            num_heads=backbone.num_heads,
+            epsilon=float(norm.epsilon),
+        )
+
+
+def _layer_norm(tf, x, gamma_beta, epsilon):
+    mean = tf.reduce_mean(x, axis=-1, keepdims=True)
+    variance = tf.reduce_mean(tf.math.squared_difference(x, mean), axis=-1, keepdims=True)
+    return (x - mean) * tf.math.rsqrt(variance + epsilon) * gamma_beta[0] + gamma_beta[1]
+
+
+def forward(w: MicroWeights, token_vectors, padding_mask, segment_ids, regression: bool = False):
+    """Probabilities `[1, C]` from float inputs (`[1, L, H]`, `[1, L]`, `[1, L]`), static shapes."""
+    import tensorflow as tf
+
+    length, hidden = w.position.shape
+    heads, head_dim = w.num_heads, hidden // w.num_heads
+    # Dense layers as BATCH_MATMUL with constant weights plus ADD: TFLite Micro's int8 FULLY_CONNECTED rounds
+    # differently from TFLite's reference kernel (off by one in ~0.2% of outputs, measured); these two ops agree.
+    dense = lambda x, kb: tf.linalg.matmul(x, tf.constant(kb[0].T[None]), transpose_b=True) + kb[1]  # noqa: E731
+    segment = w.segment[0] + segment_ids[0][:, None] * (w.segment[1] - w.segment[0])
+    x = _layer_norm(tf, token_vectors + w.position[None] + segment[None], w.embedding_norm, w.epsilon)  # [1, L, H]
+    mask = padding_mask[0][None, None, :]  # [1, 1, L] over keys
+    split = lambda t: tf.transpose(tf.reshape(t, [length, heads, head_dim]), [1, 0, 2])  # noqa: E731
+    for layer in w.layers:
+        q = split(dense(x, layer["q"]) * (1.0 / math.sqrt(head_dim)))
+        k, v = split(dense(x, layer["k"])), split(dense(x, layer["v"]))
+        scores = tf.matmul(q, k, transpose_b=True)  # [heads, L, L]
+        scores = scores * mask + (mask - 1.0) * MASK_PENALTY
+        context = tf.matmul(tf.nn.softmax(scores, axis=-1), v)  # [heads, L, head_dim]
+        context = tf.reshape(tf.transpose(context, [1, 0, 2]), [1, length, hidden])
+        x = _layer_norm(tf, x + dense(context, layer["o"]), layer["norm1"], w.epsilon)
+        hidden_ff = tf.nn.relu(dense(x, layer["ff1"]))
+        x = _layer_norm(tf, x + dense(hidden_ff, layer["ff2"]), layer["norm2"], w.epsilon)
+    pooled = tf.tanh(dense(x[:, :1], w.pooler))  # [1, 1, H]
+    logits = dense(pooled, w.head)[0]
+    return logits if regression else tf.nn.softmax(logits, axis=-1)
+
+
+def float_inputs(bundle, example, sequence_length: int) -> dict:
+    """The model's inputs before quantization, from the Keras preprocessor and the hash layer."""
+    preprocessor = bundle.preprocessor(sequence_length)
+    import tensorflow as tf
+
+    texts = [tf.constant([t]) for t in example[: 2 if bundle.text_pair else 1]]
+    x = preprocessor(tuple(texts) if len(texts) == 2 else texts[0])
+    mask = x["padding_mask"].numpy().astype(np.float32)
+    tokens = np.where(mask == 1, x["tokens"].numpy(), b"")
+    vectors = bundle.model.backbone.token_embedding(tf.constant(tokens)).numpy()
+    return {"token_vectors": vectors.astype(np.float32), "padding_mask": mask,
+            "segment_ids": x["segment_ids"].numpy().astype(np.float32)}
+
+
+def quantize(values, scale: float, zero_point: int) -> np.ndarray:
+    """round(v / scale) + zero_point, halves away from zero (TFLite's rule and C's roundf), clamped to int8."""
+    scaled = np.asarray(values, np.float32) / np.float32(scale)
+    rounded = np.sign(scaled) * np.floor(np.abs(scaled) + np.float32(0.5))
+    return np.clip(rounded + zero_point, -128, 127).astype(np.int8)
+
+
+def packed_tokens(tokens_a, tokens_b, sequence_length: int):
+    """`[CLS] a [SEP] (b [SEP])` cut round robin (as `packing.round_robin_lengths`), with segment ids."""
+    budget = sequence_length - 1 - (2 if tokens_b is not None else 1)
+    if tokens_b is None:
+        keep_a, keep_b = min(len(tokens_a), budget), 0
+    else:
+        keep_b = min(len(tokens_b), max(budget - len(tokens_a), budget // 2))
+        keep_a = min(len(tokens_a), budget - keep_b)
+    tokens = [b"[CLS]", *tokens_a[:keep_a], b"[SEP]"]
+    segments = [0] * len(tokens)
+    if tokens_b is not None:
+        tokens += [*tokens_b[:keep_b], b"[SEP]"]
+        segments += [1] * (keep_b + 1)
+    return tokens, segments
+
+
+def quantized_inputs(tokens_a, tokens_b, meta: dict) -> dict:
+    """The model's int8 inputs from WordPiece tokens (bytes), by the NumPy reference of the hash: what
+    `tflite/c/eelbert_micro_input.c` computes on the device, bit for bit."""
+    from eelbert_tf.hashing import embed_tokens
+
+    length, dim, h = meta["sequence_length"], meta["hidden_dim"], meta["hash"]
+    q = meta["input_quantization"]
+    tokens, segments = packed_tokens([t if isinstance(t, bytes) else t.encode() for t in tokens_a],
+                                     None if tokens_b is None else
+                                     [t if isinstance(t, bytes) else t.encode() for t in tokens_b], length)
+    vectors = np.zeros([length, dim], np.float32)
+    vectors[: len(tokens)] = embed_tokens(tokens, dim, h["hash_type"], h["ngram_orders"], h["seed"])
+    mask = np.zeros(length, np.float32)
+    mask[: len(tokens)] = 1
+    segment_ids = np.zeros(length, np.float32)
+    segment_ids[: len(segments)] = segments
+    return {"token_vectors": quantize(vectors, *q["token_vectors"])[None],
+            "padding_mask": quantize(mask, *q["padding_mask"])[None],
+            "segment_ids": quantize(segment_ids, *q["segment_ids"])[None]}
+
+
+def input_quantization(model: bytes) -> dict:
+    """{input name: (scale, zero_point)} of a converted micro model."""
+    from eelbert_tf.export.interpreter import make_interpreter
+
+    interpreter = make_interpreter(model)
+    return {d["name"]: (float(d["quantization"][0]), int(d["quantization"][1]))
+            for d in interpreter.get_input_details()}
+
+
+def build(bundle, sequence_length: int):
+    import tensorflow as tf
+
+    weights = MicroWeights.from_classifier(bundle.model, sequence_length)
+    hidden = weights.position.shape[1]
+    signature = [tf.TensorSpec([1, sequence_length, hidden], tf.float32, name=INPUT_NAMES[0]),
+                 tf.TensorSpec([1, sequence_length], tf.float32, name=INPUT_NAMES[1]),
+                 tf.TensorSpec([1, sequence_length], tf.float32, name=INPUT_NAMES[2])]
+
+    def serve(token_vectors, padding_mask, segment_ids):
+        return {"scores": forward(weights, token_vectors, padding_mask, segment_ids, bundle.regression)}
+
+    def representative(examples):
+        for example in examples:
+            x = float_inputs(bundle, example, sequence_length)
+            yield [x[n] for n in INPUT_NAMES]
+
+    return serve, signature, representative
+
+
+def export(bundle, out, sequence_length=None, calibration=None) -> dict:
+    """The int8 micro model at `out`, and beside it `<stem>_micro/`: `model_data.cc/.h` (the
+    flatbuffer as a C array, input quantization, sizes, the measured arena) and
+    `micro_op_resolver.h` (exactly the ops the model uses)."""
+    from eelbert_tf.export.exporter import calibration_examples
+
+    length = core.check_sequence_length(bundle, sequence_length or DEFAULT_SEQUENCE_LENGTH)
+    fn, signature, representative = build(bundle, length)
+    examples = calibration if calibration is not None else calibration_examples(bundle)
+    model = core.convert(fn, signature, int8=True, int8_io=True, representative=lambda: representative(examples))
+    quantization = input_quantization(model)
+    arena = measure_arena(model)
+    model = core.add_metadata(model, {
+        "format": "micro", "int8": True, "sequence_length": length, "text_pair": bundle.text_pair,
+        "label_names": bundle.label_names, "regression": bundle.regression, "hidden_dim": int(signature[0].shape[-1]),
+        "input_quantization": quantization, "base_model": bundle.info.get("base_model"),
+        "hash": {"hash_type": bundle.model.backbone.token_embedding.hash_type,
+                 "ngram_orders": list(bundle.model.backbone.ngram_orders),
+                 "seed": bundle.model.backbone.hash_seed},
+        "mask_penalty": MASK_PENALTY, "arena_bytes": arena,
+        "vocabulary_sha256": hashlib.sha256("\n".join(bundle.vocabulary).encode()).hexdigest(),
+    })
+    out = pathlib.Path(out)
+    core.write_model(model, out)
+    generated = write_c_sources(model, out.with_name(out.stem + "_micro"), arena)
+    return {**core.report(model, "micro"), "path": str(out), "int8": True, "sequence_length": length,
+            "arena_bytes": arena, "generated": [str(p) for p in generated]}
+
+
+def micro_interpreter(model: bytes, arena_size: int):
+    from tflite_micro.python.tflite_micro import runtime
+
+    return runtime.Interpreter.from_bytes(model, arena_size=arena_size)
+
+
+def measure_arena(model: bytes, low: int = 1024, high: int = 1 << 22, step: int = 16) -> int:
+    """The smallest arena (bytes, to `step`) in which TFLite Micro allocates the model and runs it:
+    a bisection over real interpreter constructions, never a guess."""
+    def fits(size):
+        try:
+            micro_interpreter(model, size).invoke()  # zero inputs run every kernel once
+            return True
+        except RuntimeError:
+            return False
+
+    if not fits(high):
+        raise ExportError(f"TFLite Micro could not run the model even in a {high:,}-byte arena.")
+    while high - low > step:
+        mid = (low + high) // 2 // step * step
+        low, high = (low, mid) if fits(mid) else (mid, high)
+    return high
+
+
+def op_resolver_source(model: bytes) -> str:
+    ops = core.op_names(model)
+    calls = "\n".join(f"  if (resolver.Add{_camel(op)}() != kTfLiteOk) return kTfLiteError;" for op in ops)
+    return (f"// Generated by `eelbert export --format micro`: exactly the {len(ops)} ops the model uses.\n"
+            "#pragma once\n#include \"tensorflow/lite/micro/micro_mutable_op_resolver.h\"\n\n"
+            f"using EelbertOpResolver = tflite::MicroMutableOpResolver<{len(ops)}>;\n\n"
+            "inline TfLiteStatus RegisterEelbertOps(EelbertOpResolver& resolver) {\n"
+            f"{calls}\n  return kTfLiteOk;\n}}\n")
+
+
+def _camel(op: str) -> str:
+    special = {"FULLY_CONNECTED": "FullyConnected", "BATCH_MATMUL": "BatchMatMul",
+               "SQUARED_DIFFERENCE": "SquaredDifference", "STRIDED_SLICE": "StridedSlice"}
+    return special.get(op, "".join(part.capitalize() for part in op.split("_")))
+
+
+def write_c_sources(model: bytes, folder, arena: int) -> list[pathlib.Path]:
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = core.read_metadata(model)
+    q = meta["input_quantization"]
+    rows = ",\n".join("  " + ", ".join(f"0x{b:02x}" for b in model[i : i + 16]) for i in range(0, len(model), 16))
+    header = (
+        "// Generated by `eelbert export --format micro`. The model, its input quantization and the arena\n"
+        "// TFLite Micro needed for it (measured by bisection over real interpreter constructions).\n"
+        "#pragma once\n#include <stdint.h>\n\n"
+        "extern const unsigned char g_eelbert_model[];\nextern const unsigned int g_eelbert_model_len;\n\n"
+        f"#define EELBERT_SEQUENCE_LENGTH {meta['sequence_length']}\n"
+        f"#define EELBERT_HIDDEN_DIM {meta['hidden_dim']}\n"
+        f"#define EELBERT_NUM_OUTPUTS {1 if meta['regression'] else len(meta['label_names'])}\n"
+        f"#define EELBERT_ARENA_BYTES {arena}\n"
+        + "".join(f"#define EELBERT_{n.upper()}_SCALE {q[n][0]!r}f\n#define EELBERT_{n.upper()}_ZERO_POINT {q[n][1]}\n"
+                  for n in INPUT_NAMES)
+        + f"// Labels, in output order: {json.dumps(meta['label_names'])}\n"
+    )
+    source = ("// Generated by `eelbert export --format micro`.\n#include \"model_data.h\"\n\n"
+              f"alignas(16) const unsigned char g_eelbert_model[] = {{\n{rows}\n}};\n"
+              f"const unsigned int g_eelbert_model_len = {len(model)};\n")
+    paths = [folder / "model_data.h", folder / "model_data.cc", folder / "micro_op_resolver.h"]
+    for path, text in zip(paths, [header, source, op_resolver_source(model)]):
+        path.write_text(text)
+    return paths

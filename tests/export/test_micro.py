@@ -1,0 +1,145 @@
+"""The micro format: int8 in and out, TFLite Micro equal to TFLite's reference kernels, the arena measured,
+C sources generated, and the C input builder equal to the Python one bit for bit."""
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from eelbert_tf.classification.classifier_bundle import load_classifier
+from eelbert_tf.export import micro_format
+from eelbert_tf.export.core import ExportError, read_metadata
+from eelbert_tf.export.exporter import export
+from eelbert_tf.export.runner import TFLiteClassifier
+from tests.conftest import REPO
+from tests.export.conftest import INVALID_UTF8, SENTENCES
+
+C_DIR = REPO / "tflite" / "c"
+CALIBRATION = [["A wonderful, moving film."], ["The plot is dull."], ["What a clumsy script"], ["superb cast"]]
+
+
+@pytest.fixture(scope="module")
+def micro_model(tmp_path_factory, relu_classifier):
+    out = tmp_path_factory.mktemp("micro") / "sentiment_micro.tflite"
+    report = export(relu_classifier, "micro", out, calibration=CALIBRATION)
+    return report, out.read_bytes()
+
+
+def test_micro_model_is_int8_static_and_generated_for_tflite_micro(micro_model):
+    report, model = micro_model
+    meta = read_metadata(model)
+    assert meta["format"] == "micro" and meta["sequence_length"] == 64
+    assert not {"GELU", "FLOOR_MOD", "SHAPE", "REDUCE_PROD", "BROADCAST_TO"} & set(report["ops"])
+    from ai_edge_litert import interpreter as litert
+
+    interpreter = litert.Interpreter(model_content=model)
+    details = interpreter.get_input_details() + interpreter.get_output_details()
+    assert all(d["dtype"] == np.int8 and -1 not in d["shape_signature"] for d in details)
+    # The measured arena is the smallest that works (to 16 bytes), and TFLite Micro refuses less.
+    arena = report["arena_bytes"]
+    micro_format.micro_interpreter(model, arena).invoke()
+    with pytest.raises(RuntimeError):
+        micro_format.micro_interpreter(model, arena - 64)
+    header, source, resolver = [p for p in map(__import__("pathlib").Path, report["generated"])]
+    assert f"#define EELBERT_ARENA_BYTES {arena}" in header.read_text()
+    assert f"g_eelbert_model_len = {len(model)};" in source.read_text()
+    added = [line.split("Add")[1].split("(")[0] for line in resolver.read_text().splitlines() if ".Add" in line]
+    assert len(added) == len(report["ops"]) and f"MicroMutableOpResolver<{len(report['ops'])}>" in resolver.read_text()
+
+
+def test_tflite_micro_equals_the_reference_kernels(micro_model, tmp_path):
+    report, model = micro_model
+    path = tmp_path / "m.tflite"
+    path.write_bytes(model)
+    texts = SENTENCES + [t.decode("utf-8", "replace") for t in INVALID_UTF8]
+    micro = TFLiteClassifier(path).scores(texts)
+    reference = TFLiteClassifier(path, reference_kernels=True).scores(texts)
+    np.testing.assert_array_equal(micro, reference)
+
+
+def test_micro_scores_follow_the_keras_model(micro_model, relu_classifier, tmp_path):
+    _, model = micro_model
+    path = tmp_path / "m.tflite"
+    path.write_bytes(model)
+    bundle = load_classifier(relu_classifier)
+    texts = ["A wonderful, moving film.", "The plot is dull and the ending is terrible.", "superb", "awful, bland"]
+    expected = bundle.scores(texts, sequence_length=64)
+    got = TFLiteClassifier(path).scores(texts)
+    assert np.abs(got - expected).max() < 0.1
+    confident = np.abs(expected[:, 1] - 0.5) > 0.15
+    assert confident.sum() >= 2
+    np.testing.assert_array_equal(got[confident].argmax(-1), expected[confident].argmax(-1))
+
+
+def test_float_micro_graph_equals_keras(relu_classifier):
+    bundle = load_classifier(relu_classifier)
+    weights = micro_format.MicroWeights.from_classifier(bundle.model, 64)
+    for text in SENTENCES[:3] + [SENTENCES[7]]:
+        x = micro_format.float_inputs(bundle, [text], 64)
+        got = micro_format.forward(weights, *(tf.constant(x[n]) for n in micro_format.INPUT_NAMES)).numpy()
+        np.testing.assert_allclose(got, bundle.scores([text], sequence_length=64), atol=1e-5)
+
+
+def test_python_builder_equals_the_keras_preprocessing(micro_model, relu_classifier):
+    _, model = micro_model
+    meta = read_metadata(model)
+    bundle = load_classifier(relu_classifier)
+    tokenizer = bundle.preprocessor().tokenizer
+    for text in SENTENCES:
+        x = micro_format.float_inputs(bundle, [text], 64)
+        expected = {n: micro_format.quantize(x[n], *meta["input_quantization"][n]) for n in micro_format.INPUT_NAMES}
+        tokens = tokenizer(tf.constant(text))["tokens"].numpy().tolist()
+        got = micro_format.quantized_inputs(tokens, None, meta)
+        for name in micro_format.INPUT_NAMES:
+            np.testing.assert_array_equal(got[name], expected[name], err_msg=f"{name}: {text[:40]!r}")
+
+
+@pytest.fixture(scope="module")
+def c_builder(tmp_path_factory):
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler on this machine")
+    binary = tmp_path_factory.mktemp("c") / "micro_input_check"
+    subprocess.run([cc, "-O2", "-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-o", str(binary),
+                    str(C_DIR / "micro_input_check.c"), str(C_DIR / "eelbert_micro_input.c"),
+                    str(C_DIR / "eelbert_hash.c")], check=True)
+    return binary
+
+
+def test_c_input_builder_equals_python_bit_for_bit(micro_model, relu_classifier, c_builder):
+    _, model = micro_model
+    meta = read_metadata(model)
+    tokenizer = load_classifier(relu_classifier).preprocessor().tokenizer
+    tokens = lambda t: tokenizer(tf.constant(t))["tokens"].numpy().tolist()  # noqa: E731
+    cases = [(tokens(t), None) for t in SENTENCES] + [(tokens(b), None) for b in INVALID_UTF8]
+    cases += [(tokens(SENTENCES[0]), tokens(SENTENCES[1])), (tokens(SENTENCES[7]), tokens("short")),
+              (tokens("x"), tokens(SENTENCES[9])), ([b"\xff\xfe", b"##\xc3"], [b"caf\xc3\xa9"])]
+    q, h = meta["input_quantization"], meta["hash"]
+    lines = []
+    for a, b in cases:
+        b_tokens = b or []
+        head = [64, meta["hidden_dim"], 0 if h["hash_type"] == "ngram_pooling" else 1, h["seed"],
+                ",".join(map(str, h["ngram_orders"])),
+                repr(q["token_vectors"][0]), q["token_vectors"][1], repr(q["padding_mask"][0]), q["padding_mask"][1],
+                repr(q["segment_ids"][0]), q["segment_ids"][1], len(a), len(b_tokens)]
+        lines.append(" ".join(map(str, head + [t.hex() or "-" for t in a + b_tokens])))
+    out = subprocess.run([str(c_builder)], input="\n".join(lines) + "\n", capture_output=True, text=True,
+                         check=True).stdout.strip().split("\n")
+    assert len(out) == len(cases)
+    for (a, b), line in zip(cases, out):
+        values = np.array(line.split()[1:], np.int64)
+        want = micro_format.quantized_inputs(a, b, meta)
+        n = 64 * meta["hidden_dim"]
+        np.testing.assert_array_equal(values[:n], want["token_vectors"].reshape(-1))
+        np.testing.assert_array_equal(values[n : n + 64], want["padding_mask"].reshape(-1))
+        np.testing.assert_array_equal(values[n + 64 :], want["segment_ids"].reshape(-1))
+        assert int(line.split()[0]) == len(micro_format.packed_tokens(a, b, 64)[0])
+
+
+def test_a_gelu_model_is_refused_with_the_fix_named(sentiment_classifier, tmp_path):
+    with pytest.raises(ExportError, match="--activation relu"):
+        export(sentiment_classifier, "micro", tmp_path / "m.tflite", calibration=CALIBRATION)
+    assert not (tmp_path / "m.tflite").exists()
