@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from eelbert_tf.export.core import scores_from_token_bytes, token_byte_width
+from eelbert_tf.export.core import ExportError, scores_from_tokens, token_byte_width, uses_table
 
 
 def build(bundle, sequence_length: int):
+    if uses_table(bundle):
+        raise ExportError("--format bytes: this model looks tokens up in a table by id (BERT); it has no use for "
+                          "token bytes. Use --format mediapipe or text.")
     width = token_byte_width(bundle.vocabulary)
     signature = [tf.TensorSpec([1, sequence_length, width], tf.int32, name="token_bytes"),
                  tf.TensorSpec([1, sequence_length], tf.int32, name="segment_ids"),
@@ -18,7 +21,7 @@ def build(bundle, sequence_length: int):
 
     def serve(token_bytes, segment_ids, padding_mask):
         k = tf.reduce_sum(padding_mask)
-        return {"scores": scores_from_token_bytes(bundle, token_bytes[0, :k], segment_ids[0, :k])}
+        return {"scores": scores_from_tokens(bundle, segment_ids[0, :k], token_bytes=token_bytes[0, :k])}
 
     def representative(examples):
         from eelbert_tf.export.inputs import bytes_inputs

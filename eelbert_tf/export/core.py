@@ -1,11 +1,13 @@
 """What every TFLite format shares: the graph from token bytes to scores, conversion (float or int8),
 the eelbert_tf metadata written into each file, and the size and op report.
 
-Every format ends in `scores_from_token_bytes`: token bytes `[k, W]` (int32, -1 padded,
+Every format ends in `scores_from_tokens`: token bytes `[k, W]` (int32, -1 padded,
 one row per packed token) and segment ids `[k]` -> `DynamicHashEmbedding.embed_bytes`
 (the hash as exact int32 builtin ops) -> `EelbertBackbone.encode` -> the classifier's
 output layer -> softmax. The formats differ only in how they reach token bytes: from a
 string (`text`), from WordPiece ids through a byte table (`mediapipe`), or given (`bytes`).
+A BERT model (`embedding_type="table"`) takes WordPiece ids instead of bytes and looks them
+up in its table; it exports to `text` and `mediapipe` (the baseline of the size tables).
 Only real tokens enter the encoder (the sequence is cut to its length, `k`), so there is
 no padding for attention to mask and a short sentence costs only its own tokens.
 """
@@ -39,16 +41,24 @@ def token_byte_width(vocabulary) -> int:
     return max(len(t.encode("utf-8")) for t in vocabulary)
 
 
-def scores_from_token_bytes(bundle, token_bytes, segment_ids):
-    """Class probabilities `[1, C]` (or the regression value `[1, 1]`) from packed token bytes."""
+def scores_from_tokens(bundle, segment_ids, token_bytes=None, token_ids=None):
+    """Class probabilities `[1, C]` (or the regression value `[1, 1]`) from one packed example:
+    token bytes `[k, W]` for the hash embeddings, token ids `[k]` for BERT's table."""
     import tensorflow as tf
 
     classifier = bundle.model
     backbone = classifier.backbone
-    vectors = backbone.token_embedding.embed_bytes(token_bytes)[None]
+    if backbone.embedding_type == "table":
+        vectors = backbone.token_embedding(token_ids)[None]
+    else:
+        vectors = backbone.token_embedding.embed_bytes(token_bytes)[None]
     outputs = backbone.encode(vectors, segment_ids[None], None)
     logits = classifier.output_dense(outputs["pooled_output"])
     return logits if bundle.regression else tf.nn.softmax(logits, axis=-1)
+
+
+def uses_table(bundle) -> bool:
+    return bundle.model.backbone.embedding_type == "table"
 
 
 def check_sequence_length(bundle, sequence_length: int | None) -> int:
@@ -114,6 +124,16 @@ def convert(fn, input_signature, *, int8: bool = False, representative=None, cus
             converter.inference_output_type = tf.int8
             # Per-tensor weight scales, as TFLite Micro's BATCH_MATMUL takes them.
             converter._experimental_disable_per_channel = True
+        else:
+            # Calibrate, then quantize everything but DIV: the hash's one float division (its integer
+            # total over count * HALF) stays float, so the embedding is exact until it enters the int8
+            # encoder. Quantizing the DIV's operands (totals up to ~1e6) to int8 cost up to 0.7 in scores.
+            from tensorflow.lite.python import convert as tflite_convert
+
+            converter.experimental_mlir_quantizer = True
+            converter._experimental_calibrate_only = True
+            calibrated = converter.convert()
+            return bytes(tflite_convert.mlir_quantize(calibrated, fully_quantize=False, denylisted_ops=["DIV"]))
     return converter.convert()
 
 

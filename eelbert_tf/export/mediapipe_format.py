@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from eelbert_tf.export.core import scores_from_token_bytes, token_byte_width
+from eelbert_tf.export.core import scores_from_tokens, token_byte_width, uses_table
 
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")  # MediaPipe's BERT defaults
 
@@ -41,10 +41,12 @@ def build(bundle, sequence_length: int):
     signature = [tf.TensorSpec([1, sequence_length], tf.int32, name=n) for n in INPUT_NAMES]
 
     def serve(input_word_ids, input_mask, input_type_ids):
-        flat, offsets = tf.constant(flat_np), tf.constant(offsets_np)
         k = tf.reduce_sum(input_mask)
-        token_bytes = ids_to_token_bytes(input_word_ids[0, :k], flat, offsets, width)
-        return {"probability": scores_from_token_bytes(bundle, token_bytes, input_type_ids[0, :k])}
+        ids, segment_ids = input_word_ids[0, :k], input_type_ids[0, :k]
+        if uses_table(bundle):  # BERT: the table lookup by id, no byte table
+            return {"probability": scores_from_tokens(bundle, segment_ids, token_ids=ids)}
+        token_bytes = ids_to_token_bytes(ids, tf.constant(flat_np), tf.constant(offsets_np), width)
+        return {"probability": scores_from_tokens(bundle, segment_ids, token_bytes=token_bytes)}
 
     def representative(examples):
         from eelbert_tf.export.inputs import id_inputs

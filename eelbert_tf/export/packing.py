@@ -7,6 +7,7 @@ import tensorflow as tf
 
 
 def special_row(token: str, width: int):
+    """The bytes of a special token as one row `[1, W]`, -1 padded."""
     data = list(token.encode()) + [-1] * (width - len(token.encode()))
     return tf.constant([data], tf.int32)
 
@@ -21,11 +22,11 @@ def round_robin_lengths(lengths, budget: int):
     return [a_keep, b_keep]
 
 
-def pack_token_bytes(segments, sequence_length: int, width: int):
-    """`(token_bytes [k, W], segment_ids [k])` for one example from each segment's token bytes `[n, W]`."""
+def pack_rows(segments, sequence_length: int, cls, sep):
+    """`(rows [k, ...], segment_ids [k])` for one example from each segment's rows `[n, ...]` (token bytes
+    `[n, W]`, or token ids `[n, 1]`), with `cls` and `sep` rows `[1, ...]`."""
     budget = sequence_length - 1 - len(segments)
     keep = round_robin_lengths([tf.shape(s)[0] for s in segments], budget)
-    cls, sep = special_row("[CLS]", width), special_row("[SEP]", width)
     rows, segment_ids = [cls], [tf.zeros([1], tf.int32)]
     for i, (s, k) in enumerate(zip(segments, keep)):
         rows += [s[:k], sep]

@@ -7,26 +7,30 @@ TFLite kernels; nothing needs Flex.
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from eelbert_tf.export.core import scores_from_token_bytes, token_byte_width
-from eelbert_tf.export.packing import pack_token_bytes
+from eelbert_tf.export.core import scores_from_tokens, token_byte_width, uses_table
+from eelbert_tf.export.packing import pack_rows, special_row
 
 
 class TextToTokenBytes(tf.Module):
     """The `EelbertTokenizer`'s normalizer and WordPiece, emitting token bytes `[n, W]` (int32, -1 padded)."""
 
-    def __init__(self, vocabulary, max_bytes_per_word: int = 100):
+    def __init__(self, vocabulary, max_bytes_per_word: int = 100, ids: bool = False):
         super().__init__()
         self.width = token_byte_width(vocabulary)
+        self.ids = ids
         self.normalizer = tf_text.FastBertNormalizer(lower_case_nfd_strip_accents=True)
         self.wordpiece = tf_text.FastWordpieceTokenizer(
-            vocab=list(vocabulary), token_out_type=tf.string, unknown_token="[UNK]", no_pretokenization=False,
-            support_detokenization=False, max_bytes_per_word=max_bytes_per_word)
+            vocab=list(vocabulary), token_out_type=tf.int32 if ids else tf.string, unknown_token="[UNK]",
+            no_pretokenization=False, support_detokenization=False, max_bytes_per_word=max_bytes_per_word)
 
     def __call__(self, text):
         tokens = self.wordpiece.tokenize(self.normalizer.normalize(text)).flat_values
+        if self.ids:  # BERT's table: token ids as rows [n, 1]
+            return tokens[:, None]
         ragged = tf_text.ByteSplitter().split(tokens)
         ragged = tf.RaggedTensor.from_row_splits(tf.cast(ragged.flat_values, tf.int32), ragged.row_splits)
         dense = ragged.to_tensor(default_value=-1)
@@ -36,16 +40,23 @@ class TextToTokenBytes(tf.Module):
 
 def build(bundle, sequence_length: int):
     """`(fn, input_signature, representative)` of the text-in model."""
-    tokenize = TextToTokenBytes(bundle.vocabulary)
+    table = uses_table(bundle)
+    tokenize = TextToTokenBytes(bundle.vocabulary, ids=table)
     names = ["text", "text_pair"] if bundle.text_pair else ["text"]
     signature = [tf.TensorSpec([1], tf.string, name=n) for n in names]
+    if table:
+        cls, sep = (tf.constant([[bundle.vocabulary.index(t)]], tf.int32) for t in ("[CLS]", "[SEP]"))
+    else:
+        cls, sep = special_row("[CLS]", tokenize.width), special_row("[SEP]", tokenize.width)
 
     def serve(*texts):
-        token_bytes, segment_ids = pack_token_bytes([tokenize(t) for t in texts], sequence_length, tokenize.width)
-        return {"scores": scores_from_token_bytes(bundle, token_bytes, segment_ids)}
+        rows, segment_ids = pack_rows([tokenize(t) for t in texts], sequence_length, cls, sep)
+        if table:
+            return {"scores": scores_from_tokens(bundle, segment_ids, token_ids=rows[:, 0])}
+        return {"scores": scores_from_tokens(bundle, segment_ids, token_bytes=rows)}
 
     def representative(examples):
         for example in examples:
-            yield [tf.constant([t]) for t in example[: len(names)]]
+            yield [np.array([t.encode("utf-8") if isinstance(t, str) else t]) for t in example[: len(names)]]
 
     return serve, signature, representative

@@ -57,11 +57,14 @@ def hash_values(h1: tf.Tensor, h2: tf.Tensor, coefficients) -> tf.Tensor:
 def pooled_embedding(total: tf.Tensor, count: tf.Tensor) -> tf.Tensor:
     """float32(total) / float32(count * HALF); zero where count is zero.
 
-    count and HALF are exact in float32, so their float32 product is the exact
-    product rounded once, as the spec says, with no int32 overflow.
+    count * HALF is an exact int32 product (count < 2**16 wherever the sums fit in
+    int32), so its float32 cast is the exact product rounded once, as the spec says.
+    The int-to-float conversions feed the DIV directly (no reshape between, which an
+    int8 converter would quantize): int8 exports keep that DIV in float
+    (`eelbert_tf.export.core.convert`), so the hash is exact up to its output.
     """
-    count = tf.cast(tf.maximum(count, tf.ones_like(count)), tf.float32)
-    return tf.cast(total, tf.float32) / (count * float(spec.HALF))[..., None]
+    count = tf.cast(tf.maximum(count, tf.ones_like(count)), tf.int32)[..., None] * spec.HALF
+    return tf.cast(total, tf.float32) / tf.cast(count, tf.float32)
 
 
 # ----------------------------------------------------------------------------------------------

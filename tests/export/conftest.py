@@ -30,7 +30,7 @@ def sentiment_classifier(tmp_path_factory):
     train = read_labeled_file(FIXTURES / "reviews_train.csv", **columns)
     dev = read_labeled_file(FIXTURES / "reviews_dev.csv", label_names=train.label_names, **columns)
     out = tmp_path_factory.mktemp("sentiment") / "classifier"
-    finetune("eelbert_uno_en", train, dev, out, FinetuneRecipe(epochs=8, batch_size=8, learning_rate=1e-3,
+    finetune("eelbert_uno_en", train, dev, out, FinetuneRecipe(epochs=15, batch_size=8, learning_rate=1e-3,
                                                                sequence_length=64), verbose=0, log=lambda *_: None)
     return out
 
@@ -57,7 +57,7 @@ def relu_classifier(tmp_path_factory):
     columns = dict(text_column="review", label_column="sentiment")
     train = read_labeled_file(FIXTURES / "reviews_train.csv", **columns)
     out = tmp_path_factory.mktemp("relu") / "classifier"
-    finetune("eelbert_uno_en", train, None, out, FinetuneRecipe(epochs=8, batch_size=8, learning_rate=1e-3,
+    finetune("eelbert_uno_en", train, None, out, FinetuneRecipe(epochs=15, batch_size=8, learning_rate=1e-3,
                                                                 sequence_length=64, activation="relu"),
              verbose=0, log=lambda *_: None)
     return out

@@ -97,14 +97,19 @@ def test_int8_formats_agree_with_float(tmp_path, sentiment_classifier, keras_sco
     dev = read_labeled_file(FIXTURES / "reviews_dev.csv", "review", "sentiment", label_names=bundle.label_names)
     expected = bundle.scores(dev.texts)
     calibration = [[t] for t in dev.texts[:8]]
+    results = {}
     for fmt in ("bytes", "mediapipe", "text"):
         report = export(sentiment_classifier, fmt, tmp_path / f"{fmt}_int8.tflite", int8=True,
                         calibration=calibration)
         assert "QUANTIZE" in report["ops"] or "DEQUANTIZE" in report["ops"]
-        got = TFLiteClassifier(report["path"], vocabulary=bundle.vocabulary).scores(dev.texts)
+        got = results[fmt] = TFLiteClassifier(report["path"], vocabulary=bundle.vocabulary).scores(dev.texts)
         assert np.abs(got - expected).max() < 0.08, fmt  # the dequantized error stays small
         confident = np.abs(expected[:, 1] - 0.5) > 0.1
         np.testing.assert_array_equal(got[confident].argmax(-1), expected[confident].argmax(-1))
+    # One calibration, one quantization: the three formats differ only in how they reach token bytes, so
+    # their int8 scores agree (a text model calibrated on the wrong strings once missed by 0.7).
+    np.testing.assert_allclose(results["text"], results["bytes"], atol=1e-6)
+    np.testing.assert_allclose(results["mediapipe"], results["bytes"], atol=1e-6)
 
 
 def test_int8_bytes_is_smaller_than_float(tmp_path, sentiment_classifier):
@@ -113,3 +118,23 @@ def test_int8_bytes_is_smaller_than_float(tmp_path, sentiment_classifier):
                   calibration=[["a great film"], ["a dull plot"]])
     assert int8["bytes"] < 0.4 * float_size
     assert op_names((tmp_path / "q.tflite").read_bytes()) == int8["ops"]
+
+
+def test_bert_table_model_exports_to_text_and_mediapipe(tmp_path):
+    """BERT-tiny (a trainable table) is the baseline of the size tables: it exports the same way."""
+    from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
+    from eelbert_tf.classification.labeled_text import read_labeled_file
+    from eelbert_tf.export.core import ExportError
+    from tests.export.conftest import FIXTURES
+
+    train = read_labeled_file(FIXTURES / "reviews_train.csv", "review", "sentiment")
+    out = tmp_path / "bert"
+    finetune("bert_tiny_en", train, None, out, FinetuneRecipe(epochs=1, batch_size=16, sequence_length=32),
+             verbose=0, log=lambda *_: None)
+    bundle = load_classifier(out)
+    expected = bundle.scores(SENTENCES)
+    for fmt in ("text", "mediapipe"):
+        model = TFLiteClassifier(export(out, fmt, tmp_path / f"{fmt}.tflite")["path"])
+        np.testing.assert_allclose(model.scores(SENTENCES), expected, atol=1e-4)
+    with pytest.raises(ExportError, match="has no use for token bytes"):
+        export(out, "bytes", tmp_path / "bytes.tflite")
