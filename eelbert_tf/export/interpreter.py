@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 
-def make_interpreter(model_content: bytes, *, custom_ops: bool = False, reference_kernels: bool = False):
+def make_interpreter(model_content: bytes, *, custom_ops: bool = False, reference_kernels: bool = False,
+                     num_threads: int | None = None):
     """An allocated TFLite interpreter for a flatbuffer.
 
     Args:
@@ -12,6 +13,7 @@ def make_interpreter(model_content: bytes, *, custom_ops: bool = False, referenc
             ByteSplit, ...), for text-in models.
         reference_kernels: use the builtin reference kernels (what TFLite Micro
             is compared with) instead of the optimized ones.
+        num_threads: CPU threads for the kernels (default: the runtime's choice).
     """
     try:
         from ai_edge_litert import interpreter as litert
@@ -28,11 +30,11 @@ def make_interpreter(model_content: bytes, *, custom_ops: bool = False, referenc
         interpreter = litert.InterpreterWithCustomOps(
             model_content=model_content,
             custom_op_registerers=tf_text.tflite_registrar.SELECT_TFTEXT_OPS,
-            experimental_op_resolver_type=resolver,
+            experimental_op_resolver_type=resolver, num_threads=num_threads,
         )
     else:
         interpreter = litert.Interpreter(
-            model_content=model_content, experimental_op_resolver_type=resolver
+            model_content=model_content, experimental_op_resolver_type=resolver, num_threads=num_threads
         )
     interpreter.allocate_tensors()
     return interpreter

@@ -10,6 +10,8 @@ the web or Python with no code of ours.
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import tensorflow as tf
 
@@ -69,4 +71,8 @@ def write_metadata(model: bytes, bundle, vocab_path) -> bytes:
         bytearray(model), metadata_writer.BertTokenizer(str(vocab_path)), labels,
         ids_name=INPUT_NAMES[0], mask_name=INPUT_NAMES[1], segment_name=INPUT_NAMES[2])
     out, _ = writer.populate()
+    # The writer cleans its temporary folder in __del__, which fails if it first runs at interpreter exit
+    # (the writer sits in a reference cycle): collect it now.
+    del writer
+    gc.collect()
     return bytes(out)

@@ -1,0 +1,339 @@
+"""Deployment: the shipped SST-2 classifier in every format, and EELBERT against BERT-tiny on a device runtime.
+
+    python bench/deployment.py [--threads 1] [--stage finetune|export|measure|all]
+
+1. finetune (cached in runs/deploy/): `eelbert_uno_en` on SST-2 (the shipped classifier), the same
+   with ReLU feed-forward layers (TFLite Micro has no GELU), `eelbert_uno_en` on MRPC (a pair task for
+   the int8 check), and the peers `eelbert_tiny_en` and `bert_tiny_en` on SST-2. Same recipe for all
+   (FinetuneRecipe: 3 epochs, AdamW 2e-4, batch 32, 128 tokens, seed 0).
+2. export: the shipped classifier to tflite/models/sst2_eelbert_uno/ (.keras, labels, every format in
+   float and int8, the micro model with its generated C sources); the peers to runs/deploy/exports/.
+3. measure: SST-2 dev accuracy of every file in its runtime (LiteRT, MediaPipe TextClassifier, TFLite
+   Micro), int8 against float agreement, MRPC float against int8, file sizes split into weights and
+   tokenizer/vocabulary tables, latency per sentence in ai-edge-litert on one thread split into
+   tokenization, hashing and encoder, and the TFLite Micro arena and invoke time. Writes
+   bench/results/deployment.json, the "Deployment" section of BENCHMARKS.md, the README's deployment
+   table and docs/deployment_sizes.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import shutil
+import statistics
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import _report  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+RUNS = REPO / "runs" / "deploy"
+SHIPPED = REPO / "tflite" / "models" / "sst2_eelbert_uno"
+RESULTS = REPO / "bench" / "results" / "deployment.json"
+STEM = "sst2_eelbert_uno"
+# name: (base model, GLUE task, activation)
+CLASSIFIERS = {
+    "sst2_eelbert_uno_en": ("eelbert_uno_en", "sst2", None),
+    "sst2_eelbert_uno_en_relu": ("eelbert_uno_en", "sst2", "relu"),
+    "mrpc_eelbert_uno_en": ("eelbert_uno_en", "mrpc", None),
+    "sst2_eelbert_tiny_en": ("eelbert_tiny_en", "sst2", None),
+    "sst2_bert_tiny_en": ("bert_tiny_en", "sst2", None),
+}
+
+
+def glue_dir():
+    from eelbert_tf.data_paths import data_dir
+
+    return data_dir() / "glue"
+
+
+def finetune_all(names=None):
+    from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
+    from eelbert_tf.classification.labeled_text import from_glue
+
+    for name, (model, task, activation) in CLASSIFIERS.items():
+        if names and name not in names:
+            continue
+        out = RUNS / name
+        if (out / "classifier.keras").exists():
+            continue
+        recipe = FinetuneRecipe(epochs=3 if task == "sst2" else 5, activation=activation)
+        finetune(model, from_glue(task, glue_dir(), "train"), from_glue(task, glue_dir(), "validation"), out,
+                 recipe, verbose=2, source={"glue_task": task})
+
+
+def shipped_files():
+    """(format, int8, file name) of every shipped .tflite."""
+    out = []
+    for fmt in ("text", "mediapipe", "bytes"):
+        out += [(fmt, False, f"{STEM}.{fmt}.tflite"), (fmt, True, f"{STEM}.{fmt}.int8.tflite")]
+    return out + [("micro", True, f"{STEM}.micro.int8.tflite")]
+
+
+def export_all():
+    from eelbert_tf.export.exporter import export
+
+    SHIPPED.mkdir(parents=True, exist_ok=True)
+    source = RUNS / "sst2_eelbert_uno_en"
+    for f in ("classifier.keras", "labels.txt", "classifier.json", "metrics.json"):
+        shutil.copy(source / f, SHIPPED / f)
+    reports = {}
+    for fmt, int8, name in shipped_files():
+        model = RUNS / ("sst2_eelbert_uno_en_relu" if fmt == "micro" else "sst2_eelbert_uno_en")
+        reports[name] = export(model, fmt, SHIPPED / name, int8=int8)
+        print(f"{name}: {reports[name]['bytes']:,} bytes")
+    peers = RUNS / "exports"
+    for peer, formats in (("sst2_eelbert_tiny_en", ("text", "mediapipe", "bytes")),
+                          ("sst2_bert_tiny_en", ("text", "mediapipe"))):
+        for fmt in formats:
+            for int8 in (False, True):
+                name = f"{peer}.{fmt}{'.int8' if int8 else ''}.tflite"
+                reports[name] = export(RUNS / peer, fmt, peers / name, int8=int8)
+                print(f"{name}: {reports[name]['bytes']:,} bytes")
+    for fmt in ("text", "mediapipe", "bytes"):  # eelbert_uno with the same exports as the peers, in one place
+        for int8 in (False, True):
+            name = f"{STEM}.{fmt}{'.int8' if int8 else ''}.tflite"
+            shutil.copy(SHIPPED / name, peers / name.replace(STEM, "sst2_eelbert_uno_en"))
+    (RUNS / "export_reports.json").write_text(json.dumps(reports, indent=1))
+
+
+def size_breakdown(path) -> dict:
+    """File bytes split into weights (float/int8 constants), tokenizer and vocabulary tables (byte and
+    string constants, large int32 tables, custom-op options such as the WordPiece and normalizer models,
+    files MediaPipe appends), and the rest (graph, names)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    data = pathlib.Path(path).read_bytes()
+    m = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(data, 0))
+    weights = tables = 0
+    for tensor in m.subgraphs[0].tensors:
+        buffer = m.buffers[tensor.buffer]
+        size = 0 if buffer.data is None else len(buffer.data)
+        if buffer.offset:
+            size = buffer.size
+        if size == 0:
+            continue
+        big_int = tensor.type in (schema.TensorType.INT32, schema.TensorType.INT64) and size >= 16384
+        if tensor.type in (schema.TensorType.UINT8, schema.TensorType.STRING) or big_int:
+            tables += size
+        else:
+            weights += size
+    for op in m.subgraphs[0].operators:
+        if op.customOptions is not None:
+            tables += len(op.customOptions)
+    flatbuffer_end = len(data)
+    try:  # MediaPipe packs its associated files (the vocabulary, the labels) as a zip after the flatbuffer
+        import io
+        import zipfile
+
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            appended = sum(i.compress_size + 30 + len(i.filename) for i in archive.infolist())
+        tables += appended
+        flatbuffer_end -= appended
+    except zipfile.BadZipFile:
+        pass
+    return {"bytes": len(data), "weights": weights, "tables": tables, "other": len(data) - weights - tables}
+
+
+def _time(fn, repeats) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def latency(path, text, repeats=200) -> float:
+    """Median ms per invoke on one thread, inputs prepared once (what the model itself costs)."""
+    from eelbert_tf.export.interpreter import make_interpreter
+    from eelbert_tf.export.runner import TFLiteClassifier
+
+    runner = TFLiteClassifier(path)
+    interpreter = make_interpreter(pathlib.Path(path).read_bytes(), custom_ops=runner.format == "text", num_threads=1)
+    inputs = {d["name"]: d["index"] for d in interpreter.get_input_details()}
+    values = runner._example_inputs([text])
+
+    def run():
+        for name, value in values.items():
+            interpreter.set_tensor(inputs[name], value)
+        interpreter.invoke()
+
+    return _time(run, repeats)
+
+
+def hash_latency(n_tokens, width=18, repeats=200) -> float:
+    """The hash alone (`embed_bytes` over n tokens), converted the same way, one thread."""
+    import numpy as np
+    import tensorflow as tf
+
+    from eelbert_tf.export.core import convert
+    from eelbert_tf.export.interpreter import make_interpreter
+    from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
+
+    layer = DynamicHashEmbedding(128)
+    model = convert(layer.embed_bytes, [tf.TensorSpec([n_tokens, width], tf.int32)])
+    interpreter = make_interpreter(model, num_threads=1)
+    x = np.full([n_tokens, width], -1, np.int32)
+    x[:, :6] = np.frombuffer(b"tokens", np.uint8)
+    index = interpreter.get_input_details()[0]["index"]
+
+    def run():
+        interpreter.set_tensor(index, x)
+        interpreter.invoke()
+
+    return _time(run, repeats)
+
+
+def measure():
+    import numpy as np
+
+    from eelbert_tf.classification.classifier_bundle import load_classifier
+    from eelbert_tf.classification.labeled_text import from_glue
+    from eelbert_tf.classification.metrics import classification_metrics
+    from eelbert_tf.export.core import read_metadata
+    from eelbert_tf.export.runner import TFLiteClassifier
+
+    reports = json.loads((RUNS / "export_reports.json").read_text())
+    dev = from_glue("sst2", glue_dir(), "validation")
+    results = {"keras": {}, "files": {}, "peers": {}, "mrpc": {}}
+    for name in ("sst2_eelbert_uno_en", "sst2_eelbert_uno_en_relu", "sst2_eelbert_tiny_en", "sst2_bert_tiny_en"):
+        bundle = load_classifier(RUNS / name)
+        scores = bundle.scores(dev.texts)
+        results["keras"][name] = {"accuracy": classification_metrics(dev.labels, scores.argmax(-1), 2)["accuracy"],
+                                  "labels": scores.argmax(-1).tolist()}
+        print(name, "keras", results["keras"][name]["accuracy"])
+    float_labels = {}
+    for fmt, int8, name in shipped_files():
+        path = SHIPPED / name
+        scores = TFLiteClassifier(path).scores(dev.texts)
+        labels = scores.argmax(-1)
+        reference = "sst2_eelbert_uno_en_relu" if fmt == "micro" else "sst2_eelbert_uno_en"
+        keras_labels = np.array(results["keras"][reference]["labels"])
+        entry = {"format": fmt, "int8": int8, "accuracy": classification_metrics(dev.labels, labels, 2)["accuracy"],
+                 "agrees_with_keras": float(np.mean(labels == keras_labels) * 100),
+                 "ops": reports[name]["ops"], "runtime": reports[name]["runtime"], **size_breakdown(path)}
+        if not int8:
+            float_labels[fmt] = labels
+        elif fmt in float_labels:
+            entry["agrees_with_float"] = float(np.mean(labels == float_labels[fmt]) * 100)
+        if fmt == "micro":
+            meta = read_metadata(path.read_bytes())
+            entry["arena_bytes"] = meta["arena_bytes"]
+            entry["sequence_length"] = meta["sequence_length"]
+        results["files"][name] = entry
+        print(name, {k: v for k, v in entry.items() if k not in ("ops", "runtime")})
+    results["files"][f"{STEM}.mediapipe.tflite"]["mediapipe_task_accuracy"] = mediapipe_accuracy(
+        SHIPPED / f"{STEM}.mediapipe.tflite", dev)
+    # Latency: a typical SST-2 sentence (the median dev length in tokens) and a text that fills 128 tokens.
+    tokenizer = load_classifier(RUNS / "sst2_eelbert_uno_en").preprocessor().tokenizer
+    import tensorflow as tf
+
+    lengths = [int(n) for n in tokenizer(tf.constant(dev.texts))["token_ids"].row_lengths().numpy()]
+    median = sorted(lengths)[len(lengths) // 2]
+    typical = next(t for t, n in zip(dev.texts, lengths) if n == median)
+    long_text = " ".join(dev.texts)[:5000]
+    results["latency_texts"] = {"typical": typical, "typical_tokens": median + 2, "long_tokens": 128}
+    peers = RUNS / "exports"
+    for model in ("sst2_eelbert_uno_en", "sst2_eelbert_tiny_en", "sst2_bert_tiny_en"):
+        row = {}
+        for fmt in ("text", "mediapipe", "bytes"):
+            for int8 in (False, True):
+                name = f"{model}.{fmt}{'.int8' if int8 else ''}.tflite"
+                if not (peers / name).exists():
+                    continue
+                row[name] = {**size_breakdown(peers / name),
+                             "ms_typical": latency(peers / name, typical), "ms_128": latency(peers / name, long_text)}
+                print(name, row[name])
+        results["peers"][model] = row
+    results["hash_ms"] = {"typical": hash_latency(median + 2), "128": hash_latency(128)}
+    results["micro"] = micro_timing(SHIPPED / f"{STEM}.micro.int8.tflite", typical)
+    results["mrpc"] = mrpc_int8()
+    results["machine"], results["date"], results["commit"] = _report.machine(), _report.now(), _report.commit()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+
+
+def mediapipe_accuracy(path, dev) -> float:
+    """SST-2 dev accuracy of the file in MediaPipe Tasks' TextClassifier (its own tokenizer, no code of ours)."""
+    from mediapipe.tasks.python import text
+    from mediapipe.tasks.python.core import base_options
+
+    options = text.TextClassifierOptions(base_options=base_options.BaseOptions(model_asset_path=str(path)))
+    correct = 0
+    with text.TextClassifier.create_from_options(options) as classifier:
+        for sentence, label in zip(dev.texts, dev.labels):
+            top = max(classifier.classify(sentence).classifications[0].categories, key=lambda c: c.score)
+            correct += int(top.category_name == dev.label_names[label])
+    return 100 * correct / len(dev)
+
+
+def micro_timing(path, text, repeats=50) -> dict:
+    """Invoke time of the micro model in TFLite Micro's Python interpreter (on this host CPU, not a
+    microcontroller) at its static length, with the measured arena."""
+    from eelbert_tf.export.core import read_metadata
+    from eelbert_tf.export.runner import TFLiteClassifier
+
+    runner = TFLiteClassifier(path)  # TFLite Micro itself
+    meta = read_metadata(pathlib.Path(path).read_bytes())
+    values = runner._example_inputs([text])
+
+    def run():
+        for name, value in values.items():
+            runner.interpreter.set_tensor(runner.inputs[name]["index"], value)
+        runner.interpreter.invoke()
+
+    return {"arena_bytes": meta["arena_bytes"], "sequence_length": meta["sequence_length"],
+            "ms_invoke_host": _time(run, repeats), "model_bytes": pathlib.Path(path).stat().st_size}
+
+
+def mrpc_int8() -> dict:
+    from eelbert_tf.classification.classifier_bundle import load_classifier
+    from eelbert_tf.classification.labeled_text import from_glue
+    from eelbert_tf.classification.metrics import classification_metrics
+    from eelbert_tf.export.exporter import export
+    from eelbert_tf.export.runner import TFLiteClassifier
+
+    dev = from_glue("mrpc", glue_dir(), "validation")
+    bundle = load_classifier(RUNS / "mrpc_eelbert_uno_en")
+    out = {"keras": classification_metrics(dev.labels, bundle.scores(dev.texts, dev.text_pairs).argmax(-1), 2)}
+    for int8 in (False, True):
+        path = RUNS / "exports" / f"mrpc_eelbert_uno_en.bytes{'.int8' if int8 else ''}.tflite"
+        export(RUNS / "mrpc_eelbert_uno_en", "bytes", path, int8=int8)
+        labels = TFLiteClassifier(path).scores(dev.texts, dev.text_pairs).argmax(-1)
+        out["int8" if int8 else "float"] = classification_metrics(dev.labels, labels, 2)
+    for v in out.values():
+        v.pop("confusion_matrix", None)
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--stage", choices=["finetune", "export", "measure", "render", "all"], default="all")
+    parser.add_argument("--only", help="comma list of classifiers to fine-tune")
+    args = parser.parse_args(argv)
+    if args.threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    if args.stage in ("finetune", "all"):
+        finetune_all(args.only.split(",") if args.only else None)
+    if args.stage in ("export", "all"):
+        export_all()
+    if args.stage in ("measure", "all"):
+        measure()
+    if args.stage in ("measure", "render", "all"):
+        from deployment_report import render
+
+        render(json.loads(RESULTS.read_text()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""Renders bench/results/deployment.json: the "Deployment" section of BENCHMARKS.md, the README's
+deployment table (between its `deployment-table` markers) and docs/deployment_sizes.png."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import _report
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+STEM = "sst2_eelbert_uno"
+MODELS = {"sst2_eelbert_uno_en": "`eelbert_uno_en`", "sst2_eelbert_tiny_en": "`eelbert_tiny_en`",
+          "sst2_bert_tiny_en": "`bert_tiny_en`"}
+
+
+def kib(n) -> str:
+    return f"{n / 1024:,.0f} KiB"
+
+
+def _peer(results, model, fmt, int8):
+    return results["peers"][model].get(f"{model}.{fmt}{'.int8' if int8 else ''}.tflite")
+
+
+def shipped_table(results) -> list[str]:
+    rows = ["| file | bytes | weights | tokenizer / vocabulary tables | ops | runtime | SST-2 dev accuracy "
+            "| labels equal to Keras | latency, typical / 128 tokens (1 thread) |",
+            "|---|---:|---:|---:|---|---|---:|---:|---:|"]
+    for name, f in results["files"].items():
+        peer = _peer(results, "sst2_eelbert_uno_en", f["format"], f["int8"]) if f["format"] != "micro" else None
+        latency = (f"{peer['ms_typical']:.2f} / {peer['ms_128']:.2f} ms" if peer else
+                   f"{results['micro']['ms_invoke_host']:.1f} ms at {f['sequence_length']} tokens (TFLite Micro on "
+                   f"this CPU); arena {results['micro']['arena_bytes']:,} B")
+        runtime = {"text": "LiteRT + TF Text kernels", "mediapipe": "MediaPipe TextClassifier (builtins)",
+                   "bytes": "any TFLite interpreter (builtins)", "micro": "TFLite Micro"}[f["format"]]
+        accuracy = f"{f['accuracy']:.2f}%"
+        if "mediapipe_task_accuracy" in f:
+            accuracy += f" ({f['mediapipe_task_accuracy']:.2f}% in MediaPipe's TextClassifier)"
+        rows.append(f"| `{name}` | {f['bytes']:,} | {kib(f['weights'])} | {kib(f['tables'])} | {len(f['ops'])} "
+                    f"| {runtime} | {accuracy} | {f['agrees_with_keras']:.1f}% | {latency} |")
+    return rows
+
+
+def comparison_table(results) -> list[str]:
+    rows = ["| model | format | float: bytes (weights + tables) | int8: bytes (weights + tables) "
+            "| float ms, typical / 128 | int8 ms, typical / 128 |", "|---|---|---:|---:|---:|---:|"]
+    for model, label in MODELS.items():
+        for fmt in ("text", "mediapipe", "bytes"):
+            f, q = _peer(results, model, fmt, False), _peer(results, model, fmt, True)
+            if f is None:
+                continue
+            rows.append(f"| {label} | {fmt} | {f['bytes']:,} ({kib(f['weights'])} + {kib(f['tables'])}) "
+                        f"| {q['bytes']:,} ({kib(q['weights'])} + {kib(q['tables'])}) "
+                        f"| {f['ms_typical']:.2f} / {f['ms_128']:.2f} | {q['ms_typical']:.2f} / {q['ms_128']:.2f} |")
+    return rows
+
+
+def goals(results) -> list[str]:
+    uno = lambda fmt, q: _peer(results, "sst2_eelbert_uno_en", fmt, q)  # noqa: E731
+    bert = lambda fmt, q: _peer(results, "sst2_bert_tiny_en", fmt, q)  # noqa: E731
+    lines = []
+
+    def goal(text, ok):
+        lines.append(f"- {text}: **{'met' if ok else 'not met'}**.")
+
+    b = uno("bytes", True)["bytes"]
+    goal(f"int8 `bytes` UNO at most 320 KB: {b:,} bytes ({b / 1000:.0f} KB)", b <= 320_000)
+    m, mb = uno("mediapipe", True)["bytes"], bert("mediapipe", True)["bytes"]
+    goal(f"int8 `mediapipe` UNO at most a quarter of int8 `mediapipe` BERT-tiny: {m:,} against {mb:,} bytes "
+         f"({m / mb:.2f})", m <= mb / 4)
+    for fmt in ("text", "mediapipe"):
+        for q in (False, True):
+            u, t = uno(fmt, q), bert(fmt, q)
+            goal(f"latency no worse than BERT-tiny, `{fmt}` {'int8' if q else 'float'}: {u['ms_typical']:.2f} against "
+                 f"{t['ms_typical']:.2f} ms (typical), {u['ms_128']:.2f} against {t['ms_128']:.2f} ms (128 tokens)",
+                 u["ms_typical"] <= t["ms_typical"] * 1.05 and u["ms_128"] <= t["ms_128"] * 1.05)
+    a = results["micro"]["arena_bytes"]
+    goal(f"TFLite Micro arena at most 96 KB at {results['micro']['sequence_length']} tokens: {a:,} bytes", a <= 96 * 1024)
+    for fmt in ("text", "mediapipe", "bytes"):
+        f, q = results["files"][f"{STEM}.{fmt}.tflite"], results["files"][f"{STEM}.{fmt}.int8.tflite"]
+        goal(f"int8 at most 1 point below float on SST-2 dev, `{fmt}`: {q['accuracy']:.2f}% against "
+             f"{f['accuracy']:.2f}%; labels agree on {q['agrees_with_float']:.1f}%", f["accuracy"] - q["accuracy"] <= 1)
+    mr = results["mrpc"]
+    goal(f"int8 at most 1 point below float on MRPC dev (`bytes`): accuracy {mr['int8']['accuracy']:.2f}% against "
+         f"{mr['float']['accuracy']:.2f}%, F1 {mr['int8']['f1']:.2f} against {mr['float']['f1']:.2f}",
+         mr["float"]["accuracy"] - mr["int8"]["accuracy"] <= 1)
+    return lines
+
+
+def plot(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels, weights, tables = [], [], []
+    for model, label in MODELS.items():
+        for fmt in ("mediapipe", "bytes", "text"):
+            q = _peer(results, model, fmt, True)
+            if q:
+                labels.append(f"{label.strip('`').replace('_en', '')}\n{fmt}")
+                weights.append(q["weights"] / 1024)
+                tables.append(q["tables"] / 1024)
+    fig, ax = plt.subplots(figsize=(9, 4.2), dpi=110)
+    x = range(len(labels))
+    ax.bar(x, weights, label="weights (int8)")
+    ax.bar(x, tables, bottom=weights, label="tokenizer / vocabulary tables")
+    ax.set_xticks(list(x), labels, fontsize=8)
+    ax.set_ylabel("KiB in the .tflite file")
+    ax.set_title("int8 SST-2 classifiers, as a device downloads them")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def render(results):
+    k = results["keras"]
+    split_typ = results["peers"]["sst2_eelbert_uno_en"]
+    t, b = split_typ[f"sst2_eelbert_uno_en.text.tflite"], split_typ[f"sst2_eelbert_uno_en.bytes.tflite"]
+    h = results["hash_ms"]
+    body = [
+        "The shipped classifier is `eelbert_uno_en` fine-tuned on SST-2 (3 epochs, AdamW 2e-4, batch 32, seed 0); "
+        "the micro model is the same fine-tuning with ReLU feed-forward layers (TFLite Micro has no GELU). The "
+        "peers are fine-tuned the same way. Accuracy is on the 872 SST-2 dev sentences, each file run in its "
+        "runtime; latency is the median of 200 invokes in ai-edge-litert on one thread with inputs prepared "
+        f"(typical: the median dev sentence, {results['latency_texts']['typical_tokens']} tokens; and a text that "
+        "fills 128 tokens). Sizes split the file into weights, tokenizer and vocabulary tables (normalizer, "
+        "WordPiece, the byte table, MediaPipe's packed vocabulary file) and the rest.",
+        "",
+        "### Shipped files (`tflite/models/sst2_eelbert_uno/`)",
+        "",
+        *shipped_table(results),
+        "",
+        f"Keras: {k['sst2_eelbert_uno_en']['accuracy']:.2f}% (GELU), {k['sst2_eelbert_uno_en_relu']['accuracy']:.2f}% "
+        f"(ReLU, the micro variant: {k['sst2_eelbert_uno_en_relu']['accuracy'] - k['sst2_eelbert_uno_en']['accuracy']:+.2f} "
+        "points for an activation TFLite Micro has). `eelbert_tiny_en` "
+        f"{k['sst2_eelbert_tiny_en']['accuracy']:.2f}%, `bert_tiny_en` {k['sst2_bert_tiny_en']['accuracy']:.2f}%.",
+        "",
+        "### EELBERT against BERT-tiny, exported the same way",
+        "",
+        *comparison_table(results),
+        "",
+        "Where the time goes in `eelbert_uno` (float, one thread): the whole text model "
+        f"{t['ms_typical']:.2f} ms (typical) / {t['ms_128']:.2f} ms (128 tokens); given token bytes (`bytes`) "
+        f"{b['ms_typical']:.2f} / {b['ms_128']:.2f} ms, of which the hash alone {h['typical']:.2f} / {h['128']:.2f} ms; "
+        f"so tokenization and packing {t['ms_typical'] - b['ms_typical']:.2f} / {t['ms_128'] - b['ms_128']:.2f} ms, "
+        f"hashing {h['typical']:.2f} / {h['128']:.2f} ms, encoder and head "
+        f"{b['ms_typical'] - h['typical']:.2f} / {b['ms_128'] - h['128']:.2f} ms.",
+        "",
+        f"TFLite Micro (`{STEM}.micro.int8.tflite`): {results['micro']['model_bytes']:,} bytes of flash for the "
+        f"model, a measured arena of {results['micro']['arena_bytes']:,} bytes at "
+        f"{results['micro']['sequence_length']} tokens, {results['micro']['ms_invoke_host']:.1f} ms per invoke in "
+        "tflite-micro's Python interpreter on this CPU (reference kernels; a microcontroller's time depends on its "
+        "core and CMSIS-NN).",
+        "",
+        "MRPC (a pair task, `bytes` format): " + ", ".join(
+            f"{n} accuracy {v['accuracy']:.2f}% / F1 {v['f1']:.2f}" for n, v in results["mrpc"].items()) + ".",
+        "",
+        "Goals:",
+        "",
+        *goals(results),
+        "",
+        "![int8 file sizes](docs/deployment_sizes.png)",
+    ]
+    measured = {"machine": results["machine"], "date": results["date"], "commit": results["commit"]}
+    _report.write_section("Deployment", "\n".join(body), "python bench/deployment.py", measured)
+    plot(results, REPO / "docs" / "deployment_sizes.png")
+    readme = REPO / "README.md"
+    text = readme.read_text()
+    table = "\n".join(shipped_table(results))
+    block = f"<!-- deployment-table -->\n{table}\n<!-- /deployment-table -->"
+    if "<!-- deployment-table -->" in text:
+        text = re.sub(r"<!-- deployment-table -->.*?<!-- /deployment-table -->", lambda _: block, text, flags=re.S)
+        readme.write_text(text)
+    print("\n".join(body))
