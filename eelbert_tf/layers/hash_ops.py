@@ -54,17 +54,21 @@ def hash_values(h1: tf.Tensor, h2: tf.Tensor, coefficients) -> tf.Tensor:
     return 2 * u - spec.HALF
 
 
-def pooled_embedding(total: tf.Tensor, count: tf.Tensor) -> tf.Tensor:
+def pooled_embedding(total: tf.Tensor, count: tf.Tensor, int32_product: bool = False) -> tf.Tensor:
     """float32(total) / float32(count * HALF); zero where count is zero.
 
-    count * HALF is an exact int32 product (count < 2**16 wherever the sums fit in
-    int32), so its float32 cast is the exact product rounded once, as the spec says.
-    The int-to-float conversions feed the DIV directly (no reshape between, which an
-    int8 converter would quantize): int8 exports keep that DIV in float
-    (`eelbert_tf.export.core.convert`), so the hash is exact up to its output.
+    count and HALF are exact in float32, so their float32 product is the exact
+    product rounded once, as the spec says. With `int32_product` (the bytes path,
+    whose static length bounds every sum below 2**31, count * HALF included) the
+    product is taken in int32 and cast once: the same float32 value, and the two
+    int-to-float casts then feed the DIV directly, with no float op or reshape
+    between that an int8 converter would quantize (int8 exports keep that DIV in
+    float: `eelbert_tf.export.core.convert`).
     """
-    count = tf.cast(tf.maximum(count, tf.ones_like(count)), tf.int32)[..., None] * spec.HALF
-    return tf.cast(total, tf.float32) / tf.cast(count, tf.float32)
+    count = tf.maximum(count, tf.ones_like(count))[..., None]
+    if int32_product:
+        return tf.cast(total, tf.float32) / tf.cast(tf.cast(count, tf.int32) * spec.HALF, tf.float32)
+    return tf.cast(total, tf.float32) / (tf.cast(count, tf.float32) * float(spec.HALF))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -219,7 +223,7 @@ def embed_token_bytes(
         values = hash_values(h1, h2, coefficients) * tf.cast(valid, tf.int32)[..., None]
         total += tf.reduce_sum(values, axis=1)
         count += tf.reduce_sum(tf.cast(valid, tf.int32), axis=1)
-    return pooled_embedding(total, count)
+    return pooled_embedding(total, count, int32_product=True)
 
 
 def token_strings_to_bytes(tokens: tf.Tensor, max_bytes: int | None = None) -> tf.Tensor:
