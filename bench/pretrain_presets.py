@@ -1,11 +1,15 @@
 """Pretrains the shipped models on one equal budget, exports them, writes the pretraining table.
 
-    python bench/pretrain_presets.py --models eelbert_uno,eelbert_tiny,bert_tiny,random_hash_tiny
+    python bench/pretrain_presets.py --models eelbert_uno,eelbert_tiny,bert_tiny,random_hash_tiny \
+        [--recipe shuffled_v2 --runs runs/presets_v2]   # the retraining (pretraining issue)
     python bench/pretrain_presets.py --table-only
 
-Every model: 61,440,000 tokens (7,500 steps of 64 x 128), the same token cache (so the
-same sequences in the same order), AdamW at 1e-3 with 5% warm-up and linear decay, seed 0,
-its default MLM head. A run that is interrupted resumes from its last checkpoint when the
+Recipe `v1` (the presets shipped so far): 61,440,000 tokens (7,500 steps of 64 x 128), cache
+order, AdamW at 1e-3 with 5% warm-up and linear decay, dropout 0.1, seed 0, the default MLM
+head. Recipe `shuffled_v2` (chosen by the shuffled recipe pilots, BENCHMARKS.md): 122,880,000
+tokens, the seeded permutation of the cache, batch 32 x 128, peak 2e-3 with 10% warm-up,
+dropout 0 in pretraining. Every model of a recipe sees the same token cache (so the
+same sequences in the same order). A run that is interrupted resumes from its last checkpoint when the
 command is repeated; a finished run is reused. Each finished run is exported to
 `eelbert_tf/presets/<model>_en/` (BERT's table in float16, which changes no measured
 figure; the EELBERT models in float32), and the "Pretraining" section of BENCHMARKS.md
@@ -23,21 +27,24 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import _report  # noqa: E402
 
-TOKENS = 61_440_000
+RECIPES = {
+    "v1": {"tokens": 61_440_000, "cache": "cache_61M", "settings": {"data_order": "in_order"}},
+    "shuffled_v2": {"tokens": 122_880_000, "cache": "cache_123M",
+                    "settings": {"batch_size": 32, "learning_rate": 2e-3, "warmup_ratio": 0.1,
+                                 "backbone_overrides": {"dropout": 0.0}}},
+}
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 HEADS = REPO / "bench" / "mlm_heads"
 WEIGHTS_DTYPE = {"bert_tiny": "float16"}
 
 
-def pretrain_and_export(model, runs, threads=None):
+def pretrain_and_export(model, runs, threads=None, recipe="v1"):
     from eelbert_tf.models.pretrained import PRESETS_DIR, export_preset, record_shipped_evaluation
-    from eelbert_tf.pretraining.trainer import PretrainConfig, evaluate_preset, export_mlm_head, pretrain
+    from eelbert_tf.pretraining.trainer import evaluate_preset, export_mlm_head
 
-    out = runs / model
-    if not (out / "record.json").exists():
-        pretrain(PretrainConfig(preset=model, tokens=TOKENS, out_dir=str(out), cache_dir=str(runs / "cache_61M"),
-                                checkpoint_every=250, log_every=50, resume=True, threads=threads))
+    out = train_only(model, runs, threads, recipe)
+    r = RECIPES[recipe]
     name = f"{model}_en"
     folder = PRESETS_DIR / name
     if not _exported_from(folder, out):
@@ -46,9 +53,20 @@ def pretrain_and_export(model, runs, threads=None):
     # kept in bench/mlm_heads/ (float16; not part of the package): `eelbert evaluate-mlm --preset` recomputes it
     # from a clean checkout, and it shows whether rounding lost anything against the run's float32 figure.
     head = export_mlm_head(out, HEADS / f"{name}.npz")
-    evaluation = evaluate_preset(name, head, cache_dir=runs / "cache_61M")
+    evaluation = evaluate_preset(name, head, cache_dir=runs / r["cache"])
     record_shipped_evaluation(name, evaluation, head.relative_to(REPO))
     return folder
+
+
+def train_only(model, runs, threads=None, recipe="v1"):
+    from eelbert_tf.pretraining.trainer import PretrainConfig, pretrain
+
+    r = RECIPES[recipe]
+    out = runs / model
+    if not (out / "record.json").exists():
+        pretrain(PretrainConfig(preset=model, tokens=r["tokens"], out_dir=str(out), cache_dir=str(runs / r["cache"]),
+                                checkpoint_every=250, log_every=50, resume=True, threads=threads, **r["settings"]))
+    return out
 
 
 def _shipped_loss(record):
@@ -132,11 +150,17 @@ def main(argv=None):
     parser.add_argument("--models", default="eelbert_uno,eelbert_tiny,bert_tiny,random_hash_tiny")
     parser.add_argument("--runs", default="runs/presets")
     parser.add_argument("--threads", type=int)
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default="v1")
+    parser.add_argument("--no-export", action="store_true", help="train only (export when all models are done)")
     parser.add_argument("--table-only", action="store_true")
     args = parser.parse_args(argv)
     if not args.table_only:
         for model in args.models.split(","):
-            print(f"exported {pretrain_and_export(model, pathlib.Path(args.runs), args.threads)}", flush=True)
+            if args.no_export:
+                train_only(model, pathlib.Path(args.runs), args.threads, args.recipe)
+                continue
+            print(f"exported {pretrain_and_export(model, pathlib.Path(args.runs), args.threads, args.recipe)}",
+                  flush=True)
     write_table(pathlib.Path(args.runs))
 
 

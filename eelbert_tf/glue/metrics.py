@@ -12,58 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from eelbert_tf.classification.metrics import accuracy, f1, matthews_corr, regression_metrics  # noqa: F401
 from eelbert_tf.glue.tasks import GLUE5, TASKS
 
 
-def accuracy(labels, predictions) -> float:
-    labels, predictions = np.asarray(labels), np.asarray(predictions)
-    return float(np.mean(labels == predictions) * 100)
-
-
-def f1(labels, predictions) -> float:
-    """F1 of the positive class (label 1), as GLUE reports for MRPC and QQP."""
-    labels, predictions = np.asarray(labels) == 1, np.asarray(predictions) == 1
-    tp = np.sum(labels & predictions)
-    precision = tp / max(np.sum(predictions), 1)
-    recall = tp / max(np.sum(labels), 1)
-    return float(0.0 if tp == 0 else 2 * precision * recall / (precision + recall) * 100)
-
-
-def matthews_corr(labels, predictions) -> float:
-    labels, predictions = np.asarray(labels) == 1, np.asarray(predictions) == 1
-    tp = float(np.sum(labels & predictions))
-    tn = float(np.sum(~labels & ~predictions))
-    fp = float(np.sum(~labels & predictions))
-    fn = float(np.sum(labels & ~predictions))
-    denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
-    return float(0.0 if denominator == 0 else (tp * tn - fp * fn) / denominator * 100)
-
-
 def pearson(labels, predictions) -> float:
-    x, y = np.asarray(labels, np.float64), np.asarray(predictions, np.float64)
-    x, y = x - x.mean(), y - y.mean()
-    denominator = np.sqrt(np.sum(x * x) * np.sum(y * y))
-    return float(0.0 if denominator == 0 else np.sum(x * y) / denominator * 100)
-
-
-def _ranks(values) -> np.ndarray:
-    """Ranks from 1, ties given their average rank."""
-    values = np.asarray(values, np.float64)
-    order = np.argsort(values, kind="mergesort")
-    ranks = np.empty(len(values), np.float64)
-    sorted_values = values[order]
-    i = 0
-    while i < len(values):
-        j = i
-        while j + 1 < len(values) and sorted_values[j + 1] == sorted_values[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
+    return regression_metrics(labels, predictions)["pearson"]
 
 
 def spearman(labels, predictions) -> float:
-    return pearson(_ranks(labels), _ranks(predictions))
+    return regression_metrics(labels, predictions)["spearman"]
 
 
 METRICS = {"accuracy": accuracy, "f1": f1, "matthews_corr": matthews_corr, "pearson": pearson,

@@ -1,0 +1,58 @@
+"""The shipped SST-2 classifier (tflite/models/sst2_eelbert_uno/): every file runs in its runtime, float
+equals Keras, int8 agrees with float on SST-2 dev, the micro model equals TFLite's reference kernels."""
+
+import numpy as np
+import pytest
+
+from eelbert_tf.classification.classifier_bundle import load_classifier
+from eelbert_tf.export.core import read_metadata
+from eelbert_tf.export.runner import TFLiteClassifier
+from tests.conftest import REPO
+from tests.export.conftest import INVALID_UTF8, SENTENCES
+
+SHIPPED = REPO / "tflite" / "models" / "sst2_eelbert_uno"
+FORMATS = ("text", "mediapipe", "bytes")
+
+
+@pytest.fixture(scope="module")
+def sst2_dev():
+    from eelbert_tf.classification.labeled_text import from_glue
+    from eelbert_tf.data_paths import data_dir
+
+    return from_glue("sst2", data_dir() / "glue", "validation")
+
+
+def test_every_shipped_file_describes_itself_and_equals_keras():
+    bundle = load_classifier(SHIPPED)
+    assert bundle.label_names == ["0", "1"] and (SHIPPED / "labels.txt").read_text().split() == ["0", "1"]
+    texts = SENTENCES[:3] + [SENTENCES[5], SENTENCES[7]] + [t.decode("utf-8", "replace") for t in INVALID_UTF8]
+    expected = bundle.scores(texts)
+    files = sorted(SHIPPED.glob("*.tflite"))
+    assert len(files) == 7
+    for path in files:
+        meta = read_metadata(path.read_bytes(), path)
+        fmt, int8 = path.name.split(".")[1], ".int8." in path.name
+        assert meta["format"] == fmt and meta["int8"] == int8 and meta["label_names"] == ["0", "1"]
+        if fmt == "micro":
+            continue
+        got = TFLiteClassifier(path).scores(texts)
+        np.testing.assert_allclose(got, expected, atol=1e-4 if not int8 else 0.1, err_msg=path.name)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_int8_labels_agree_with_float_on_sst2_dev(fmt, sst2_dev):
+    float_labels = TFLiteClassifier(SHIPPED / f"sst2_eelbert_uno.{fmt}.tflite").scores(sst2_dev.texts).argmax(-1)
+    int8_labels = TFLiteClassifier(SHIPPED / f"sst2_eelbert_uno.{fmt}.int8.tflite").scores(sst2_dev.texts).argmax(-1)
+    assert np.mean(int8_labels == float_labels) >= 0.99
+
+
+def test_shipped_micro_model_equals_the_reference_kernels_and_its_c_sources(sst2_dev):
+    path = SHIPPED / "sst2_eelbert_uno.micro.int8.tflite"
+    texts = sst2_dev.texts[:40]
+    np.testing.assert_array_equal(TFLiteClassifier(path).scores(texts),
+                                  TFLiteClassifier(path, reference_kernels=True).scores(texts))
+    model = path.read_bytes()
+    meta = read_metadata(model)
+    sources = SHIPPED / "sst2_eelbert_uno.micro.int8_micro"
+    assert f"g_eelbert_model_len = {len(model)};" in (sources / "model_data.cc").read_text()
+    assert f"#define EELBERT_ARENA_BYTES {meta['arena_bytes']}" in (sources / "model_data.h").read_text()
