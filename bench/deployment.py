@@ -79,7 +79,7 @@ def export_all():
 
     SHIPPED.mkdir(parents=True, exist_ok=True)
     source = RUNS / "sst2_eelbert_uno_en"
-    for f in ("classifier.keras", "labels.txt", "classifier.json", "metrics.json"):
+    for f in ("classifier.keras", "labels.txt", "vocab.txt", "classifier.json", "metrics.json", "calibration.jsonl"):
         shutil.copy(source / f, SHIPPED / f)
     reports = {}
     for fmt, int8, name in shipped_files():
