@@ -24,6 +24,20 @@ def golden_cases(golden):
             yield cfg, bytes.fromhex(row["utf8_hex"]), row
 
 
+def compile_c(tmp_path_factory, name: str, *sources: str) -> pathlib.Path:
+    """A C99 program from tflite/c/ sources, compiled warning-free (skips the test where no compiler is)."""
+    import shutil
+    import subprocess
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler on this machine")
+    binary = tmp_path_factory.mktemp("c") / name
+    subprocess.run([cc, "-O2", "-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-o", str(binary),
+                    *(str(REPO / "tflite" / "c" / s) for s in sources)], check=True)
+    return binary
+
+
 @pytest.fixture(scope="session")
 def small_vocab_path():
     return SMALL_VOCAB

@@ -1,28 +1,16 @@
 """The C reference (tflite/c) reproduces the golden vectors bit for bit."""
 
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, golden_cases
-
-C_DIR = REPO / "tflite" / "c"
+from tests.conftest import compile_c, golden_cases
 
 
 @pytest.fixture(scope="module")
 def golden_check_binary(tmp_path_factory):
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        pytest.skip("no C compiler on this machine")
-    binary = tmp_path_factory.mktemp("c") / "golden_check"
-    subprocess.run(
-        [cc, "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-o", str(binary),
-         str(C_DIR / "golden_check.c"), str(C_DIR / "eelbert_hash.c")],
-        check=True,
-    )
-    return binary
+    return compile_c(tmp_path_factory, "golden_check", "golden_check.c", "eelbert_hash.c")
 
 
 def test_c_reference_equals_golden(golden, golden_check_binary):

@@ -126,25 +126,21 @@ def write_calibration(path, train: LabeledText, count: int = 200, seed: int = 0)
     pathlib.Path(path).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
-def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, recipe: FinetuneRecipe | None = None,
-             vocabulary=None, verbose=1, log=print, source: dict | None = None) -> dict:
-    """Fine-tunes `model` on `train`, evaluates on `dev`, saves the classifier folder; returns its info."""
+def subsample(data: LabeledText, count: int | None) -> LabeledText:
+    """A fixed, seeded subset of `count` examples (in their original order), or `data` itself."""
+    if not count or count >= len(data):
+        return data
+    return data.subset(np.sort(np.random.default_rng(1234).choice(len(data), count, replace=False)))
+
+
+def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, vocabulary=None, verbose=1,
+                     log=print):
+    """`(classifier, preprocessor, train_seconds)`: `model`'s backbone with a new head, fitted on `train` by
+    the recipe (seeded by `recipe.seed`). The one training loop of GLUE and of the user's data."""
     import keras
 
-    from eelbert_tf.classification.classifier_bundle import write_bundle
     from eelbert_tf.preprocessing import EelbertPreprocessor, EelbertTokenizer
 
-    recipe = recipe or FinetuneRecipe()
-    out_dir = pathlib.Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise FileExistsError(f"--out {out_dir} exists and is not empty: choose a new folder or delete it.")
-    if dev is not None and (dev.label_names != train.label_names or
-                            (dev.text_pairs is None) != (train.text_pairs is None)):
-        raise ValueError(f"The dev data ({dev.source}) has other labels or text columns than the training data "
-                         f"({train.source}).")
-    if recipe.max_train_examples and recipe.max_train_examples < len(train):
-        rng = np.random.default_rng(1234)
-        train = train.subset(np.sort(rng.choice(len(train), recipe.max_train_examples, replace=False)))
     keras.utils.set_random_seed(recipe.seed)
     classifier = build_classifier(model, train.num_classes, recipe.activation)
     tokenizer = EelbertTokenizer(vocabulary)
@@ -156,13 +152,29 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
         loss=(keras.losses.MeanSquaredError() if train.is_regression
               else keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
     )
-    input_names = list(classifier.backbone.input)
+    log(f"fine-tuning {model} on {len(train):,} examples ({train.source}), {recipe.epochs} epochs, {steps:,} steps")
     started = time.time()
-    log(f"fine-tuning {model} on {len(train):,} examples ({train.source}), {recipe.epochs} epochs, "
-        f"{steps:,} steps")
-    classifier.fit(labeled_dataset(train, preprocessor, input_names, recipe.batch_size, recipe.seed),
-                   epochs=recipe.epochs, verbose=verbose)
-    train_seconds = time.time() - started
+    classifier.fit(labeled_dataset(train, preprocessor, list(classifier.backbone.input), recipe.batch_size,
+                                   recipe.seed), epochs=recipe.epochs, verbose=verbose)
+    return classifier, preprocessor, time.time() - started
+
+
+def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, recipe: FinetuneRecipe | None = None,
+             vocabulary=None, verbose=1, log=print, source: dict | None = None) -> dict:
+    """Fine-tunes `model` on `train`, evaluates on `dev`, saves the classifier folder; returns its info."""
+    from eelbert_tf.classification.classifier_bundle import write_bundle
+
+    recipe = recipe or FinetuneRecipe()
+    out_dir = pathlib.Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise FileExistsError(f"--out {out_dir} exists and is not empty: choose a new folder or delete it.")
+    if dev is not None and (dev.label_names != train.label_names or
+                            (dev.text_pairs is None) != (train.text_pairs is None)):
+        raise ValueError(f"The dev data ({dev.source}) has other labels or text columns than the training data "
+                         f"({train.source}).")
+    train = subsample(train, recipe.max_train_examples)
+    classifier, preprocessor, train_seconds = train_classifier(model, train, recipe, vocabulary, verbose, log)
+    tokenizer = preprocessor.tokenizer
     metrics = {"train_examples": len(train), "train_seconds": round(train_seconds, 1)}
     if dev is not None:
         metrics["dev"] = evaluate(classifier, dev, preprocessor)

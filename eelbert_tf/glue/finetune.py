@@ -63,85 +63,53 @@ def load_backbone(model: str):
     raise ValueError(f"--model {model!r} is neither a pretraining run folder (with record.json) nor a preset.")
 
 
-def _text_fields(task):
-    return ["sentence"] if len(task.text_columns) == 1 else ["sentence1", "sentence2"]
+def _labeled(dataset, task, source):
+    """A TFDS split as `LabeledText`, in the split's order."""
+    from eelbert_tf.classification.labeled_text import LabeledText
 
-
-def _trim(x, y):
-    """Cuts the batch to its longest real sequence (padding positions carry no information)."""
-    import tensorflow as tf
-
-    longest = tf.reduce_max(tf.reduce_sum(x["padding_mask"], axis=1))
-    return {k: v[:, :longest] for k, v in x.items()}, y
-
-
-def make_dataset(dataset, task, preprocessor, input_names, batch_size, shuffle_seed=None):
-    import tensorflow as tf
-
-    fields = _text_fields(task)
-    dataset = dataset.map(lambda ex: (tuple(ex[f] for f in fields), ex["label"]))
-    if shuffle_seed is not None:
-        dataset = dataset.shuffle(100_000, seed=shuffle_seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
-    dataset = dataset.map(lambda texts, y: preprocessor(texts if len(texts) > 1 else texts[0], y))
-    dataset = dataset.map(_trim)
-    dtype = tf.float32 if task.is_regression else tf.int32
-    return dataset.map(lambda x, y: ({k: x[k] for k in input_names}, tf.cast(y, dtype))).prefetch(2)
+    fields = ["sentence"] if len(task.text_columns) == 1 else ["sentence1", "sentence2"]
+    columns = {f: [] for f in fields}
+    labels = []
+    for example in dataset.as_numpy_iterator():
+        for f in fields:
+            columns[f].append(example[f].decode("utf-8"))
+        labels.append(example["label"])
+    dtype = np.float32 if task.is_regression else np.int64
+    return LabeledText(columns[fields[0]], np.asarray(labels, dtype),
+                       None if task.is_regression else list(task.label_names),
+                       columns[fields[1]] if len(fields) == 2 else None, source)
 
 
 def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueRecipe,
                   tfds_dir=None, vocabulary=None, verbose=1) -> dict:
-    """Fine-tunes one model on one task with one seed; returns dev metrics and timings."""
-    import keras
+    """Fine-tunes one model on one task with one seed; returns dev metrics and timings.
 
+    GLUE is one source of labeled text: the training loop is `classification.finetune.train_classifier`,
+    the same as for the user's own data.
+    """
+    from eelbert_tf.classification.finetune import FinetuneRecipe, predict_logits, subsample, train_classifier
     from eelbert_tf.glue.glue_builder import load_glue
-    from eelbert_tf.models.eelbert_classifier import EelbertClassifier
-    from eelbert_tf.preprocessing import EelbertPreprocessor, EelbertTokenizer
-    from eelbert_tf.pretraining.trainer import make_schedule
 
     task = get_task(task_name)
     splits = load_glue(task.name, glue_dir, tfds_dir)
     if "train" not in splits:
         raise FileNotFoundError(f"GLUE task {task.folder} has no train.tsv in {glue_dir}: it cannot be fine-tuned.")
-    keras.utils.set_random_seed(seed)
-    backbone = load_backbone(model)
-    classifier = EelbertClassifier(backbone, task.num_classes)
-    tokenizer = EelbertTokenizer(vocabulary)
-    backbone.check_vocabulary_size(tokenizer.vocabulary_size(), f"The vocabulary given for {model!r}")
-    preprocessor = EelbertPreprocessor(tokenizer, sequence_length=recipe.sequence_length)
-    input_names = list(backbone.input)
-    train = splits["train"]
-    n_train = int(train.cardinality().numpy())
-    if recipe.max_train_examples and recipe.max_train_examples < n_train:
-        train = train.shuffle(n_train, seed=1234, reshuffle_each_iteration=False).take(recipe.max_train_examples)
-        n_train = recipe.max_train_examples
-    steps_per_epoch = -(-n_train // recipe.batch_size)
+    train = subsample(_labeled(splits["train"], task, f"GLUE {task.folder} train"), recipe.max_train_examples)
     epochs = recipe.epochs(task.name)
-    total = steps_per_epoch * epochs
-    optimizer = keras.optimizers.AdamW(
-        learning_rate=make_schedule(recipe.learning_rate, int(recipe.warmup_ratio * total), total),
-        weight_decay=recipe.weight_decay, epsilon=1e-6, clipnorm=1.0,
-    )
-    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
-    loss = (keras.losses.MeanSquaredError() if task.is_regression
-            else keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    classifier.compile(optimizer=optimizer, loss=loss)
-    train_ds = make_dataset(train, task, preprocessor, input_names, recipe.batch_size, shuffle_seed=seed)
-    started = time.time()
-    classifier.fit(train_ds, epochs=epochs, verbose=verbose)
-    train_seconds = time.time() - started
-
+    classifier, preprocessor, train_seconds = train_classifier(
+        model, train, FinetuneRecipe(learning_rate=recipe.learning_rate, batch_size=recipe.batch_size,
+                                     sequence_length=recipe.sequence_length, warmup_ratio=recipe.warmup_ratio,
+                                     weight_decay=recipe.weight_decay, epochs=epochs, seed=seed),
+        vocabulary, verbose, log=lambda *_: None)
     results = {}
     eval_started = time.time()
     for split in [s for s in splits if s.startswith("validation")]:
-        labels, predictions = [], []
-        for x, y in make_dataset(splits[split], task, preprocessor, input_names, 128):
-            logits = classifier(x, training=False).numpy()
-            predictions.append(logits[:, 0] if task.is_regression else logits.argmax(-1))
-            labels.append(y.numpy())
-        results[split] = glue_metrics.task_metrics(task.name, np.concatenate(labels), np.concatenate(predictions))
+        data = _labeled(splits[split], task, f"GLUE {task.folder} {split}")
+        logits = predict_logits(classifier, data, preprocessor)
+        predictions = logits[:, 0] if task.is_regression else logits.argmax(-1)
+        results[split] = glue_metrics.task_metrics(task.name, data.labels, predictions)
     return {
-        "task": task.name, "seed": seed, "train_examples": n_train, "epochs": epochs,
+        "task": task.name, "seed": seed, "train_examples": len(train), "epochs": epochs,
         "metrics": results, "train_seconds": round(train_seconds, 1),
         "eval_seconds": round(time.time() - eval_started, 1),
     }

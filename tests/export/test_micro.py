@@ -1,8 +1,6 @@
 """The micro format: int8 in and out, TFLite Micro equal to TFLite's reference kernels, the arena measured,
 C sources generated, and the C input builder equal to the Python one bit for bit."""
 
-import json
-import shutil
 import subprocess
 
 import numpy as np
@@ -14,10 +12,9 @@ from eelbert_tf.export import micro_format
 from eelbert_tf.export.core import ExportError, read_metadata
 from eelbert_tf.export.exporter import export
 from eelbert_tf.export.runner import TFLiteClassifier
-from tests.conftest import REPO
+from tests.conftest import compile_c
 from tests.export.conftest import INVALID_UTF8, SENTENCES
 
-C_DIR = REPO / "tflite" / "c"
 CALIBRATION = [["A wonderful, moving film."], ["The plot is dull."], ["What a clumsy script"], ["superb cast"]]
 
 
@@ -99,14 +96,8 @@ def test_python_builder_equals_the_keras_preprocessing(micro_model, relu_classif
 
 @pytest.fixture(scope="module")
 def c_builder(tmp_path_factory):
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        pytest.skip("no C compiler on this machine")
-    binary = tmp_path_factory.mktemp("c") / "micro_input_check"
-    subprocess.run([cc, "-O2", "-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-o", str(binary),
-                    str(C_DIR / "micro_input_check.c"), str(C_DIR / "eelbert_micro_input.c"),
-                    str(C_DIR / "eelbert_hash.c")], check=True)
-    return binary
+    return compile_c(tmp_path_factory, "micro_input_check", "micro_input_check.c", "eelbert_micro_input.c",
+                     "eelbert_hash.c")
 
 
 def test_c_input_builder_equals_python_bit_for_bit(micro_model, relu_classifier, c_builder):
