@@ -2,7 +2,8 @@
 the eelbert_tf metadata written into each file, and the size and op report.
 
 Every format ends in `scores_from_tokens`: token bytes `[k, W]` (int32, -1 padded,
-one row per packed token) and segment ids `[k]` -> `DynamicHashEmbedding.embed_bytes`
+one row per packed token) and segment ids `[k]` -> `DynamicHashEmbedding.embed_bytes` (through
+`embed_bytes_bucketed`: each token at the narrowest of three byte widths)
 (the hash as exact int32 builtin ops) -> `EelbertBackbone.encode` -> the classifier's
 output layer -> softmax. The formats differ only in how they reach token bytes: from a
 string (`text`), from WordPiece ids through a byte table (`mediapipe`), or given (`bytes`).
@@ -41,6 +42,30 @@ def token_byte_width(vocabulary) -> int:
     return max(len(t.encode("utf-8")) for t in vocabulary)
 
 
+HASH_WIDTHS = (6, 10)  # byte-width buckets below the full width: most WordPiece tokens are 1 to 6 bytes
+
+
+def embed_bytes_bucketed(embedding, token_bytes, widths=HASH_WIDTHS):
+    """`embedding.embed_bytes(token_bytes)` for `[k, W]` bytes, each token hashed at the narrowest static width
+    that holds it (`widths`, then W). The hash's cost grows with the width (it computes W + 2 n-gram windows per
+    token and masks the unused ones), and a token's vector does not depend on the width it is padded to, so
+    the result is the same, bit for bit. Builtin ops only (WHERE, GATHER, SCATTER_ND)."""
+    import tensorflow as tf
+
+    width = int(token_bytes.shape[-1])
+    lengths = tf.reduce_sum(tf.cast(token_bytes >= 0, tf.int32), axis=-1)
+    k = tf.shape(token_bytes)[0]
+    out = None
+    low = -1
+    for high in [w for w in widths if w < width] + [width]:
+        rows = tf.where((lengths > low) & (lengths <= high))  # [n, 1] int64
+        vectors = embedding.embed_bytes(tf.gather_nd(token_bytes, rows)[:, :high])
+        part = tf.scatter_nd(tf.cast(rows, tf.int32), vectors, tf.stack([k, embedding.output_dim]))
+        out = part if out is None else out + part
+        low = high
+    return out
+
+
 def scores_from_tokens(bundle, segment_ids, token_bytes=None, token_ids=None):
     """Class probabilities `[1, C]` (or the regression value `[1, 1]`) from one packed example:
     token bytes `[k, W]` for the hash embeddings, token ids `[k]` for BERT's table."""
@@ -51,7 +76,7 @@ def scores_from_tokens(bundle, segment_ids, token_bytes=None, token_ids=None):
     if backbone.embedding_type == "table":
         vectors = backbone.token_embedding(token_ids)[None]
     else:
-        vectors = backbone.token_embedding.embed_bytes(token_bytes)[None]
+        vectors = embed_bytes_bucketed(backbone.token_embedding, token_bytes)[None]
     outputs = backbone.encode(vectors, segment_ids[None], None)
     logits = classifier.output_dense(outputs["pooled_output"])
     return logits if bundle.regression else tf.nn.softmax(logits, axis=-1)

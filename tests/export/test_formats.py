@@ -138,3 +138,33 @@ def test_bert_table_model_exports_to_text_and_mediapipe(tmp_path):
         np.testing.assert_allclose(model.scores(SENTENCES), expected, atol=1e-4)
     with pytest.raises(ExportError, match="has no use for token bytes"):
         export(out, "bytes", tmp_path / "bytes.tflite")
+
+
+@pytest.mark.parametrize("lengths", [[0, 1, 3, 5, 6, 7, 9, 10, 11, 14, 18, 18, 2], [1, 2, 3, 4], [12, 17]])
+def test_bucketed_hash_equals_the_hash_bit_for_bit(lengths):
+    """Hashing each token at the narrowest width bucket (the exports' path) gives the one-width vectors exactly,
+    in TensorFlow and in TFLite, empty buckets included."""
+    import tensorflow as tf
+
+    from eelbert_tf.export.core import convert, embed_bytes_bucketed
+    from eelbert_tf.export.interpreter import make_interpreter
+    from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
+
+    rng = np.random.default_rng(len(lengths))
+    x = np.full([len(lengths), 18], -1, np.int32)
+    for i, n in enumerate(lengths):
+        x[i, :n] = rng.integers(0, 256, n)
+    if lengths[-1] >= 3:
+        x[-1, :2] = [ord("#"), ord("#")]  # a "##" continuation piece
+    layer = DynamicHashEmbedding(128)
+    expected = layer.embed_bytes(tf.constant(x)).numpy()
+    np.testing.assert_array_equal(embed_bytes_bucketed(layer, tf.constant(x)).numpy(), expected)
+    model = convert(lambda t: embed_bytes_bucketed(layer, t), [tf.TensorSpec([None, 18], tf.int32)])
+    assert all(op.isupper() for op in op_names(model))  # builtins only
+    interpreter = make_interpreter(model)
+    index = interpreter.get_input_details()[0]["index"]
+    interpreter.resize_tensor_input(index, x.shape)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(index, x)
+    interpreter.invoke()
+    np.testing.assert_array_equal(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]), expected)
