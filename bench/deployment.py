@@ -94,6 +94,10 @@ def export_all():
                 name = f"{peer}.{fmt}{'.int8' if int8 else ''}.tflite"
                 reports[name] = export(RUNS / peer, fmt, peers / name, int8=int8)
                 print(f"{name}: {reports[name]['bytes']:,} bytes")
+    for int8 in (False, True):  # the size-for-speed choice: every token hashed at the full width
+        name = f"sst2_eelbert_uno_en.bytes-onewidth{'.int8' if int8 else ''}.tflite"
+        reports[name] = export(RUNS / "sst2_eelbert_uno_en", "bytes", peers / name, int8=int8, hash_widths=())
+        print(f"{name}: {reports[name]['bytes']:,} bytes")
     for fmt in ("text", "mediapipe", "bytes"):  # eelbert_uno with the same exports as the peers, in one place
         for int8 in (False, True):
             name = f"{STEM}.{fmt}{'.int8' if int8 else ''}.tflite"
@@ -247,7 +251,7 @@ def measure():
     peers = RUNS / "exports"
     for model in ("sst2_eelbert_uno_en", "sst2_eelbert_tiny_en", "sst2_bert_tiny_en"):
         row = {}
-        for fmt in ("text", "mediapipe", "bytes"):
+        for fmt in ("text", "mediapipe", "bytes", "bytes-onewidth"):
             for int8 in (False, True):
                 name = f"{model}.{fmt}{'.int8' if int8 else ''}.tflite"
                 if not (peers / name).exists():

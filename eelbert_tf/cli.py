@@ -130,7 +130,15 @@ def _cmd_finetune(args) -> int:
 def _cmd_export(args) -> int:
     from eelbert_tf.export.exporter import export
 
-    report = export(args.model, args.format, args.out, int8=args.int8, sequence_length=args.sequence_length)
+    widths = {}
+    if args.hash_buckets is not None:
+        text = args.hash_buckets.strip().lower()
+        try:
+            widths["hash_widths"] = () if text == "none" else tuple(int(w) for w in text.split(","))
+        except ValueError:
+            raise ValueError(f"--hash-buckets expects 'none' or byte widths like 6,10. Received: {args.hash_buckets!r}")
+    report = export(args.model, args.format, args.out, int8=args.int8, sequence_length=args.sequence_length,
+                    **widths)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -248,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--int8", action="store_true", help="full-integer post-training quantization")
     ex.add_argument("--sequence-length", type=int, help="tokens per input (default: the classifier's)")
     ex.add_argument("--out", required=True, help="the .tflite file to write")
+    ex.add_argument("--hash-buckets", help="byte widths tokens are hashed in, e.g. 6,10 (default), or none: "
+                                           "one width for all (smaller file, slower hash)")
     ex.add_argument("--json", action="store_true", help="print the report as JSON")
     ex.set_defaults(func=_cmd_export)
 

@@ -42,14 +42,16 @@ def test_export_then_predict_gives_the_keras_labels(finetuned, tmp_path, capsys)
     keras_lines = capsys.readouterr().out.strip().split("\n")
     assert [line.split("\t")[0] for line in keras_lines[:2]] == ["positive", "negative"]
     (tmp_path / "texts.txt").write_text("\n".join(texts) + "\n")
-    for fmt in ("bytes", "text"):
-        out = tmp_path / f"{fmt}.tflite"
-        assert main(["export", "--model", str(finetuned), "--format", fmt, "--out", str(out)]) == 0
+    for fmt, buckets in (("bytes", []), ("text", []), ("bytes", ["--hash-buckets", "none"])):
+        out = tmp_path / f"{fmt}{len(buckets)}.tflite"
+        assert main(["export", "--model", str(finetuned), "--format", fmt, "--out", str(out), *buckets]) == 0
         printed = capsys.readouterr().out
         assert f"{out.stat().st_size:,} bytes" in printed and "ops (" in printed and "runtime:" in printed
         assert main(["predict", "--model", str(out), "--file", str(tmp_path / "texts.txt")]) == 0
         lines = capsys.readouterr().out.strip().split("\n")
         assert [line.split("\t")[0] for line in lines] == [line.split("\t")[0] for line in keras_lines]
+    # One hash width for all tokens: a smaller graph (the size-for-speed choice, BENCHMARKS.md "Deployment").
+    assert (tmp_path / "bytes2.tflite").stat().st_size < (tmp_path / "bytes0.tflite").stat().st_size
 
 
 def _fails(argv, capsys, *fragments):
@@ -69,6 +71,8 @@ def test_bad_export_and_predict_input_is_named(finetuned, tmp_path, capsys):
            capsys, "--sequence-length 4096", "3 to 512")
     _fails(["export", "--model", str(finetuned), "--format", "bytes", "--out", str(tmp_path / "m.bin")], capsys,
            "ending in .tflite")
+    _fails(["export", "--model", str(finetuned), "--format", "bytes", "--hash-buckets", "six", "--out", str(out)],
+           capsys, "--hash-buckets expects 'none'")
     _fails(["export", "--model", str(tmp_path), "--format", "bytes", "--out", str(out)], capsys,
            "not a classifier folder")
     assert not out.exists() and not list(tmp_path.glob(".*tmp*"))

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from eelbert_tf.export.core import ExportError, scores_from_tokens, token_byte_width, uses_table
+from eelbert_tf.export.core import HASH_WIDTHS, ExportError, scores_from_tokens, token_byte_width, uses_table
 
 
-def build(bundle, sequence_length: int):
+def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
     if uses_table(bundle):
         raise ExportError("--format bytes: this model looks tokens up in a table by id (BERT); it has no use for "
                           "token bytes. Use --format mediapipe or text.")
@@ -21,7 +21,8 @@ def build(bundle, sequence_length: int):
 
     def serve(token_bytes, segment_ids, padding_mask):
         k = tf.reduce_sum(padding_mask)
-        return {"scores": scores_from_tokens(bundle, segment_ids[0, :k], token_bytes=token_bytes[0, :k])}
+        return {"scores": scores_from_tokens(bundle, segment_ids[0, :k], token_bytes=token_bytes[0, :k],
+                                             hash_widths=hash_widths)}
 
     def representative(examples):
         from eelbert_tf.export.inputs import bytes_inputs

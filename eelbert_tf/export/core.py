@@ -66,9 +66,10 @@ def embed_bytes_bucketed(embedding, token_bytes, widths=HASH_WIDTHS):
     return out
 
 
-def scores_from_tokens(bundle, segment_ids, token_bytes=None, token_ids=None):
+def scores_from_tokens(bundle, segment_ids, token_bytes=None, token_ids=None, hash_widths=HASH_WIDTHS):
     """Class probabilities `[1, C]` (or the regression value `[1, 1]`) from one packed example:
-    token bytes `[k, W]` for the hash embeddings, token ids `[k]` for BERT's table."""
+    token bytes `[k, W]` for the hash embeddings (hashed by width bucket, `hash_widths`; `()` for one
+    width), token ids `[k]` for BERT's table."""
     import tensorflow as tf
 
     classifier = bundle.model
@@ -76,7 +77,7 @@ def scores_from_tokens(bundle, segment_ids, token_bytes=None, token_ids=None):
     if backbone.embedding_type == "table":
         vectors = backbone.token_embedding(token_ids)[None]
     else:
-        vectors = embed_bytes_bucketed(backbone.token_embedding, token_bytes)[None]
+        vectors = embed_bytes_bucketed(backbone.token_embedding, token_bytes, hash_widths)[None]
     outputs = backbone.encode(vectors, segment_ids[None], None)
     logits = classifier.output_dense(outputs["pooled_output"])
     return logits if bundle.regression else tf.nn.softmax(logits, axis=-1)
@@ -160,6 +161,21 @@ def convert(fn, input_signature, *, int8: bool = False, representative=None, cus
             calibrated = converter.convert()
             return bytes(tflite_convert.mlir_quantize(calibrated, fully_quantize=False, denylisted_ops=["DIV"]))
     return converter.convert()
+
+
+def strip_tensor_names(model: bytes) -> bytes:
+    """The flatbuffer with its internal tensors named by index (`t17`) instead of the converter's long graph
+    paths, which took about a third of a small int8 file. Input and output tensors keep their names (apps and
+    MediaPipe's metadata find inputs by name); nothing that runs reads the others."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    m = flatbuffer_utils.convert_bytearray_to_object(bytearray(model))
+    for subgraph in m.subgraphs:
+        keep = set(subgraph.inputs) | set(subgraph.outputs)
+        for i, tensor in enumerate(subgraph.tensors):
+            if i not in keep:
+                tensor.name = f"t{i}".encode()
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(m))
 
 
 def add_metadata(model: bytes, values: dict) -> bytes:

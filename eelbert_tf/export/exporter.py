@@ -22,9 +22,11 @@ def calibration_examples(bundle, limit: int = 200) -> list[list[str]]:
 
 
 def export(model, fmt: str, out, int8: bool = False, sequence_length: int | None = None,
-           calibration: list | None = None) -> dict:
+           calibration: list | None = None, hash_widths=core.HASH_WIDTHS) -> dict:
     """Converts the classifier folder `model` to `out` in format `fmt`; returns the size and op report.
 
+    `hash_widths`: the byte-width buckets tokens are hashed in (default (6, 10), then the full width; `()`
+    hashes every token at the full width: a smaller file, a slower hash; BENCHMARKS.md "Deployment").
     Nothing is left at `out` unless the whole export succeeded (written through a temporary
     file and renamed).
     """
@@ -49,17 +51,19 @@ def export(model, fmt: str, out, int8: bool = False, sequence_length: int | None
     bundle = core.with_sequence_length(bundle, length)
     module = {"text": "text_format", "bytes": "bytes_format", "mediapipe": "mediapipe_format"}[fmt]
     builder = __import__(f"eelbert_tf.export.{module}", fromlist=["build"])
-    fn, signature, representative = builder.build(bundle, length)
+    hash_widths = tuple(int(w) for w in hash_widths)
+    fn, signature, representative = builder.build(bundle, length, hash_widths)
     examples = calibration if calibration is not None else (calibration_examples(bundle) if int8 else None)
     model_bytes = core.convert(
         fn, signature, int8=int8, custom_ops=(fmt == "text"),
         representative=(lambda: representative(examples)) if int8 else None)
-    model_bytes = core.add_metadata(model_bytes, {
+    model_bytes = core.add_metadata(core.strip_tensor_names(model_bytes), {
         "format": fmt, "int8": int8, "sequence_length": length, "text_pair": bundle.text_pair,
         "label_names": bundle.label_names, "regression": bundle.regression,
         "token_byte_width": core.token_byte_width(bundle.vocabulary),
         "base_model": bundle.info.get("base_model"),
         "vocabulary_sha256": hashlib.sha256("\n".join(bundle.vocabulary).encode()).hexdigest(),
+        "hash_widths": list(hash_widths),
     })
     if fmt == "mediapipe":
         model_bytes = builder.write_metadata(model_bytes, bundle, bundle.path / VOCAB_FILE)

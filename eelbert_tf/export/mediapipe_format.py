@@ -15,7 +15,7 @@ import gc
 import numpy as np
 import tensorflow as tf
 
-from eelbert_tf.export.core import scores_from_tokens, token_byte_width, uses_table
+from eelbert_tf.export.core import HASH_WIDTHS, scores_from_tokens, token_byte_width, uses_table
 
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")  # MediaPipe's BERT defaults
 
@@ -37,7 +37,7 @@ def ids_to_token_bytes(ids, flat, offsets, width: int):
     return tf.where(k < length[:, None], data, -tf.ones_like(data))
 
 
-def build(bundle, sequence_length: int):
+def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
     width = token_byte_width(bundle.vocabulary)
     flat_np, offsets_np = byte_table(bundle.vocabulary)
     signature = [tf.TensorSpec([1, sequence_length], tf.int32, name=n) for n in INPUT_NAMES]
@@ -48,7 +48,8 @@ def build(bundle, sequence_length: int):
         if uses_table(bundle):  # BERT: the table lookup by id, no byte table
             return {"probability": scores_from_tokens(bundle, segment_ids, token_ids=ids)}
         token_bytes = ids_to_token_bytes(ids, tf.constant(flat_np), tf.constant(offsets_np), width)
-        return {"probability": scores_from_tokens(bundle, segment_ids, token_bytes=token_bytes)}
+        return {"probability": scores_from_tokens(bundle, segment_ids, token_bytes=token_bytes,
+                                                  hash_widths=hash_widths)}
 
     def representative(examples):
         from eelbert_tf.export.inputs import id_inputs

@@ -222,7 +222,8 @@ def export(bundle, out, sequence_length=None, calibration=None) -> dict:
     length = core.check_sequence_length(bundle, sequence_length or DEFAULT_SEQUENCE_LENGTH)
     fn, signature, representative = build(bundle, length)
     examples = calibration if calibration is not None else calibration_examples(bundle)
-    model = core.convert(fn, signature, int8=True, int8_io=True, representative=lambda: representative(examples))
+    model = core.strip_tensor_names(
+        core.convert(fn, signature, int8=True, int8_io=True, representative=lambda: representative(examples)))
     quantization = input_quantization(model)
     arena = measure_arena(model)
     model = core.add_metadata(model, {

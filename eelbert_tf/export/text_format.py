@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from eelbert_tf.export.core import scores_from_tokens, token_byte_width, uses_table
+from eelbert_tf.export.core import HASH_WIDTHS, scores_from_tokens, token_byte_width, uses_table
 from eelbert_tf.export.packing import pack_rows, special_row
 
 
@@ -38,7 +38,7 @@ class TextToTokenBytes(tf.Module):
         return tf.reshape(dense, [-1, self.width])
 
 
-def build(bundle, sequence_length: int):
+def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
     """`(fn, input_signature, representative)` of the text-in model."""
     table = uses_table(bundle)
     tokenize = TextToTokenBytes(bundle.vocabulary, ids=table)
@@ -53,7 +53,7 @@ def build(bundle, sequence_length: int):
         rows, segment_ids = pack_rows([tokenize(t) for t in texts], sequence_length, cls, sep)
         if table:
             return {"scores": scores_from_tokens(bundle, segment_ids, token_ids=rows[:, 0])}
-        return {"scores": scores_from_tokens(bundle, segment_ids, token_bytes=rows)}
+        return {"scores": scores_from_tokens(bundle, segment_ids, token_bytes=rows, hash_widths=hash_widths)}
 
     def representative(examples):
         for example in examples:
