@@ -49,21 +49,28 @@ def embed_bytes_bucketed(embedding, token_bytes, widths=HASH_WIDTHS):
     """`embedding.embed_bytes(token_bytes)` for `[k, W]` bytes, each token hashed at the narrowest static width
     that holds it (`widths`, then W). The hash's cost grows with the width (it computes W + 2 n-gram windows per
     token and masks the unused ones), and a token's vector does not depend on the width it is padded to, so
-    the result is the same, bit for bit. Builtin ops only (WHERE, GATHER, SCATTER_ND)."""
+    the result is the same, bit for bit. The groups' integer sums are put back together in int32 and pooled
+    once, so an int8 export quantizes the embedding once, as without buckets. Builtin ops only (WHERE,
+    GATHER_ND, SCATTER_ND)."""
     import tensorflow as tf
 
+    from eelbert_tf.layers import hash_ops
+
     width = int(token_bytes.shape[-1])
+    hash_args = (embedding.output_dim, embedding.hash_type, embedding.ngram_orders, embedding.seed)
     lengths = tf.reduce_sum(tf.cast(token_bytes >= 0, tf.int32), axis=-1)
     k = tf.shape(token_bytes)[0]
-    out = None
+    total = count = None
     low = -1
     for high in [w for w in widths if w < width] + [width]:
-        rows = tf.where((lengths > low) & (lengths <= high))  # [n, 1] int64
-        vectors = embedding.embed_bytes(tf.gather_nd(token_bytes, rows)[:, :high])
-        part = tf.scatter_nd(tf.cast(rows, tf.int32), vectors, tf.stack([k, embedding.output_dim]))
-        out = part if out is None else out + part
+        rows = tf.cast(tf.where((lengths > low) & (lengths <= high)), tf.int32)  # [n, 1]
+        part_total, part_count = hash_ops.token_bytes_totals(tf.gather_nd(token_bytes, rows)[:, :high], *hash_args)
+        part_total = tf.scatter_nd(rows, part_total, tf.stack([k, embedding.output_dim]))
+        part_count = tf.scatter_nd(rows, part_count, tf.reshape(k, [1]))
+        total = part_total if total is None else total + part_total
+        count = part_count if count is None else count + part_count
         low = high
-    return out
+    return hash_ops.pooled_embedding(total, count, int32_product=True)
 
 
 def scores_from_tokens(bundle, segment_ids, token_bytes=None, token_ids=None, hash_widths=HASH_WIDTHS):

@@ -171,6 +171,16 @@ def embed_token_bytes(
     token_bytes: tf.Tensor, dim: int, hash_type: str, ngram_orders, seed: int
 ) -> tf.Tensor:
     """Embeds int32 `[N, L]` token bytes padded with -1: float32 `[N, dim]`."""
+    total, count = token_bytes_totals(token_bytes, dim, hash_type, ngram_orders, seed)
+    return pooled_embedding(total, count, int32_product=True)
+
+
+def token_bytes_totals(
+    token_bytes: tf.Tensor, dim: int, hash_type: str, ngram_orders, seed: int
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """The integer parts of `embed_token_bytes`: per-token sums of the hashed values (int32 `[N, dim]`)
+    and the number of sequences pooled (int32 `[N]`). Sums of disjoint token sets add exactly, so callers
+    may hash tokens in groups and pool once (`pooled_embedding`)."""
     coefficients = coefficient_constants(dim, seed)
     x = tf.convert_to_tensor(token_bytes)
     if x.dtype != tf.int32 or x.shape.rank != 2 or x.shape[-1] is None:
@@ -223,7 +233,7 @@ def embed_token_bytes(
         values = hash_values(h1, h2, coefficients) * tf.cast(valid, tf.int32)[..., None]
         total += tf.reduce_sum(values, axis=1)
         count += tf.reduce_sum(tf.cast(valid, tf.int32), axis=1)
-    return pooled_embedding(total, count, int32_product=True)
+    return total, count
 
 
 def token_strings_to_bytes(tokens: tf.Tensor, max_bytes: int | None = None) -> tf.Tensor:
