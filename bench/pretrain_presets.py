@@ -48,7 +48,9 @@ def pretrain_and_export(model, runs, threads=None, recipe="v1"):
     name = f"{model}_en"
     folder = PRESETS_DIR / name
     if not _exported_from(folder, out):
-        folder = export_preset(out, name, dtype=WEIGHTS_DTYPE.get(model, "float32"))
+        # Pretrained without dropout: the shipped config gets the preset's fine-tuning dropout back.
+        updates = {"dropout": 0.1} if (r["settings"].get("backbone_overrides") or {}).get("dropout") == 0.0 else None
+        folder = export_preset(out, name, dtype=WEIGHTS_DTYPE.get(model, "float32"), config_updates=updates)
     # The held-out MLM loss of the weights exactly as shipped (float16 for BERT's table), with the MLM head
     # kept in bench/mlm_heads/ (float16; not part of the package): `eelbert evaluate-mlm --preset` recomputes it
     # from a clean checkout, and it shows whether rounding lost anything against the run's float32 figure.

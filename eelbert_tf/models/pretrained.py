@@ -84,8 +84,13 @@ def record_shipped_evaluation(name, evaluation: dict, mlm_head_weights, presets_
     return record
 
 
-def export_preset(run_dir, name, presets_dir=None, dtype="float32") -> pathlib.Path:
-    """Copies a finished pretraining run into a shipped preset (backbone only, no optimizer)."""
+def export_preset(run_dir, name, presets_dir=None, dtype="float32", config_updates=None) -> pathlib.Path:
+    """Copies a finished pretraining run into a shipped preset (backbone only, no optimizer).
+
+    `config_updates` changes settings that do not touch the weights in the shipped config, e.g. the
+    fine-tuning dropout of a model pretrained without dropout (`{"dropout": 0.1}`); the record keeps the
+    pretraining config and names the updates.
+    """
     from eelbert_tf.models.eelbert_backbone import EelbertBackbone
 
     run_dir = pathlib.Path(run_dir)
@@ -98,12 +103,17 @@ def export_preset(run_dir, name, presets_dir=None, dtype="float32") -> pathlib.P
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     config = {k: v for k, v in record["backbone_config"].items() if k not in ("name", "trainable")}
+    unknown = sorted(set(config_updates or {}) - set(config))
+    if unknown:
+        raise ValueError(f"config_updates {unknown} are not backbone settings ({sorted(config)}).")
+    config.update(config_updates or {})
     (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     save_npz_weights(backbone.weights, tmp / "weights.npz", dtype=dtype)
     record = dict(record)
     record["shipped"] = {
         "name": name, "weights_dtype": dtype, "parameters": int(backbone.count_params()),
         "weights_sha256": file_sha256(tmp / "weights.npz"),
+        **({"config_updates": dict(config_updates)} if config_updates else {}),
     }
     (tmp / "record.json").write_text(json.dumps(record, indent=2) + "\n")
     if (run_dir / "loss_curve.png").exists():

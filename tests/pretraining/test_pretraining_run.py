@@ -119,7 +119,12 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
 
     quiet = lambda *_: None  # noqa: E731
     assert evaluate_run(out, cache_dir=cache, log=quiet)["loss"] == record["heldout_mlm_loss"]
-    export_preset(out, "eelbert_test_en", presets_dir=tmp_path / "presets")
+    export_preset(out, "eelbert_test_en", presets_dir=tmp_path / "presets", config_updates={"dropout": 0.0})
+    assert json.loads((tmp_path / "presets" / "eelbert_test_en" / "config.json").read_text())["dropout"] == 0.0
+    assert json.loads((tmp_path / "presets" / "eelbert_test_en" / "record.json").read_text())["shipped"][
+        "config_updates"] == {"dropout": 0.0}
+    with pytest.raises(ValueError, match="not backbone settings"):
+        export_preset(out, "eelbert_bad_en", presets_dir=tmp_path / "presets", config_updates={"dropot": 0.0})
     head = export_mlm_head(out, tmp_path / "heads" / "eelbert_test_en.npz")
     shipped = evaluate_preset("eelbert_test_en", head, cache_dir=cache, log=quiet, presets_dir=tmp_path / "presets")
     assert shipped["loss"] == pytest.approx(record["heldout_mlm_loss"], rel=1e-3)
