@@ -108,3 +108,19 @@ def test_bad_finetune_input_is_named(finetuned, tmp_path, capsys):
             "--text-column", "text", "--label-column", "sentiment", "--out", str(tmp_path / "b")], capsys,
            "has no column ['text']")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_finetune_a_glue_task_and_predict_pairs(tmp_path, capsys):
+    out = tmp_path / "mrpc"
+    assert main(["finetune", "--model", "eelbert_uno", "--task", "mrpc", "--glue-dir", str(FIXTURES / "glue"),
+                 "--out", str(out), "--epochs", "1", "--batch-size", "4", "--sequence-length", "32"]) == 0
+    capsys.readouterr()
+    import json
+
+    info = json.loads((out / "classifier.json").read_text())
+    assert info["text_pair"] and info["label_names"] == ["0", "1"] and info["source"] == {"glue_task": "mrpc"}
+    assert main(["predict", "--model", str(out), "The cat sat.", "It rained.", "--pair", "A cat sat.", "Sun."]) == 0
+    lines = capsys.readouterr().out.strip().split("\n")
+    assert len(lines) == 2 and all(line.split("\t")[0] in ("0", "1") for line in lines)
+    _fails(["predict", "--model", str(out), "The cat sat."], capsys, "classifies text pairs")
+    _fails(["predict", "--model", str(out), "a", "b", "--pair", "c"], capsys, "--pair gave 1 second texts for 2")
