@@ -163,7 +163,8 @@ def main(argv=None):
                 continue
             print(f"exported {pretrain_and_export(model, pathlib.Path(args.runs), args.threads, args.recipe)}",
                   flush=True)
-    write_table(pathlib.Path(args.runs))
+    if not args.no_export:  # the table and plot describe the shipped presets
+        write_table(pathlib.Path(args.runs))
 
 
 if __name__ == "__main__":
