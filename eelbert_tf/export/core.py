@@ -81,7 +81,7 @@ def scores_from_tokens(bundle, segment_ids, token_bytes=None, token_ids=None, ha
 
     classifier = bundle.model
     backbone = classifier.backbone
-    if backbone.embedding_type == "table":
+    if uses_table(bundle):
         vectors = backbone.token_embedding(token_ids)[None]
     else:
         vectors = embed_bytes_bucketed(backbone.token_embedding, token_bytes, hash_widths)[None]

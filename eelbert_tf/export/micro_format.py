@@ -126,13 +126,14 @@ def forward(w: MicroWeights, token_vectors, padding_mask, segment_ids, regressio
     return logits if regression else tf.nn.softmax(logits, axis=-1)
 
 
-def float_inputs(bundle, example, sequence_length: int) -> dict:
-    """The model's inputs before quantization, from the Keras preprocessor and the hash layer."""
-    preprocessor = bundle.preprocessor(sequence_length)
+def float_inputs(bundle, example, sequence_length: int, preprocessor=None) -> dict:
+    """The model's inputs before quantization, from the Keras preprocessor (built once by callers that
+    loop, e.g. calibration) and the hash layer."""
     import tensorflow as tf
 
-    texts = [tf.constant([t]) for t in example[: 2 if bundle.text_pair else 1]]
-    x = preprocessor(tuple(texts) if len(texts) == 2 else texts[0])
+    from eelbert_tf.export.inputs import _packed
+
+    x = _packed(preprocessor or bundle.preprocessor(sequence_length), example, bundle.text_pair)
     mask = x["padding_mask"].numpy().astype(np.float32)
     tokens = np.where(mask == 1, x["tokens"].numpy(), b"")
     vectors = bundle.model.backbone.token_embedding(tf.constant(tokens)).numpy()
@@ -206,8 +207,9 @@ def build(bundle, sequence_length: int):
         return {"scores": forward(weights, token_vectors, padding_mask, segment_ids, bundle.regression)}
 
     def representative(examples):
+        preprocessor = bundle.preprocessor(sequence_length)
         for example in examples:
-            x = float_inputs(bundle, example, sequence_length)
+            x = float_inputs(bundle, example, sequence_length, preprocessor)
             yield [x[n] for n in INPUT_NAMES]
 
     return serve, signature, representative
