@@ -48,9 +48,8 @@ def pretrain_and_export(model, runs, threads=None, recipe="v1"):
     name = f"{model}_en"
     folder = PRESETS_DIR / name
     if not _exported_from(folder, out):
-        # Pretrained without dropout: the shipped config gets the preset's fine-tuning dropout back.
-        updates = {"dropout": 0.1} if (r["settings"].get("backbone_overrides") or {}).get("dropout") == 0.0 else None
-        folder = export_preset(out, name, dtype=WEIGHTS_DTYPE.get(model, "float32"), config_updates=updates)
+        folder = export_preset(out, name, dtype=WEIGHTS_DTYPE.get(model, "float32"),
+                               config_updates=_config_updates(recipe))
     # The held-out MLM loss of the weights exactly as shipped (float16 for BERT's table), with the MLM head
     # kept in bench/mlm_heads/ (float16; not part of the package): `eelbert evaluate-mlm --preset` recomputes it
     # from a clean checkout, and it shows whether rounding lost anything against the run's float32 figure.
@@ -58,6 +57,35 @@ def pretrain_and_export(model, runs, threads=None, recipe="v1"):
     evaluation = evaluate_preset(name, head, cache_dir=runs / r["cache"])
     record_shipped_evaluation(name, evaluation, head.relative_to(REPO))
     return folder
+
+
+STAGED = REPO / "bench" / "results"
+
+
+def stage(model, runs, recipe):
+    """Copies a finished run's backbone (shipped dtype and config), record, log, loss curve and MLM head
+    into bench/results/presets_<recipe>/: a run folder under runs/ may not outlive its session, and the
+    presets are shipped together only when every model of the recipe is done."""
+    from eelbert_tf.models.pretrained import export_preset
+    from eelbert_tf.pretraining.trainer import export_mlm_head
+
+    out, name = runs / model, f"{model}_en"
+    staged = STAGED / f"presets_{recipe.split('_')[-1]}"
+    if not (out / "record.json").is_file():
+        raise SystemExit(f"{out} has no record.json: the run is not finished.")
+    folder = export_preset(out, name, presets_dir=staged, dtype=WEIGHTS_DTYPE.get(model, "float32"),
+                           config_updates=_config_updates(recipe))
+    for extra in ("train_log.jsonl", "loss_curve.png"):
+        (folder / extra).write_bytes((out / extra).read_bytes())
+    head = export_mlm_head(out, staged / f"{name}.mlm_head.npz")
+    print(f"staged {folder} and {head}", flush=True)
+    return folder
+
+
+def _config_updates(recipe):
+    """Pretrained without dropout: the shipped config gets the preset's fine-tuning dropout back."""
+    r = RECIPES[recipe]
+    return {"dropout": 0.1} if (r["settings"].get("backbone_overrides") or {}).get("dropout") == 0.0 else None
 
 
 def train_only(model, runs, threads=None, recipe="v1"):
@@ -154,8 +182,14 @@ def main(argv=None):
     parser.add_argument("--threads", type=int)
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="v1")
     parser.add_argument("--no-export", action="store_true", help="train only (export when all models are done)")
+    parser.add_argument("--stage", action="store_true",
+                        help="copy the finished runs to bench/results/presets_<recipe>/ (nothing else)")
     parser.add_argument("--table-only", action="store_true")
     args = parser.parse_args(argv)
+    if args.stage:
+        for model in args.models.split(","):
+            stage(model, pathlib.Path(args.runs), args.recipe)
+        return
     if not args.table_only:
         for model in args.models.split(","):
             if args.no_export:

@@ -3,6 +3,12 @@
 The data directory is, in order: the `data_dir` argument, the `EELBERT_DATA_DIR`
 environment variable, then `../shared/data` and `./shared/data` relative to the
 working directory. Nothing is ever downloaded.
+
+The BERT uncased WordPiece vocabulary (232 KB, the same bytes as the data
+directory's `vocab/bert_uncased_vocab.txt` and as the official `bert-base-uncased`
+vocab.txt) ships inside the package, as keras-hub presets ship theirs: the
+shipped presets read it, so tokenizing, fine-tuning and exporting need no data
+directory (GLUE and the pretraining corpus still do).
 """
 
 from __future__ import annotations
@@ -33,5 +39,11 @@ def data_dir(data_dir: str | os.PathLike | None = None) -> pathlib.Path:
     )
 
 
+PACKAGED_VOCABULARY = pathlib.Path(__file__).resolve().parent / "presets" / "vocab" / "bert_uncased_vocab.txt"
+
+
 def default_vocabulary_path(data_dir_: str | os.PathLike | None = None) -> pathlib.Path:
-    return data_dir(data_dir_) / VOCABULARY_RELPATH
+    """The vocabulary in the data directory `data_dir_` when one is given, else the packaged copy."""
+    if data_dir_ is not None:
+        return data_dir(data_dir_) / VOCABULARY_RELPATH
+    return PACKAGED_VOCABULARY

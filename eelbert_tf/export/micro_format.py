@@ -185,6 +185,31 @@ def quantized_inputs(tokens_a, tokens_b, meta: dict) -> dict:
             "segment_ids": quantize(segment_ids, *q["segment_ids"])[None]}
 
 
+def c_check_request(tokens_a, tokens_b, meta: dict) -> str:
+    """One request line for `tflite/c/micro_input_check.c` (which calls `eelbert_micro_build_input()`):
+    the model's length, hash and input quantization from its metadata `meta`, then each token's UTF-8
+    bytes in hex ("-" for an empty token)."""
+    tokens_a = [t if isinstance(t, bytes) else t.encode() for t in tokens_a]
+    tokens_b = [t if isinstance(t, bytes) else t.encode() for t in (tokens_b or [])]
+    q, h = meta["input_quantization"], meta["hash"]
+    head = [meta["sequence_length"], meta["hidden_dim"], 0 if h["hash_type"] == "ngram_pooling" else 1, h["seed"],
+            ",".join(map(str, h["ngram_orders"])),
+            repr(q["token_vectors"][0]), q["token_vectors"][1], repr(q["padding_mask"][0]), q["padding_mask"][1],
+            repr(q["segment_ids"][0]), q["segment_ids"][1], len(tokens_a), len(tokens_b)]
+    return " ".join(map(str, head + [t.hex() or "-" for t in tokens_a + tokens_b]))
+
+
+def c_check_values(line: str, meta: dict) -> tuple[int, dict]:
+    """`(packed token count, inputs)` from one output line of `micro_input_check.c`, shaped as
+    `quantized_inputs` returns them."""
+    length, dim = meta["sequence_length"], meta["hidden_dim"]
+    values = np.array(line.split()[1:], np.int64).astype(np.int8)
+    return int(line.split()[0]), {
+        "token_vectors": values[: length * dim].reshape(1, length, dim),
+        "padding_mask": values[length * dim : length * (dim + 1)].reshape(1, length),
+        "segment_ids": values[length * (dim + 1) :].reshape(1, length)}
+
+
 def input_quantization(model: bytes) -> dict:
     """{input name: (scale, zero_point)} of a converted micro model."""
     from eelbert_tf.export.interpreter import make_interpreter

@@ -108,26 +108,16 @@ def test_c_input_builder_equals_python_bit_for_bit(micro_model, relu_classifier,
     cases = [(tokens(t), None) for t in SENTENCES] + [(tokens(b), None) for b in INVALID_UTF8]
     cases += [(tokens(SENTENCES[0]), tokens(SENTENCES[1])), (tokens(SENTENCES[7]), tokens("short")),
               (tokens("x"), tokens(SENTENCES[9])), ([b"\xff\xfe", b"##\xc3"], [b"caf\xc3\xa9"])]
-    q, h = meta["input_quantization"], meta["hash"]
-    lines = []
-    for a, b in cases:
-        b_tokens = b or []
-        head = [64, meta["hidden_dim"], 0 if h["hash_type"] == "ngram_pooling" else 1, h["seed"],
-                ",".join(map(str, h["ngram_orders"])),
-                repr(q["token_vectors"][0]), q["token_vectors"][1], repr(q["padding_mask"][0]), q["padding_mask"][1],
-                repr(q["segment_ids"][0]), q["segment_ids"][1], len(a), len(b_tokens)]
-        lines.append(" ".join(map(str, head + [t.hex() or "-" for t in a + b_tokens])))
+    lines = [micro_format.c_check_request(a, b, meta) for a, b in cases]
     out = subprocess.run([str(c_builder)], input="\n".join(lines) + "\n", capture_output=True, text=True,
                          check=True).stdout.strip().split("\n")
     assert len(out) == len(cases)
     for (a, b), line in zip(cases, out):
-        values = np.array(line.split()[1:], np.int64)
+        count, got = micro_format.c_check_values(line, meta)
         want = micro_format.quantized_inputs(a, b, meta)
-        n = 64 * meta["hidden_dim"]
-        np.testing.assert_array_equal(values[:n], want["token_vectors"].reshape(-1))
-        np.testing.assert_array_equal(values[n : n + 64], want["padding_mask"].reshape(-1))
-        np.testing.assert_array_equal(values[n + 64 :], want["segment_ids"].reshape(-1))
-        assert int(line.split()[0]) == len(micro_format.packed_tokens(a, b, 64)[0])
+        for name in micro_format.INPUT_NAMES:
+            np.testing.assert_array_equal(got[name], want[name])
+        assert count == len(micro_format.packed_tokens(a, b, 64)[0])
 
 
 def test_a_gelu_model_is_refused_with_the_fix_named(sentiment_classifier, tmp_path):

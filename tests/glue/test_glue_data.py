@@ -37,8 +37,10 @@ def test_quirks_bom_quotes_and_no_header():
 
 
 @pytest.mark.parametrize("task_name, split", sorted(REAL_COUNTS))
-def test_real_glue_counts(task_name, split, real_vocab_path):
-    glue_dir = real_vocab_path.parents[1] / "glue"
+def test_real_glue_counts(task_name, split):
+    from eelbert_tf.data_paths import data_dir
+
+    glue_dir = data_dir() / "glue"
     task = get_task(task_name)
     assert sum(1 for _ in read_examples(task_file(glue_dir, task, split), task)) == REAL_COUNTS[(task_name, split)]
 

@@ -51,3 +51,21 @@ def test_missing_and_binary_files(tmp_path):
     path.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(ValueError, match="not UTF-8"):
         load_vocabulary(path)
+
+
+def test_packaged_vocabulary_is_the_data_directorys(monkeypatch, tmp_path):
+    """The vocabulary shipped in the package has the data directory's bytes, and is the default even where
+    no data directory exists (a Colab runtime, a phone-app build machine)."""
+    import hashlib
+
+    from eelbert_tf.data_paths import PACKAGED_VOCABULARY, data_dir, default_vocabulary_path
+
+    shared = data_dir() / "vocab" / "bert_uncased_vocab.txt"
+    assert hashlib.sha256(PACKAGED_VOCABULARY.read_bytes()).hexdigest() == \
+        hashlib.sha256(shared.read_bytes()).hexdigest()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("EELBERT_DATA_DIR", raising=False)
+    assert default_vocabulary_path() == PACKAGED_VOCABULARY
+    assert len(load_vocabulary(default_vocabulary_path())) == 30522
+    with pytest.raises(FileNotFoundError, match="EELBERT_DATA_DIR"):
+        data_dir()
