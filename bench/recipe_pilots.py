@@ -182,7 +182,9 @@ def run_pilot(out, settings, threads=None):
     if not (pathlib.Path(out) / "record.json").exists():
         values = {"preset": "eelbert_uno", "mlm_head": "separate", "tokens": TOKENS, "cache_dir": CACHE,
                   "data_order": "in_order",
-                  "checkpoint_every": 250, "log_every": 50, "threads": threads, **settings}
+                  "checkpoint_every": 250, "log_every": 50, "threads": threads,
+                  "masking": "keras_hub",  # every pilot was masked by keras-hub's generator
+                  **settings}
         pretrain(PretrainConfig(out_dir=out, resume=True, **values))
     return json.loads((pathlib.Path(out) / "record.json").read_text())
 

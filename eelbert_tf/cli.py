@@ -198,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--data-order", choices=["shuffled", "in_order"],
                      help="shuffled (default): one seeded permutation of the cache; in_order: cache order")
     pre.add_argument("--weight-decay", type=float)
+    pre.add_argument("--masking", choices=["per_batch", "keras_hub"],
+                     help="per_batch (default): masks keyed by seed and batch position (exact across resumes and "
+                          "workers); keras_hub: keras-hub's generator, as the shipped presets")
+    pre.add_argument("--strategy", choices=["default", "mirrored", "multi-worker", "tpu"],
+                     help="tf.distribute strategy: default (one process), mirrored (this machine's GPUs), "
+                          "multi-worker (cluster from TF_CONFIG), tpu; --batch-size stays the global batch")
+    pre.add_argument("--worker-timeout", type=float, help="seconds to wait for the other workers (default 120)")
     pre.add_argument("--threads", type=int, help="TensorFlow threads (default: all cores)")
     pre.add_argument("--stop-after-steps", type=int, help="stop at this step; finish later with --resume")
     pre.add_argument("--resume", action="store_true", default=None, help="continue from the last checkpoint")

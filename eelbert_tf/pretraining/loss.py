@@ -78,6 +78,22 @@ class MaskedLMLoss(keras.losses.Loss):
     def __init__(self, name="masked_lm_loss", reduction="mean_with_sample_weight", **kwargs):
         super().__init__(name=name, reduction=reduction, **kwargs)
 
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        context = tf.distribute.get_replica_context()
+        if (context is None or context.num_replicas_in_sync == 1 or sample_weight is None
+                or self.reduction != "mean_with_sample_weight"):
+            return super().__call__(y_true, y_pred, sample_weight=sample_weight)
+        # Under a strategy with several replicas: the mean over the masked tokens of the *global*
+        # batch, not the mean of each replica's mean (they differ when the replicas' shares hold
+        # different numbers of masked tokens). This replica's weighted sum over the global weight:
+        # the replicas' values (and gradients) sum to the global mean. Keras's own reduction would
+        # return its local mean divided by the replica count (`scale_loss_for_distribution`), the
+        # same convention.
+        values = self.call(y_true, y_pred)
+        weights = tf.cast(sample_weight, values.dtype)
+        total_weight = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.stop_gradient(tf.reduce_sum(weights)))
+        return tf.math.divide_no_nan(tf.reduce_sum(values * weights), total_weight)
+
     def call(self, y_true, y_pred):
         labels, logits = tf.cast(y_true, tf.int32), tf.cast(y_pred, tf.float32)
         vocabulary_size = tf.shape(logits)[-1]

@@ -12,6 +12,7 @@ from eelbert_tf.pretraining.token_cache import (
     MASK_TOKEN_RATE,
     RANDOM_TOKEN_RATE,
     TokenCache,
+    mask_rows,
     mask_selection_length,
 )
 
@@ -77,6 +78,9 @@ def sequence_batches(cache: TokenCache, order: np.ndarray, batch_size: int, star
                np.asarray(pairs[sorted_rows])[back].astype(np.int32))
 
 
+MASKINGS = ("per_batch", "keras_hub")
+
+
 def training_dataset(
     cache: TokenCache,
     vocabulary: list[str],
@@ -85,49 +89,83 @@ def training_dataset(
     start_sequence: int = 0,
     num_batches: int | None = None,
     order: np.ndarray | None = None,
+    masking: str = "keras_hub",
+    seed: int = 0,
+    rows: tuple[int, int] | None = None,
 ):
     """Masked batches `(x, mask_ids, mask_weights)` read through `order` (default: cache order)
     from position `start_sequence` on.
 
-    Masking is keras-hub's `MaskedLMMaskGenerator` (15% of tokens; of those 80%
-    `[MASK]`, 10% a random token, 10% kept), drawn afresh for each batch.
+    Masking (15% of tokens; of those 80% `[MASK]`, 10% a random token, 10% kept):
+    `"per_batch"` draws each batch's masks from a NumPy generator keyed by `seed` and the batch's
+    position in the order (`token_cache.mask_rows`), so a resumed run, or a run split across
+    workers, sees exactly the masks of an uninterrupted single-process run; `"keras_hub"`
+    applies keras-hub's `MaskedLMMaskGenerator`, whose draws follow TensorFlow's random state
+    (the shipped presets were trained so).
+
+    `rows=(lo, hi)` keeps rows `lo:hi` of every (global) batch after masking: one worker's share
+    under a distribution strategy (`distribute.py`).
     """
     import keras_hub
 
+    if masking not in MASKINGS:
+        raise ValueError(f"`masking` must be one of {MASKINGS}. Received: {masking!r}")
     if order is None:
         order = training_order(cache.num_train_sequences, 0, "in_order")
     available = (len(order) - start_sequence) // batch_size
     num_batches = available if num_batches is None else min(num_batches, available)
-
-    def batches():
-        yield from sequence_batches(cache, order, batch_size, start_sequence, num_batches)
-
     length = cache.sequence_length
-    dataset = tf.data.Dataset.from_generator(
-        batches,
-        output_signature=(
-            tf.TensorSpec([batch_size, length], tf.int32),
-            tf.TensorSpec([batch_size, 2], tf.int32),
-        ),
-    )
-    generator = keras_hub.layers.MaskedLMMaskGenerator(
-        vocabulary_size=len(vocabulary),
-        mask_selection_rate=MASK_SELECTION_RATE,
-        mask_token_id=vocabulary.index("[MASK]"),
-        mask_selection_length=mask_selection_length(length),
-        unselectable_token_ids=[vocabulary.index(t) for t in ("[PAD]", "[CLS]", "[SEP]")],
-        mask_token_rate=MASK_TOKEN_RATE,
-        random_token_rate=RANDOM_TOKEN_RATE,
-    )
+    special = [vocabulary.index(t) for t in ("[PAD]", "[CLS]", "[SEP]")]
+    mask_id = vocabulary.index("[MASK]")
     table = tf.constant(vocabulary)
+    k = mask_selection_length(length)
 
-    def to_example(token_ids, pair):
-        masked = generator(token_ids)
-        x = _features(masked["token_ids"], pair, table, token_input)
-        x["mask_positions"] = masked["mask_positions"]
-        return x, masked["mask_ids"], masked["mask_weights"]
+    if masking == "per_batch":
+        first_batch = start_sequence // batch_size
+
+        def batches():
+            for b, (token_ids, pairs) in enumerate(
+                    sequence_batches(cache, order, batch_size, start_sequence, num_batches)):
+                m = mask_rows(token_ids, np.random.default_rng([int(seed), 3, first_batch + b]), special, mask_id,
+                              len(vocabulary))
+                yield m["token_ids_masked"], pairs, m["mask_positions"], m["mask_ids"], m["mask_weights"]
+
+        dataset = tf.data.Dataset.from_generator(batches, output_signature=(
+            tf.TensorSpec([batch_size, length], tf.int32), tf.TensorSpec([batch_size, 2], tf.int32),
+            tf.TensorSpec([batch_size, k], tf.int32), tf.TensorSpec([batch_size, k], tf.int32),
+            tf.TensorSpec([batch_size, k], tf.float32)))
+
+        def to_example(masked_ids, pairs, positions, ids, weights):
+            x = _features(masked_ids, pairs, table, token_input)
+            x["mask_positions"] = positions
+            return x, ids, weights
+    else:
+        def batches():
+            yield from sequence_batches(cache, order, batch_size, start_sequence, num_batches)
+
+        dataset = tf.data.Dataset.from_generator(batches, output_signature=(
+            tf.TensorSpec([batch_size, length], tf.int32), tf.TensorSpec([batch_size, 2], tf.int32)))
+        generator = keras_hub.layers.MaskedLMMaskGenerator(
+            vocabulary_size=len(vocabulary),
+            mask_selection_rate=MASK_SELECTION_RATE,
+            mask_token_id=mask_id,
+            mask_selection_length=k,
+            unselectable_token_ids=special,
+            mask_token_rate=MASK_TOKEN_RATE,
+            random_token_rate=RANDOM_TOKEN_RATE,
+        )
+
+        def to_example(token_ids, pairs):
+            masked = generator(token_ids)
+            x = _features(masked["token_ids"], pairs, table, token_input)
+            x["mask_positions"] = masked["mask_positions"]
+            return x, masked["mask_ids"], masked["mask_weights"]
 
     dataset = dataset.map(to_example, num_parallel_calls=1, deterministic=True)
+    if rows is not None:
+        lo, hi = rows
+        dataset = dataset.map(lambda x, ids, weights: (
+            {name: value[lo:hi] for name, value in x.items()}, ids[lo:hi], weights[lo:hi]))
     return dataset.prefetch(4), num_batches
 
 

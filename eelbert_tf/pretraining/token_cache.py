@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import pathlib
+import shutil
 import time
 
 import numpy as np
@@ -245,25 +246,33 @@ def _tokenize_documents(tokenizer, docs, tf):
 
 
 def _mask_validation(valid, tokenizer, seed):
-    """Masks the validation sequences once, reproducibly; the result is stored with the cache.
+    """Masks the validation sequences once, reproducibly; the result is stored with the cache
+    (`mask_rows`, drawn from `default_rng([seed, 1])`)."""
+    special = [tokenizer.token_to_id(t) for t in ("[PAD]", "[CLS]", "[SEP]")]
+    return mask_rows(valid, np.random.default_rng([seed, 1]), special, tokenizer.token_to_id("[MASK]"),
+                     tokenizer.vocabulary_size())
+
+
+def mask_rows(rows, rng, special_ids, mask_id: int, vocabulary_size: int) -> dict:
+    """Masked-LM masks for the sequences `rows` `[n, L]`, drawn from the NumPy generator `rng`.
 
     The rule is keras-hub `MaskedLMMaskGenerator`'s (each token but [PAD], [CLS]
     and [SEP] is selected with probability 0.15, at most `mask_selection_length`
     per sequence, at least one; a selected token becomes [MASK] with probability
     0.8, a uniformly random token with 0.1, and stays with 0.1), drawn from a
-    seeded NumPy generator because keras-hub's draws cannot be seeded.
+    seeded generator because keras-hub's draws cannot be seeded: the validation set is
+    masked once with it, and training batches (`masking="per_batch"`) each with a generator
+    keyed by the batch's position in the run, so that masks do not depend on how a run
+    was resumed or split across workers.
     """
-    rng = np.random.default_rng([seed, 1])
-    n, length = valid.shape
+    n, length = rows.shape
     k = mask_selection_length(length)
-    special = [tokenizer.token_to_id(t) for t in ("[PAD]", "[CLS]", "[SEP]")]
-    mask_id, vocabulary_size = tokenizer.token_to_id("[MASK]"), tokenizer.vocabulary_size()
-    masked = valid.astype(np.int32).copy()
+    masked = rows.astype(np.int32).copy()
     positions = np.zeros((n, k), np.int32)
     ids = np.zeros((n, k), np.int32)
     weights = np.zeros((n, k), np.float32)
     for i in range(n):
-        candidates = np.flatnonzero(~np.isin(valid[i], special))
+        candidates = np.flatnonzero(~np.isin(rows[i], special_ids))
         if len(candidates) == 0:
             continue
         chosen = candidates[rng.random(len(candidates)) < MASK_SELECTION_RATE]
@@ -273,13 +282,13 @@ def _mask_validation(valid, tokenizer, seed):
             chosen = rng.choice(chosen, k, replace=False)
         chosen = np.sort(chosen)
         positions[i, : len(chosen)] = chosen
-        ids[i, : len(chosen)] = valid[i, chosen]
+        ids[i, : len(chosen)] = rows[i, chosen]
         weights[i, : len(chosen)] = 1.0
         r = rng.random(len(chosen))
         replacement = np.where(
             r < MASK_TOKEN_RATE, mask_id,
             np.where(r < MASK_TOKEN_RATE + RANDOM_TOKEN_RATE, rng.integers(0, vocabulary_size, len(chosen)),
-                     valid[i, chosen]),
+                     rows[i, chosen]),
         )
         masked[i, chosen] = replacement
     return {"token_ids_masked": masked, "mask_positions": positions, "mask_ids": ids, "mask_weights": weights}
@@ -294,7 +303,10 @@ def _write_atomically(out_dir: pathlib.Path, arrays: dict, meta: dict):
     meta["files"] = {name: file_sha256(tmp / name) for name in arrays}
     (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
     if out_dir.exists():
-        raise FileExistsError(f"{out_dir} appeared while the cache was being built.")
+        # Another process (a second worker of a multi-worker run) built it meanwhile: the build is
+        # deterministic, and the caller checks the cache's settings and checksums when it opens it.
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     os.replace(tmp, out_dir)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -54,6 +55,9 @@ class PretrainConfig:
     threads: int | None = None  # TF intra/inter-op threads (None: all cores)
     backbone_overrides: dict | None = None  # backbone arguments over the preset's, e.g. {"normalize_first": True}
     data_order: str = "shuffled"  # "shuffled": one permutation of the cache drawn from `seed`; "in_order"
+    masking: str = "per_batch"  # "per_batch": masks keyed by seed and batch position; "keras_hub": the presets'
+    strategy: str = "default"  # tf.distribute: "default", "mirrored", "multi-worker" (TF_CONFIG), "tpu"
+    worker_timeout: float = 120.0  # seconds to wait for the other workers (multi-worker)
 
     @classmethod
     def from_dict(cls, values: dict) -> "PretrainConfig":
@@ -73,10 +77,15 @@ class PretrainConfig:
             raise ValueError(
                 f"`tokens`={self.tokens} is less than one batch ({self.batch_size} x {self.sequence_length})."
             )
-        from eelbert_tf.pretraining.pipeline import DATA_ORDERS
+        from eelbert_tf.pretraining.distribute import STRATEGIES
+        from eelbert_tf.pretraining.pipeline import DATA_ORDERS, MASKINGS
 
         if self.data_order not in DATA_ORDERS:
             raise ValueError(f"`data_order` must be one of {DATA_ORDERS}. Received: {self.data_order!r}")
+        if self.masking not in MASKINGS:
+            raise ValueError(f"`masking` must be one of {MASKINGS}. Received: {self.masking!r}")
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"`strategy` must be one of {STRATEGIES}. Received: {self.strategy!r}")
         if self.backbone_overrides:
             import inspect
 
@@ -94,12 +103,14 @@ class PretrainConfig:
     def fingerprint(self) -> str:
         """Identifies what a checkpoint depends on (not where it is or how often it is saved)."""
         ignore = {"out_dir", "resume", "checkpoint_every", "log_every", "stop_after_steps", "cache_dir",
-                  "data_dir", "threads"}
+                  "data_dir", "threads", "strategy", "worker_timeout"}
         values = {k: v for k, v in dataclasses.asdict(self).items() if k not in ignore}
         if not values["backbone_overrides"]:
             del values["backbone_overrides"]  # runs from before the field existed keep their fingerprint
         if values["data_order"] == "in_order":
             del values["data_order"]  # ... as do in-order runs from before the shuffle
+        if values["masking"] == "keras_hub":
+            del values["masking"]  # ... and runs masked by keras-hub, before per-batch masks
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -163,33 +174,45 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     from eelbert_tf.pretraining.pipeline import order_fingerprint, training_dataset, training_order
 
     config.validate()
+    if os.environ.get("EELBERT_TRACEBACK"):
+        keras.config.disable_traceback_filtering()  # the whole traceback, Keras's frames included
     if config.threads:
         tf.config.threading.set_intra_op_parallelism_threads(config.threads)
         tf.config.threading.set_inter_op_parallelism_threads(config.threads)
+    from eelbert_tf.pretraining.distribute import (check_global_batch, clipped_adamw, distributed_dataset, is_chief,
+                                                   keras_multi_worker_fixes, make_strategy)
+
+    strategy = make_strategy(config.strategy, config.worker_timeout)
+    check_global_batch(config.batch_size, strategy)
+    chief = is_chief(strategy)  # only the chief writes; every worker trains
     commit = _git_commit()
     out = pathlib.Path(config.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     checkpoints = out / "checkpoints"
     if not config.resume and ckpt.latest_checkpoint(checkpoints) is not None:
         raise FileExistsError(f"{out} already holds checkpoints: pass resume=True (--resume) or a new out_dir.")
-    write_json_atomically(out / "config.json", dataclasses.asdict(config))
+    if chief:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json_atomically(out / "config.json", dataclasses.asdict(config))
 
     keras.utils.set_random_seed(config.seed)
     vocabulary, cache = open_token_cache(config, log=log)
 
-    model = build_masked_lm(config.preset, vocabulary, mlm_head=config.mlm_head, **(config.backbone_overrides or {}))
     total = config.total_steps
     schedule = make_schedule(config.learning_rate, int(config.warmup_ratio * total), total)
-    optimizer = keras.optimizers.AdamW(
-        learning_rate=schedule, weight_decay=config.weight_decay, beta_1=0.9, beta_2=0.999,
-        epsilon=1e-6, clipnorm=config.clipnorm,
-    )
-    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
-    model.compile(
-        optimizer=optimizer,
-        loss=MaskedLMLoss(),
-        weighted_metrics=[MaskedLMAccuracy()],
-    )
+    with strategy.scope():
+        model = build_masked_lm(config.preset, vocabulary, mlm_head=config.mlm_head,
+                                **(config.backbone_overrides or {}))
+        # AdamW whose clipnorm clips the gradient of the global batch under any strategy (distribute.py).
+        optimizer = clipped_adamw(
+            learning_rate=schedule, weight_decay=config.weight_decay, beta_1=0.9, beta_2=0.999,
+            epsilon=1e-6, clipnorm=config.clipnorm,
+        )
+        optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+        model.compile(
+            optimizer=optimizer,
+            loss=MaskedLMLoss(),
+            weighted_metrics=[MaskedLMAccuracy()],
+        )
 
     fingerprint = config.fingerprint()
     order = training_order(cache.num_train_sequences, config.seed, config.data_order)
@@ -205,14 +228,17 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
                     f"Checkpoint {latest} was trained on another {what.split(' (')[0]}: {what} gives "
                     f"{now[:16]}, the checkpoint recorded {state[key][:16]}; resume with the cache and order "
                     "it was trained on, or start a new --out.")
-        ckpt.restore(latest, model, optimizer)
+        with strategy.scope():
+            ckpt.restore(latest, model, optimizer)
         step, elapsed = state["step"], state["elapsed_seconds"]
         log(f"resumed from {latest.name}: step {step}/{total}")
     # One line per (re)start, so that a record shows every commit that trained the run.
     sessions_path = out / "sessions.jsonl"
-    with open(sessions_path, "a", encoding="utf-8") as f:
-        f.write(json.dumps({"commit": commit, "start_step": step,
-                            "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n")
+    if chief:
+        with open(sessions_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"commit": commit, "start_step": step, "strategy": config.strategy,
+                                "replicas": strategy.num_replicas_in_sync,
+                                "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n")
     token_input = model.backbone.token_input_name
     remaining = total - step
     if config.stop_after_steps is not None:
@@ -224,7 +250,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
 
         def __init__(self):
             super().__init__()
-            self.writer = tf.summary.create_file_writer(str(out / "tensorboard"))
+            self.writer = tf.summary.create_file_writer(str(out / "tensorboard")) if chief else None
             self.mark_time, self.mark_step = time.time(), step
             self.session_start = time.time()
             self.mark_batches, self.mark_sums = 0, {}
@@ -240,7 +266,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
             # Keras reports running means over this fit() call; turn them into interval means.
             n = batch + 1
             sums = {k: float(logs[k]) * n for k in ("loss", "accuracy")}
-            if g % config.log_every == 0:
+            if g % config.log_every == 0 and chief:
                 now = time.time()
                 seen = n - self.mark_batches
                 rate = (g - self.mark_step) * tokens_per_step / max(now - self.mark_time, 1e-9)
@@ -262,6 +288,8 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
                 self.save(g)
 
         def save(self, g):
+            if not chief:
+                return
             ckpt.save_checkpoint(
                 checkpoints, model, optimizer,
                 {"step": g, "sequences_consumed": g * config.batch_size, "elapsed_seconds": self.elapsed(),
@@ -270,10 +298,16 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
 
     progress = Progress()
     if remaining > 0:
-        dataset, _ = training_dataset(
-            cache, vocabulary, token_input, config.batch_size,
-            start_sequence=step * config.batch_size, num_batches=remaining, order=order,
-        )
+        def make_dataset(rows):
+            return training_dataset(
+                cache, vocabulary, token_input, config.batch_size,
+                start_sequence=step * config.batch_size, num_batches=remaining, order=order,
+                masking=config.masking, seed=config.seed, rows=rows,
+            )[0]
+
+        dataset = distributed_dataset(strategy, make_dataset, config.batch_size)
+        if isinstance(dataset, tf.distribute.DistributedDataset):
+            keras_multi_worker_fixes(model, next(iter(make_dataset(rows=None).take(1))))
         verbose = 1 if sys.stdout.isatty() else 0  # a progress bar on a terminal; log lines always
         model.fit(dataset, epochs=1, steps_per_epoch=remaining, callbacks=[progress], verbose=verbose)
         g = progress.global_step()
@@ -286,6 +320,10 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
         return {"step": final_step, "total_steps": total, "finished": False}
 
     evaluation = evaluate_masked_lm(model, cache, vocabulary)
+    if not chief:
+        log(f"done (worker): held-out MLM loss {evaluation['loss']:.4f}; the chief writes the record")
+        return {"step": final_step, "total_steps": total, "finished": True, "chief": False,
+                "heldout_mlm_loss": evaluation["loss"]}
     save_weights_file(model.backbone, out / "backbone.weights.h5")
     save_weights_file(model, out / "masked_lm.weights.h5")
     last = _last_logged(out / "train_log.jsonl")

@@ -64,3 +64,35 @@ def test_a_resumed_read_yields_the_batches_an_uninterrupted_one_does(cache):
             np.testing.assert_array_equal(pairs_a, pairs_b)
     # A batch holds the rows the order names, in the order it names them.
     np.testing.assert_array_equal(whole[2][0], cache.train_token_ids[order[16:24]].astype(np.int32))
+
+
+def _vocabulary():
+    return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(2000)]
+
+
+def _all(dataset):
+    return [(x, ids.numpy(), w.numpy()) for x, ids, w in dataset]
+
+
+def test_per_batch_masks_are_the_same_resumed_and_split_across_workers(cache):
+    """`masking="per_batch"`: a batch's masks depend on the seed and its position alone, so a resumed
+    read, and the workers' shares of each batch put together, equal the uninterrupted read."""
+    from eelbert_tf.pretraining.pipeline import training_dataset
+
+    order, batch = training_order(cache.num_train_sequences, 0), 8
+    read = lambda **kw: _all(training_dataset(cache, _vocabulary(), "token_ids", batch, order=order,  # noqa: E731
+                                              masking="per_batch", seed=5, **kw)[0])
+    whole = read()
+    resumed = read(start_sequence=3 * batch)
+    halves = [read(rows=(0, 4)), read(rows=(4, 8))]
+    assert len(whole) == cache.num_train_sequences // batch and len(resumed) == len(whole) - 3
+    for i, (x, ids, w) in enumerate(whole):
+        assert 0 < w.sum() <= w.size and (x["token_ids"].numpy() == 4).any()  # masked, with [MASK]s
+        for name in ("token_ids", "mask_positions"):
+            if i >= 3:
+                np.testing.assert_array_equal(resumed[i - 3][0][name], x[name])
+            np.testing.assert_array_equal(np.concatenate([h[i][0][name] for h in halves]), x[name])
+        np.testing.assert_array_equal(np.concatenate([h[i][1] for h in halves]), ids)
+    other_seed = _all(training_dataset(cache, _vocabulary(), "token_ids", batch, order=order, masking="per_batch",
+                                       seed=6)[0])
+    assert not np.array_equal(other_seed[0][0]["mask_positions"], whole[0][0]["mask_positions"])

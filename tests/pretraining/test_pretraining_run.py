@@ -1,8 +1,6 @@
 """A real pretraining run, killed with SIGKILL and resumed; checkpoints refused when bad."""
 
-import itertools
 import json
-import lzma
 import os
 import signal
 import subprocess
@@ -18,19 +16,6 @@ from eelbert_tf.pretraining.trainer import PretrainConfig
 from tests.conftest import REPO
 
 SEQ, BATCH, STEPS = 32, 8, 24
-
-
-@pytest.fixture(scope="module")
-def corpus_file(tmp_path_factory, real_vocab_path):
-    """About 150 Wikipedia articles, cut from the shared corpus (never copied into the repo)."""
-    from eelbert_tf.pretraining.token_cache import default_corpus_paths
-
-    wiki = [p for p in default_corpus_paths() if "enwiki" in p.name][0]
-    path = tmp_path_factory.mktemp("corpus") / "wiki_slice.txt.xz"
-    with lzma.open(wiki, "rt", encoding="utf-8") as f:
-        text = "".join(itertools.islice(f, 6000))
-    path.write_bytes(lzma.compress(text[: text.rfind("</doc>") + 7].encode()))
-    return path
 
 
 def _command(out, corpus_file, cache, *extra):
@@ -171,14 +156,18 @@ def test_backbone_overrides_are_checked_and_keep_old_fingerprints():
     import dataclasses
     import hashlib
 
-    plain = PretrainConfig(preset="eelbert_uno", out_dir="x", tokens=10**6, data_order="in_order")
-    # The fingerprint of an in-order run without overrides is the one it had before either field
-    # existed, so that runs and checkpoints from then still resume.
+    plain = PretrainConfig(preset="eelbert_uno", out_dir="x", tokens=10**6, data_order="in_order",
+                           masking="keras_hub")
+    # The fingerprint of an in-order, keras-hub-masked run without overrides is the one it had before
+    # these fields existed, so that runs and checkpoints from then still resume; the strategy changes
+    # no fingerprint (a run may resume under another).
     ignore = {"out_dir", "resume", "checkpoint_every", "log_every", "stop_after_steps", "cache_dir", "data_dir",
-              "threads", "backbone_overrides", "data_order"}
+              "threads", "backbone_overrides", "data_order", "masking", "strategy", "worker_timeout"}
     before = {k: v for k, v in dataclasses.asdict(plain).items() if k not in ignore}
     assert plain.fingerprint() == hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:16]
     assert dataclasses.replace(plain, backbone_overrides={}).fingerprint() == plain.fingerprint()
+    assert dataclasses.replace(plain, strategy="multi-worker").fingerprint() == plain.fingerprint()
+    assert dataclasses.replace(plain, masking="per_batch").fingerprint() != plain.fingerprint()
     pre_ln = dataclasses.replace(plain, backbone_overrides={"normalize_first": True})
     pre_ln.validate()
     assert pre_ln.fingerprint() != plain.fingerprint()
