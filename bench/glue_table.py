@@ -25,6 +25,10 @@ ROWS = [  # (row name, model given to `eelbert glue`, architecture preset for th
     ("eelbert_uno_en", "eelbert_uno_en", "eelbert_uno"),
     ("random_hash_tiny_en", "random_hash_tiny_en", "random_hash_tiny"),
     ("eelbert_uno_random_init", "eelbert_uno", "eelbert_uno"),
+    # Each pretrained model against its own architecture without pretraining (the pretraining issue's goal).
+    ("eelbert_tiny_random_init", "eelbert_tiny", "eelbert_tiny"),
+    ("random_hash_tiny_random_init", "random_hash_tiny", "random_hash_tiny"),
+    ("bert_tiny_random_init", "bert_tiny", "bert_tiny"),
 ]
 TASKS = ("cola", "sst2", "mrpc", "stsb", "rte", "wnli")
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"

@@ -32,6 +32,12 @@ RECIPES = {
     "shuffled_v2": {"tokens": 122_880_000, "cache": "cache_123M",
                     "settings": {"batch_size": 32, "learning_rate": 2e-3, "warmup_ratio": 0.1,
                                  "backbone_overrides": {"dropout": 0.0}, "masking": "keras_hub"}},
+    # shuffled_v2, with the hash vectors scaled to the spread of BERT's initial embeddings (hash models only:
+    # BERT's table rows already start at the positions' scale). Same cache, order, schedule and masks.
+    "shuffled_v3": {"tokens": 122_880_000, "cache": "cache_123M",
+                    "settings": {"batch_size": 32, "learning_rate": 2e-3, "warmup_ratio": 0.1,
+                                 "backbone_overrides": {"dropout": 0.0}, "masking": "keras_hub"},
+                    "hash_overrides": {"token_embedding_scale": 0.07}},
 }
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -93,9 +99,12 @@ def train_only(model, runs, threads=None, recipe="v1"):
 
     r = RECIPES[recipe]
     out = runs / model
+    settings = dict(r["settings"])
+    if r.get("hash_overrides") and not model.startswith("bert"):
+        settings["backbone_overrides"] = {**settings.get("backbone_overrides", {}), **r["hash_overrides"]}
     if not (out / "record.json").exists():
         pretrain(PretrainConfig(preset=model, tokens=r["tokens"], out_dir=str(out), cache_dir=str(runs / r["cache"]),
-                                checkpoint_every=250, log_every=50, resume=True, threads=threads, **r["settings"]))
+                                checkpoint_every=250, log_every=50, resume=True, threads=threads, **settings))
     return out
 
 

@@ -67,6 +67,11 @@ SHUFFLED = [
      "runs/recipe2/no_dropout_preln", {"backbone_overrides": {"dropout": 0.0, "normalize_first": True}}),
     ("no-dropout-hash-tied", "shuffled, dropout 0; the `hash_tied` MLM head",
      "runs/recipe2/no_dropout_hash_tied", {**NO_DROPOUT, "mlm_head": "hash_tied"}),
+    ("b32-lr2e-3-token-scale", "the chosen recipe (shuffled, dropout 0, batch 32, lr 2e-3); hash vectors scaled "
+     "by 0.07 before the position embeddings are added (their spread then equals the positions')",
+     "runs/recipe2/b32_lr2e-3_token_scale",
+     {"backbone_overrides": {"dropout": 0.0, "token_embedding_scale": 0.07}, "batch_size": 32,
+      "learning_rate": 2e-3, "warmup_ratio": 0.1}),
     ("in-order", "none: the shipped recipe, cache order (the pre-shuffle baseline, rerun)",
      "runs/recipe2/in_order", {"data_order": "in_order"}),
 ]

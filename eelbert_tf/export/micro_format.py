@@ -80,9 +80,12 @@ class MicroWeights:
                 "norm2": (value(block._feedforward_layer_norm.gamma), value(block._feedforward_layer_norm.beta)),
             })
         norm = backbone.embeddings_layer_norm
+        # LayerNorm(scale * t + p + s) = LayerNorm(t + (p + s) / scale): the token scale folds into the
+        # position and segment tables, so the device feeds the hash vectors as they are.
+        scale = float(getattr(backbone, "token_embedding_scale", 1.0))
         return cls(
-            position=value(backbone.position_embedding.position_embeddings)[:sequence_length],
-            segment=value(backbone.segment_embedding.embeddings),
+            position=value(backbone.position_embedding.position_embeddings)[:sequence_length] / scale,
+            segment=value(backbone.segment_embedding.embeddings) / scale,
             embedding_norm=(value(norm.gamma), value(norm.beta)),
             layers=layers,
             pooler=(value(backbone.pooled_dense.kernel), value(backbone.pooled_dense.bias)),

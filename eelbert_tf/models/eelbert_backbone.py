@@ -44,6 +44,13 @@ class EelbertBackbone(keras.Model):
         normalize_first: bool. `False` (BERT, and every shipped preset): LayerNorm after
             each residual sum. `True`: pre-LN blocks (keras-hub `TransformerEncoder`'s
             `normalize_first`) and one LayerNorm after the last block. Defaults to `False`.
+        token_embedding_scale: float. The token vectors are multiplied by it before the
+            position and segment embeddings are added. A hash vector's values have a standard
+            deviation of about 0.29 (n-gram pooling; 0.58 for the random hash), 15 to 30 times
+            the 0.02 of BERT's initial position embeddings, so at 1.0 the position signal is
+            drowned at the start of pretraining; about 0.07 makes the two alike, as a BERT
+            table's rows and positions are (BENCHMARKS.md, "Pretraining recipe pilots").
+            Defaults to `1.0` (the shipped presets so far).
         dtype: the dtype policy of the model's layers.
         **kwargs: other keyword arguments passed to `keras.Model`.
 
@@ -80,6 +87,7 @@ class EelbertBackbone(keras.Model):
         num_segments=2,
         activation="gelu",
         normalize_first=False,
+        token_embedding_scale=1.0,
         dtype=None,
         **kwargs,
     ):
@@ -91,6 +99,7 @@ class EelbertBackbone(keras.Model):
             raise ValueError(
                 f"`hidden_dim` ({hidden_dim}) must be divisible by `num_heads` ({num_heads})."
             )
+        self._token_scale = float(token_embedding_scale)
         # === Layers ===
         if embedding_type == "table":
             self.token_embedding = keras_hub.layers.ReversibleEmbedding(
@@ -188,6 +197,7 @@ class EelbertBackbone(keras.Model):
         self.num_segments = num_segments
         self.activation = activation
         self.normalize_first = normalize_first
+        self.token_embedding_scale = float(token_embedding_scale)
 
     @property
     def token_input_name(self):
@@ -213,6 +223,8 @@ class EelbertBackbone(keras.Model):
         """Position and segment embeddings added to given token vectors, normalized and dropped out."""
         positions = self.position_embedding(token_vectors)
         segments = self.segment_embedding(segment_ids)
+        if self._token_scale != 1.0:
+            token_vectors = token_vectors * self._token_scale
         x = self.embeddings_add((token_vectors, positions, segments))
         x = self.embeddings_layer_norm(x)
         return self.embeddings_dropout(x)
@@ -285,6 +297,7 @@ class EelbertBackbone(keras.Model):
             "num_segments": self.num_segments,
             "activation": self.activation,
             "normalize_first": self.normalize_first,
+            **({"token_embedding_scale": self.token_embedding_scale} if self.token_embedding_scale != 1.0 else {}),
             "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
         }
 

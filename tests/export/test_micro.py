@@ -124,3 +124,28 @@ def test_a_gelu_model_is_refused_with_the_fix_named(sentiment_classifier, tmp_pa
     with pytest.raises(ExportError, match="--activation relu"):
         export(sentiment_classifier, "micro", tmp_path / "m.tflite", calibration=CALIBRATION)
     assert not (tmp_path / "m.tflite").exists()
+
+
+def test_a_token_embedding_scale_folds_into_the_micro_tables(relu_classifier):
+    """`token_embedding_scale` multiplies the hash vectors in Keras; the micro graph divides the position
+    and segment tables by it instead (LayerNorm does not see the difference), so the device still feeds
+    the raw hash vectors."""
+    from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+    from eelbert_tf.models.eelbert_classifier import EelbertClassifier
+
+    bundle = load_classifier(relu_classifier)
+    backbone = bundle.model.backbone
+    scaled = EelbertBackbone.from_config({**backbone.get_config(), "token_embedding_scale": 0.07})
+    scaled.set_weights(backbone.get_weights())
+    classifier = EelbertClassifier(scaled, num_classes=2)
+    classifier.output_dense.set_weights(bundle.model.output_dense.get_weights())
+    weights = micro_format.MicroWeights.from_classifier(classifier, 64)
+    preprocessor = bundle.preprocessor(64)
+    for text in SENTENCES[:3]:
+        x = micro_format.float_inputs(bundle, [text], 64)
+        got = micro_format.forward(weights, *(tf.constant(x[n]) for n in micro_format.INPUT_NAMES)).numpy()
+        keras_x = preprocessor(tf.constant([text]))
+        want = tf.nn.softmax(classifier({k: keras_x[k] for k in scaled.input}, training=False)).numpy()
+        np.testing.assert_allclose(got, want, atol=1e-5)
+        unscaled = bundle.scores([text], sequence_length=64)
+        assert np.abs(want - unscaled).max() > 1e-3  # the scale changes the model
