@@ -88,6 +88,67 @@ def stage(model, runs, recipe):
     return folder
 
 
+def ship(model, runs, recipe):
+    """Ships a staged preset (`stage`): its backbone folder into eelbert_tf/presets/ (replacing the one
+    there, through a temporary sibling and renames), its MLM head into bench/mlm_heads/, then measures
+    the held-out MLM loss of the weights exactly as shipped and records it."""
+    import shutil
+
+    from eelbert_tf.models.pretrained import PRESETS_DIR, record_shipped_evaluation
+    from eelbert_tf.pretraining.trainer import evaluate_preset
+
+    name = f"{model}_en"
+    staged = STAGED / f"presets_{recipe.split('_')[-1]}"
+    source, target = staged / name, PRESETS_DIR / name
+    if not (source / "record.json").is_file():
+        raise SystemExit(f"{source} is not staged: run --stage first.")
+    tmp, old = target.with_name(f".{name}.tmp"), target.with_name(f".{name}.old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+    tmp.mkdir()
+    for file in ("config.json", "record.json", "weights.npz", "loss_curve.png"):
+        shutil.copy2(source / file, tmp / file)
+    if target.exists():
+        target.rename(old)
+    tmp.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+    head = HEADS / f"{name}.npz"
+    shutil.copy2(staged / f"{name}.mlm_head.npz", head)
+    evaluation = evaluate_preset(name, head, cache_dir=runs / RECIPES[recipe]["cache"])
+    record_shipped_evaluation(name, evaluation, head.relative_to(REPO))
+    print(f"shipped {target}: held-out MLM loss as shipped {evaluation['loss']:.4f}", flush=True)
+
+
+def plot_heldout_against_tokens(folders, path):
+    """Each shipped preset's loss against tokens: the training loss, which on shuffled data read once
+    is measured on sequences the model has not trained on yet (a running held-out estimate), and
+    the held-out loss of the finished run on the cache's validation set (a marker)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.4), dpi=110)
+    for folder in folders:
+        log = folder / "train_log.jsonl"
+        if not log.is_file():
+            continue
+        rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        record = json.loads((folder / "record.json").read_text())
+        line, = ax.plot([r["tokens"] / 1e6 for r in rows], [r["loss"] for r in rows], lw=0.9, alpha=0.8,
+                        label=f"{folder.name} (held-out {record['heldout_mlm_loss']:.2f})")
+        ax.plot([record["tokens_seen"] / 1e6], [record["heldout_mlm_loss"]], "o", color=line.get_color())
+    ax.axhline(6.42, color="grey", ls=":", lw=1, label="unigram entropy of the corpus (6.42)")
+    ax.set_xlabel("tokens seen (millions)")
+    ax.set_ylabel("MLM loss (nats per masked token)")
+    ax.set_ylim(top=8)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def _config_updates(recipe):
     """Pretrained without dropout: the shipped config gets the preset's fine-tuning dropout back."""
     r = RECIPES[recipe]
@@ -176,8 +237,16 @@ def write_table(runs=pathlib.Path("runs/presets")):
         "",
         _report.TRAIN_LOSS_NOTE,
     ])
+    staged = []  # the staged copy of each shipped preset (same weights), which keeps its training log
+    for name, folder in pretrained_presets().items():
+        sha = json.loads((folder / "record.json").read_text())["shipped"]["weights_sha256"]
+        staged += [f for f in sorted(STAGED.glob(f"presets_*/{name}")) if (f / "train_log.jsonl").is_file()
+                   and json.loads((f / "record.json").read_text())["shipped"]["weights_sha256"] == sha][:1]
+    if staged:
+        plot_heldout_against_tokens(staged, DOCS / "pretraining_heldout_vs_tokens.png")
+        body += "\n\n![MLM loss against tokens, held-out loss marked](docs/pretraining_heldout_vs_tokens.png)"
     finished = [runs / name[: -len("_en")] for name in pretrained_presets() if (runs / name[: -len("_en")]).is_dir()]
-    if finished:
+    if finished and not staged:
         plot_loss_curves(finished, DOCS / "pretraining_loss_curves.png", labels=[p.name for p in finished])
         body += "\n\n![training MLM loss against tokens](docs/pretraining_loss_curves.png)"
     _report.write_section("Pretraining", body, "python bench/pretrain_presets.py --models ...")
@@ -193,11 +262,18 @@ def main(argv=None):
     parser.add_argument("--no-export", action="store_true", help="train only (export when all models are done)")
     parser.add_argument("--stage", action="store_true",
                         help="copy the finished runs to bench/results/presets_<recipe>/ (nothing else)")
+    parser.add_argument("--ship", action="store_true",
+                        help="ship the staged presets of --recipe (bench/results/presets_<recipe>/), then the table")
     parser.add_argument("--table-only", action="store_true")
     args = parser.parse_args(argv)
     if args.stage:
         for model in args.models.split(","):
             stage(model, pathlib.Path(args.runs), args.recipe)
+        return
+    if args.ship:
+        for model in args.models.split(","):
+            ship(model, pathlib.Path(args.runs), args.recipe)
+        write_table(pathlib.Path(args.runs))
         return
     if not args.table_only:
         for model in args.models.split(","):
