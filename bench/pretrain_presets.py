@@ -38,6 +38,15 @@ RECIPES = {
                     "settings": {"batch_size": 32, "learning_rate": 2e-3, "warmup_ratio": 0.1,
                                  "backbone_overrides": {"dropout": 0.0}, "masking": "keras_hub"},
                     "hash_overrides": {"token_embedding_scale": 0.07}},
+    # shuffled_v2, with the hash models' position and segment embeddings started at the spread of their
+    # fixed token vectors (0.29 for n-gram pooling, 0.58 for the random hash) instead of 0.02: the
+    # balance BERT starts with (its table rows and positions both at 0.02), kept at the tokens' scale
+    # so AdamW's steps do not swamp the tokens as they did with shuffled_v3. Same cache, order, masks.
+    "shuffled_v4": {"tokens": 122_880_000, "cache": "cache_123M",
+                    "settings": {"batch_size": 32, "learning_rate": 2e-3, "warmup_ratio": 0.1,
+                                 "backbone_overrides": {"dropout": 0.0}, "masking": "keras_hub"},
+                    "embedding_overrides": {"ngram_hash": {"position_embedding_stddev": 0.29},
+                                            "random_hash": {"position_embedding_stddev": 0.58}}},
 }
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -163,6 +172,11 @@ def train_only(model, runs, threads=None, recipe="v1"):
     settings = dict(r["settings"])
     if r.get("hash_overrides") and not model.startswith("bert"):
         settings["backbone_overrides"] = {**settings.get("backbone_overrides", {}), **r["hash_overrides"]}
+    if r.get("embedding_overrides"):
+        from eelbert_tf.models.presets import backbone_config
+
+        extra = r["embedding_overrides"].get(backbone_config(model)["embedding_type"], {})
+        settings["backbone_overrides"] = {**settings.get("backbone_overrides", {}), **extra}
     if not (out / "record.json").exists():
         pretrain(PretrainConfig(preset=model, tokens=r["tokens"], out_dir=str(out), cache_dir=str(runs / r["cache"]),
                                 checkpoint_every=250, log_every=50, resume=True, threads=threads, **settings))

@@ -51,6 +51,12 @@ class EelbertBackbone(keras.Model):
             drowned at the start of pretraining; about 0.07 makes the two alike, as a BERT
             table's rows and positions are (BENCHMARKS.md, "Pretraining recipe pilots").
             Defaults to `1.0` (the shipped presets so far).
+        position_embedding_stddev: float. The standard deviation of the initial position and
+            segment embeddings (truncated normal). BERT starts them, like its token table, at
+            0.02; a hash model's token vectors are fixed at a spread of about 0.29, so at 0.02
+            its position signal starts 15 times weaker than the tokens' and has to grow through
+            training; 0.29 starts the two alike, as in BERT. Only the initial values change.
+            Defaults to `0.02`.
         dtype: the dtype policy of the model's layers.
         **kwargs: other keyword arguments passed to `keras.Model`.
 
@@ -88,6 +94,7 @@ class EelbertBackbone(keras.Model):
         activation="gelu",
         normalize_first=False,
         token_embedding_scale=1.0,
+        position_embedding_stddev=0.02,
         dtype=None,
         **kwargs,
     ):
@@ -119,7 +126,7 @@ class EelbertBackbone(keras.Model):
                 name="token_embedding",
             )
         self.position_embedding = keras_hub.layers.PositionEmbedding(
-            initializer=bert_kernel_initializer(),
+            initializer=bert_kernel_initializer(position_embedding_stddev),
             sequence_length=max_sequence_length,
             dtype=dtype,
             name="position_embedding",
@@ -127,7 +134,7 @@ class EelbertBackbone(keras.Model):
         self.segment_embedding = keras.layers.Embedding(
             input_dim=num_segments,
             output_dim=hidden_dim,
-            embeddings_initializer=bert_kernel_initializer(),
+            embeddings_initializer=bert_kernel_initializer(position_embedding_stddev),
             dtype=dtype,
             name="segment_embedding",
         )
@@ -198,6 +205,7 @@ class EelbertBackbone(keras.Model):
         self.activation = activation
         self.normalize_first = normalize_first
         self.token_embedding_scale = float(token_embedding_scale)
+        self.position_embedding_stddev = float(position_embedding_stddev)
 
     @property
     def token_input_name(self):
@@ -298,6 +306,8 @@ class EelbertBackbone(keras.Model):
             "activation": self.activation,
             "normalize_first": self.normalize_first,
             **({"token_embedding_scale": self.token_embedding_scale} if self.token_embedding_scale != 1.0 else {}),
+            **({"position_embedding_stddev": self.position_embedding_stddev}
+               if self.position_embedding_stddev != 0.02 else {}),
             "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
         }
 

@@ -91,3 +91,19 @@ def test_pre_layer_norm_option(preprocessor):
     # Configs written before the option existed load as post-LN.
     old = {k: v for k, v in post.get_config().items() if k != "normalize_first"}
     assert EelbertBackbone.from_config(old).normalize_first is False
+
+
+def test_position_embedding_stddev_sets_the_initial_position_and_segment_spread():
+    default = EelbertBackbone(num_layers=1, num_heads=2, hidden_dim=64, intermediate_dim=32)
+    wide = EelbertBackbone(num_layers=1, num_heads=2, hidden_dim=64, intermediate_dim=32,
+                           position_embedding_stddev=0.29)
+    for layer in ("position_embedding", "segment_embedding"):
+        narrow_std = np.std(getattr(default, layer).weights[0].numpy())
+        wide_std = np.std(getattr(wide, layer).weights[0].numpy())
+        # A truncated normal at 2 sigma keeps 0.88 of the stddev.
+        np.testing.assert_allclose(narrow_std, 0.88 * 0.02, rtol=0.25)
+        np.testing.assert_allclose(wide_std, 0.88 * 0.29, rtol=0.25)
+    assert wide.count_params() == default.count_params()
+    assert EelbertBackbone.from_config(wide.get_config()).position_embedding_stddev == 0.29
+    # The default is not written, so configs of the shipped presets are unchanged.
+    assert "position_embedding_stddev" not in default.get_config()
