@@ -121,8 +121,10 @@ def _cmd_finetune(args) -> int:
         train = read_labeled_file(args.train, **columns)
         dev = read_labeled_file(args.dev, label_names=train.label_names, **columns) if args.dev else None
         source = {"train": args.train, "dev": args.dev, **columns}
+    if args.tokenizer == "words" and args.vocab:
+        raise ValueError("--vocab: the words tokenizer has no vocabulary; give one or the other.")
     info = finetune(args.model, train, dev, args.out, recipe, vocabulary=args.vocab, source=source,
-                    verbose=1 if sys.stdout.isatty() else 2)
+                    verbose=1 if sys.stdout.isatty() else 2, tokenizer=args.tokenizer)
     print(json.dumps({"out": info["path"], "labels": info["label_names"], **info["metrics"]}, indent=2))
     return 0
 
@@ -253,13 +255,16 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--max-train-examples", type=int, help="a seeded subset of the training data")
     ft.add_argument("--activation", help="replace the feed-forward activation (relu for --format micro)")
     ft.add_argument("--vocab", help="vocabulary file (default: the BERT uncased one in the data folder)")
+    ft.add_argument("--tokenizer", choices=["wordpiece", "words"], default="wordpiece",
+                    help="wordpiece (BERT's, with its vocabulary) or words (vocabulary-free, hash backbones only: "
+                         "no tokenizer table on the device)")
     ft.add_argument("--glue-dir", help="folder in the glue_data layout (default: <data dir>/glue)")
     ft.add_argument("--data-dir")
     ft.set_defaults(func=_cmd_finetune)
 
     ex = sub.add_parser("export", help="a fine-tuned classifier to a .tflite file")
     ex.add_argument("--model", required=True, help="a classifier folder from `eelbert finetune` (or its .keras)")
-    ex.add_argument("--format", required=True, help="text, mediapipe, bytes or micro")
+    ex.add_argument("--format", required=True, help="text, mediapipe, bytes, utf8 (words tokenizer only) or micro")
     ex.add_argument("--int8", action="store_true", help="full-integer post-training quantization")
     ex.add_argument("--sequence-length", type=int, help="tokens per input (default: the classifier's)")
     ex.add_argument("--out", required=True, help="the .tflite file to write")

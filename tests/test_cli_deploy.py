@@ -66,7 +66,7 @@ def _fails(argv, capsys, *fragments):
 def test_bad_export_and_predict_input_is_named(finetuned, tmp_path, capsys):
     out = tmp_path / "m.tflite"
     _fails(["export", "--model", str(finetuned), "--format", "onnx", "--out", str(out)], capsys,
-           "--format 'onnx'", "text, mediapipe, bytes, micro")
+           "--format 'onnx'", "text, mediapipe, bytes, utf8, micro")
     _fails(["export", "--model", str(finetuned), "--format", "text", "--sequence-length", "4096", "--out", str(out)],
            capsys, "--sequence-length 4096", "3 to 512")
     _fails(["export", "--model", str(finetuned), "--format", "bytes", "--out", str(tmp_path / "m.bin")], capsys,

@@ -25,7 +25,8 @@ def write_bundle(folder, classifier, info: dict, vocabulary: list[str]) -> pathl
     save_model(classifier, folder / KERAS_FILE)
     if info.get("label_names"):
         (folder / LABELS_FILE).write_text("\n".join(info["label_names"]) + "\n", encoding="utf-8")
-    (folder / VOCAB_FILE).write_text("\n".join(vocabulary) + "\n", encoding="utf-8")
+    if vocabulary is not None:  # none for the vocabulary-free tokenizer
+        (folder / VOCAB_FILE).write_text("\n".join(vocabulary) + "\n", encoding="utf-8")
     write_json_atomically(folder / INFO_FILE, info)
     return folder
 
@@ -37,7 +38,24 @@ class ClassifierBundle:
     path: pathlib.Path
     model: object  # EelbertClassifier
     info: dict
-    vocabulary: list[str]
+    vocabulary: list[str] | None  # None with the vocabulary-free tokenizer
+
+    @property
+    def tokenizer_kind(self) -> str:
+        """`"wordpiece"` (every classifier before the vocabulary-free tokenizer) or `"words"`."""
+        return self.info.get("tokenizer", "wordpiece")
+
+    @property
+    def max_word_bytes(self) -> int:
+        from eelbert_tf.words import DEFAULT_MAX_WORD_BYTES
+
+        return int(self.info.get("max_word_bytes", DEFAULT_MAX_WORD_BYTES))
+
+    @property
+    def token_byte_width(self) -> int:
+        from eelbert_tf.preprocessing.word_tokenizer import token_byte_width
+
+        return token_byte_width(self.tokenizer_kind, self.vocabulary, self.max_word_bytes)
 
     @property
     def label_names(self) -> list[str] | None:
@@ -60,9 +78,10 @@ class ClassifierBundle:
         return ["score"] if self.regression else self.label_names
 
     def preprocessor(self, sequence_length: int | None = None):
-        from eelbert_tf.preprocessing import EelbertPreprocessor, EelbertTokenizer
+        from eelbert_tf.preprocessing import EelbertPreprocessor
+        from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
 
-        return EelbertPreprocessor(EelbertTokenizer(self.vocabulary),
+        return EelbertPreprocessor(make_tokenizer(self.tokenizer_kind, self.vocabulary, self.max_word_bytes),
                                    sequence_length=sequence_length or self.sequence_length)
 
     def scores(self, texts, pairs=None, batch_size: int = 64, sequence_length: int | None = None) -> np.ndarray:
@@ -106,7 +125,8 @@ def load_classifier(path) -> ClassifierBundle:
         info = json.loads(info_file.read_text(encoding="utf-8"))
     except ValueError as e:
         raise ValueError(f"{info_file} is not valid JSON ({e}).") from None
-    vocabulary = load_vocabulary(folder / VOCAB_FILE)
+    words = info.get("tokenizer", "wordpiece") == "words"
+    vocabulary = None if words else load_vocabulary(folder / VOCAB_FILE)
     bundle = ClassifierBundle(folder, model, info, vocabulary)
     expected = 1 if bundle.regression else len(bundle.label_names or [])
     if model.num_classes != expected:

@@ -13,7 +13,7 @@ a stopped run leaves nothing half-written) holds:
 - `classifier.keras`: the `EelbertClassifier` (token strings in, logits out);
 - `labels.txt`: one label name per line, in the order of the model's outputs;
 - `vocab.txt`: the WordPiece vocabulary the model reads, so that exports need
-  no data folder;
+  no data folder (none with the vocabulary-free `words` tokenizer);
 - `classifier.json`: what the exports and `eelbert predict` need (sequence
   length, one text or a pair, labels, the backbone it came from, the recipe);
 - `calibration.jsonl`: 200 training examples (texts), the representative set
@@ -134,17 +134,22 @@ def subsample(data: LabeledText, count: int | None) -> LabeledText:
 
 
 def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, vocabulary=None, verbose=1,
-                     log=print):
+                     log=print, tokenizer: str = "wordpiece"):
     """`(classifier, preprocessor, train_seconds)`: `model`'s backbone with a new head, fitted on `train` by
     the recipe (seeded by `recipe.seed`). The one training loop of GLUE and of the user's data."""
     import keras
 
-    from eelbert_tf.preprocessing import EelbertPreprocessor, EelbertTokenizer
+    from eelbert_tf.preprocessing import EelbertPreprocessor
+    from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
 
     keras.utils.set_random_seed(recipe.seed)
     classifier = build_classifier(model, train.num_classes, recipe.activation)
-    tokenizer = EelbertTokenizer(vocabulary)
-    classifier.backbone.check_vocabulary_size(tokenizer.vocabulary_size(), f"The vocabulary given for {model!r}")
+    if tokenizer == "words" and classifier.backbone.embedding_type == "table":
+        raise ValueError(f"--tokenizer words: {model!r} looks tokens up in a table by WordPiece id (BERT); the "
+                         "vocabulary-free tokenizer needs a hash backbone (EELBERT).")
+    tokenizer = make_tokenizer(tokenizer, vocabulary)
+    if hasattr(tokenizer, "vocabulary_size"):
+        classifier.backbone.check_vocabulary_size(tokenizer.vocabulary_size(), f"The vocabulary given for {model!r}")
     preprocessor = EelbertPreprocessor(tokenizer, sequence_length=recipe.sequence_length)
     steps = -(-len(train) // recipe.batch_size) * recipe.epochs
     classifier.compile(
@@ -160,7 +165,7 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
 
 
 def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, recipe: FinetuneRecipe | None = None,
-             vocabulary=None, verbose=1, log=print, source: dict | None = None) -> dict:
+             vocabulary=None, verbose=1, log=print, source: dict | None = None, tokenizer: str = "wordpiece") -> dict:
     """Fine-tunes `model` on `train`, evaluates on `dev`, saves the classifier folder; returns its info."""
     from eelbert_tf.classification.classifier_bundle import write_bundle
 
@@ -173,8 +178,9 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
         raise ValueError(f"The dev data ({dev.source}) has other labels or text columns than the training data "
                          f"({train.source}).")
     train = subsample(train, recipe.max_train_examples)
-    classifier, preprocessor, train_seconds = train_classifier(model, train, recipe, vocabulary, verbose, log)
-    tokenizer = preprocessor.tokenizer
+    classifier, preprocessor, train_seconds = train_classifier(model, train, recipe, vocabulary, verbose, log,
+                                                               tokenizer)
+    words = preprocessor.vocabulary_free
     metrics = {"train_examples": len(train), "train_seconds": round(train_seconds, 1)}
     if dev is not None:
         metrics["dev"] = evaluate(classifier, dev, preprocessor)
@@ -191,10 +197,13 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
         "train_source": train.source,
         "source": source or {},
     }
+    if words:
+        info["tokenizer"] = "words"
+        info["max_word_bytes"] = preprocessor.tokenizer.max_word_bytes
     tmp = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        write_bundle(tmp, classifier, info, tokenizer.vocabulary)
+        write_bundle(tmp, classifier, info, None if words else preprocessor.tokenizer.vocabulary)
         write_json_atomically(tmp / "metrics.json", metrics)
         write_calibration(tmp / "calibration.jsonl", train)
         if out_dir.exists():

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from eelbert_tf.export.core import HASH_WIDTHS, ExportError, scores_from_tokens, token_byte_width, uses_table
+from eelbert_tf.export.core import HASH_WIDTHS, ExportError, scores_from_tokens, uses_table
 
 
 def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
     if uses_table(bundle):
         raise ExportError("--format bytes: this model looks tokens up in a table by id (BERT); it has no use for "
                           "token bytes. Use --format mediapipe or text.")
-    width = token_byte_width(bundle.vocabulary)
+    width = bundle.token_byte_width
     signature = [tf.TensorSpec([1, sequence_length, width], tf.int32, name="token_bytes"),
                  tf.TensorSpec([1, sequence_length], tf.int32, name="segment_ids"),
                  tf.TensorSpec([1, sequence_length], tf.int32, name="padding_mask")]

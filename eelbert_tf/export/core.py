@@ -22,19 +22,30 @@ import pathlib
 import numpy as np
 
 METADATA_NAME = "eelbert_tf"  # the flatbuffer metadata entry that holds our JSON
-FORMATS = ("text", "mediapipe", "bytes", "micro")
+FORMATS = ("text", "mediapipe", "bytes", "utf8", "micro")
 RUNTIMES = {
     "text": "ai-edge-litert (or the TFLite Interpreter) with TF Text's TFLite kernels registered "
             "(tensorflow_text.tflite_registrar.SELECT_TFTEXT_OPS); no Flex",
     "mediapipe": "MediaPipe Tasks TextClassifier (Android, iOS, web, Python); builtin ops only",
     "bytes": "any TFLite interpreter with the builtin op resolver (the stock Android Interpreter); "
              "no custom ops",
+    "utf8": "any TFLite interpreter with the builtin op resolver; no custom ops, no tables (words tokenizer)",
     "micro": "TFLite Micro (int8; the op resolver list is generated beside the model)",
 }
 
 
 class ExportError(ValueError):
     """An export that cannot be made as asked; the message names the flag or file."""
+
+
+def tokenizer_metadata(bundle) -> dict:
+    """What a .tflite file records of its tokenizer: the WordPiece vocabulary's digest, or the words
+    tokenizer's setting."""
+    import hashlib
+
+    if bundle.tokenizer_kind == "words":
+        return {"tokenizer": "words", "max_word_bytes": bundle.max_word_bytes}
+    return {"vocabulary_sha256": hashlib.sha256("\n".join(bundle.vocabulary).encode()).hexdigest()}
 
 
 def token_byte_width(vocabulary) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pathlib
 
@@ -48,8 +47,12 @@ def export(model, fmt: str, out, int8: bool = False, sequence_length: int | None
     if fmt == "mediapipe" and bundle.text_pair:
         raise ExportError("--format mediapipe: MediaPipe's TextClassifier takes one text; this model takes "
                           "a pair (use --format text or bytes).")
+    if fmt == "mediapipe" and bundle.tokenizer_kind == "words":
+        raise ExportError("--format mediapipe: MediaPipe's TextClassifier tokenizes with a WordPiece vocabulary; this "
+                          "model uses the vocabulary-free words tokenizer (use --format utf8, text or bytes).")
     bundle = core.with_sequence_length(bundle, length)
-    module = {"text": "text_format", "bytes": "bytes_format", "mediapipe": "mediapipe_format"}[fmt]
+    module = {"text": "text_format", "bytes": "bytes_format", "mediapipe": "mediapipe_format",
+              "utf8": "utf8_format"}[fmt]
     builder = __import__(f"eelbert_tf.export.{module}", fromlist=["build"])
     hash_widths = tuple(int(w) for w in hash_widths)
     fn, signature, representative = builder.build(bundle, length, hash_widths)
@@ -60,9 +63,9 @@ def export(model, fmt: str, out, int8: bool = False, sequence_length: int | None
     model_bytes = core.add_metadata(core.strip_tensor_names(model_bytes), {
         "format": fmt, "int8": int8, "sequence_length": length, "text_pair": bundle.text_pair,
         "label_names": bundle.label_names, "regression": bundle.regression,
-        "token_byte_width": core.token_byte_width(bundle.vocabulary),
+        "token_byte_width": bundle.token_byte_width,
         "base_model": bundle.info.get("base_model"),
-        "vocabulary_sha256": hashlib.sha256("\n".join(bundle.vocabulary).encode()).hexdigest(),
+        **core.tokenizer_metadata(bundle),
         "hash_widths": list(hash_widths),
     })
     if fmt == "mediapipe":

@@ -21,7 +21,6 @@ fine-tune it with `--activation relu` (`eelbert finetune`).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import pathlib
@@ -264,7 +263,7 @@ def export(bundle, out, sequence_length=None, calibration=None) -> dict:
                  "ngram_orders": list(bundle.model.backbone.ngram_orders),
                  "seed": bundle.model.backbone.hash_seed},
         "mask_penalty": MASK_PENALTY, "arena_bytes": arena,
-        "vocabulary_sha256": hashlib.sha256("\n".join(bundle.vocabulary).encode()).hexdigest(),
+        **core.tokenizer_metadata(bundle),
     })
     out = pathlib.Path(out)
     core.write_model(model, out)

@@ -3,7 +3,8 @@
 The file describes itself (its `eelbert_tf` metadata: format, labels, sequence length,
 byte width). `text` files take the strings; for `mediapipe` and `bytes` files the texts
 are tokenized and packed in Python first, as an app (or MediaPipe's BERT tokenizer) does on
-the device, with the vocabulary the file carries (`mediapipe`) or the one given.
+the device, with the vocabulary the file carries (`mediapipe`) or the one given, or with the vocabulary-free words
+tokenizer the file names. `utf8` files take the texts' UTF-8 bytes.
 """
 
 from __future__ import annotations
@@ -54,8 +55,11 @@ class TFLiteClassifier:
         return bool(self.meta["text_pair"])
 
     def _preprocessor(self, content, vocabulary):
-        from eelbert_tf.preprocessing import EelbertPreprocessor, EelbertTokenizer
+        from eelbert_tf.preprocessing import EelbertPreprocessor, EelbertTokenizer, EelbertWordTokenizer
 
+        if self.meta.get("tokenizer") == "words":
+            return EelbertPreprocessor(EelbertWordTokenizer(self.meta["max_word_bytes"]),
+                                       sequence_length=self.meta["sequence_length"])
         if vocabulary is None and self.format == "mediapipe":
             # MediaPipe's metadata packs the vocabulary into the file (a zip appended to the flatbuffer).
             with zipfile.ZipFile(io.BytesIO(content)) as archive:
@@ -76,6 +80,11 @@ class TFLiteClassifier:
                     for name, t in zip(["text", "text_pair"], example)}
         if self.format == "mediapipe":
             return id_inputs(self.preprocessor, example, self.text_pair)
+        if self.format == "utf8":
+            from eelbert_tf.export.utf8_format import text_bytes
+
+            return {name: text_bytes(t, int(self.inputs[name]["shape"][-1]))
+                    for name, t in zip(["text_bytes", "text_pair_bytes"], example)}
         if self.format == "micro":
             from eelbert_tf.export.micro_format import quantized_inputs
 

@@ -38,10 +38,38 @@ class TextToTokenBytes(tf.Module):
         return tf.reshape(dense, [-1, self.width])
 
 
+class WordsToTokenBytes(tf.Module):
+    """The vocabulary-free `EelbertWordTokenizer` in a TFLite graph: TF Text's `ByteSplitter`, then builtin ops
+    only (`text_bytes_to_token_bytes`); token bytes `[n, W]` (int32, -1 padded), at most `max_tokens` rows."""
+
+    def __init__(self, max_word_bytes: int, width: int, max_tokens: int, from_bytes: bool = False):
+        super().__init__()
+        self.max_word_bytes, self.width, self.max_tokens, self.from_bytes = max_word_bytes, width, max_tokens, from_bytes
+
+    def __call__(self, text):
+        from eelbert_tf.preprocessing.word_tokenizer import text_bytes_to_token_bytes
+
+        if self.from_bytes:  # int32 UTF-8 bytes [1, N], -1 padded (the `utf8` format)
+            text_bytes = tf.reshape(text, [-1])
+        else:
+            text_bytes = tf.cast(tf_text.ByteSplitter().split(text).flat_values, tf.int32)
+        rows, count = text_bytes_to_token_bytes(text_bytes, self.max_tokens, self.max_word_bytes)
+        rows = tf.pad(rows[:count], [[0, 0], [0, self.width - self.max_word_bytes]], constant_values=-1)
+        return tf.reshape(rows, [-1, self.width])
+
+
+def make_tokenize(bundle, sequence_length: int, from_bytes: bool = False):
+    """The in-graph tokenizer of a classifier: WordPiece (`TextToTokenBytes`) or words (`WordsToTokenBytes`)."""
+    if bundle.tokenizer_kind == "words":
+        # A segment never keeps more than sequence_length - 2 tokens ([CLS] and one [SEP] at least).
+        return WordsToTokenBytes(bundle.max_word_bytes, bundle.token_byte_width, sequence_length - 2, from_bytes)
+    return TextToTokenBytes(bundle.vocabulary, ids=uses_table(bundle))
+
+
 def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
     """`(fn, input_signature, representative)` of the text-in model."""
     table = uses_table(bundle)
-    tokenize = TextToTokenBytes(bundle.vocabulary, ids=table)
+    tokenize = make_tokenize(bundle, sequence_length)
     names = ["text", "text_pair"] if bundle.text_pair else ["text"]
     signature = [tf.TensorSpec([1], tf.string, name=n) for n in names]
     if table:

@@ -14,14 +14,19 @@ class EelbertPreprocessor(keras.layers.Layer):
     token strings for the hash embedding. Padding positions hold id 0 and the
     string `"[PAD]"`, which the hash embedding maps to zeros.
 
+    With the vocabulary-free `EelbertWordTokenizer` the token strings are packed
+    directly and there are no `"token_ids"` (a hash backbone needs none; no text
+    can become `"[PAD]"`, `"[CLS]"` or `"[SEP]"` under it, since `[` and `]` are
+    punctuation tokens of their own).
+
     Truncation: a packed sequence has at most `sequence_length` tokens including
     `[CLS]` and the `[SEP]`s. Longer inputs are cut at the end, and for pairs
     `"round_robin"` takes one token from each segment in turn until the budget is
     spent (`"waterfall"` cuts the later segment first). Nothing else is dropped.
 
     Args:
-        tokenizer: an `EelbertTokenizer`. Defaults to one over the default
-            vocabulary.
+        tokenizer: an `EelbertTokenizer` or an `EelbertWordTokenizer`. Defaults
+            to an `EelbertTokenizer` over the default vocabulary.
         sequence_length: int. Defaults to `128`.
         truncate: `"round_robin"` or `"waterfall"`. Defaults to `"round_robin"`.
         **kwargs: other keyword arguments passed to `keras.layers.Layer`.
@@ -33,7 +38,7 @@ class EelbertPreprocessor(keras.layers.Layer):
         y: optional labels, passed through.
         sample_weight: optional sample weights, passed through.
 
-    Returns `x` as a dict: `"token_ids"` (int32), `"tokens"` (string),
+    Returns `x` as a dict: `"token_ids"` (int32; not with `EelbertWordTokenizer`), `"tokens"` (string),
     `"segment_ids"` (int32), `"padding_mask"` (int32, 1 for real tokens), each
     `[..., sequence_length]`; with `(x, y, sample_weight)` packed as Keras does.
     """
@@ -48,15 +53,22 @@ class EelbertPreprocessor(keras.layers.Layer):
         self.sequence_length = int(sequence_length)
         self.truncate = truncate
         vocab = self.tokenizer
+        self.vocabulary_free = not hasattr(vocab, "token_to_id")
+        if self.vocabulary_free:
+            # EelbertWordTokenizer: the packer packs each token's index into the batch's flat token list,
+            # with -1, -2, -3 for [CLS], [SEP], [PAD]; `_pack_strings` gathers the strings back.
+            start, end, pad = -1, -2, -3
+        else:
+            start, end, pad = (vocab.token_to_id(t) for t in ("[CLS]", "[SEP]", "[PAD]"))
         self.packer = keras_hub.layers.MultiSegmentPacker(
             sequence_length=self.sequence_length,
-            start_value=vocab.token_to_id("[CLS]"),
-            end_value=vocab.token_to_id("[SEP]"),
-            pad_value=vocab.token_to_id("[PAD]"),
+            start_value=start,
+            end_value=end,
+            pad_value=pad,
             truncate=truncate,
             name="packer",
         )
-        self.pad_token_id = vocab.token_to_id("[PAD]")
+        self.pad_value = pad
         self.built = True
 
     def __call__(self, x, y=None, sample_weight=None, **kwargs):
@@ -70,18 +82,37 @@ class EelbertPreprocessor(keras.layers.Layer):
             raise ValueError(
                 f"EelbertPreprocessor takes one text or a pair of texts. Received {len(segments)}."
             )
-        token_ids = [self.tokenizer(s)["token_ids"] for s in segments]
-        token_ids, segment_ids = self.packer(tuple(token_ids))
-        if segments[0].shape.rank == 1:  # a batch: keep [batch, sequence_length] even for an empty batch
-            token_ids = tf.reshape(token_ids, [-1, self.sequence_length])
+        key = "tokens" if self.vocabulary_free else "token_ids"
+        batched = segments[0].shape.rank == 1
+        tokens = tuple(self.tokenizer(s)[key] for s in segments)
+        if self.vocabulary_free:
+            packed, segment_ids = self._pack_strings(tokens)
+        else:
+            packed, segment_ids = self.packer(tokens)
+        if batched:  # a batch: keep [batch, sequence_length] even for an empty batch
+            packed = tf.reshape(packed, [-1, self.sequence_length])
             segment_ids = tf.reshape(segment_ids, [-1, self.sequence_length])
-        features = {
-            "token_ids": token_ids,
-            "tokens": self.tokenizer.ids_to_tokens(token_ids),
-            "segment_ids": segment_ids,
-            "padding_mask": tf.cast(token_ids != self.pad_token_id, tf.int32),
-        }
+        if self.vocabulary_free:
+            features = {"tokens": packed}
+        else:
+            features = {"token_ids": packed, "tokens": self.tokenizer.ids_to_tokens(packed)}
+        features["segment_ids"] = segment_ids
+        features["padding_mask"] = tf.cast(packed != ("[PAD]" if self.vocabulary_free else self.pad_value), tf.int32)
         return keras.utils.pack_x_y_sample_weight(features, y, sample_weight)
+
+    def _pack_strings(self, tokens):
+        """Packs string tokens (ragged `[batch, None]`, or a vector for one text) with the id packer:
+        keras-hub's packer hands string results back as Python lists in eager mode."""
+        flats, indices, offset = [], [], 0
+        for t in tokens:
+            flat = t.flat_values if isinstance(t, tf.RaggedTensor) else t
+            index = tf.range(tf.size(flat)) + offset
+            indices.append(t.with_flat_values(index) if isinstance(t, tf.RaggedTensor) else index)
+            flats.append(flat)
+            offset += tf.size(flat)
+        packed, segment_ids = self.packer(tuple(indices))
+        table = tf.concat(flats + [tf.constant(["[CLS]", "[SEP]", "[PAD]"])], 0)
+        return tf.gather(table, tf.where(packed < 0, offset - packed - 1, packed)), segment_ids
 
     def get_config(self):
         config = super().get_config()

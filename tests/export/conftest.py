@@ -20,19 +20,24 @@ SENTENCES = [
 INVALID_UTF8 = [b"caf\xe9 \xff\xfe broken", b"\xc3\x28 half a character"]
 
 
-@pytest.fixture(scope="session")
-def sentiment_classifier(tmp_path_factory):
+def reviews_classifier(tmp_path_factory, name, with_dev=False, tokenizer="wordpiece", **recipe):
     """`eelbert_uno_en` fine-tuned on a small CSV of made-up reviews (labels by name)."""
     from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
     from eelbert_tf.classification.labeled_text import read_labeled_file
 
     columns = dict(text_column="review", label_column="sentiment")
     train = read_labeled_file(FIXTURES / "reviews_train.csv", **columns)
-    dev = read_labeled_file(FIXTURES / "reviews_dev.csv", label_names=train.label_names, **columns)
-    out = tmp_path_factory.mktemp("sentiment") / "classifier"
-    finetune("eelbert_uno_en", train, dev, out, FinetuneRecipe(epochs=15, batch_size=8, learning_rate=1e-3,
-                                                               sequence_length=64), verbose=0, log=lambda *_: None)
+    dev = read_labeled_file(FIXTURES / "reviews_dev.csv", label_names=train.label_names, **columns) if with_dev else None
+    out = tmp_path_factory.mktemp(name) / "classifier"
+    finetune("eelbert_uno_en", train, dev, out, FinetuneRecipe(**{"batch_size": 8, "learning_rate": 1e-3, **recipe}),
+             verbose=0, log=lambda *_: None, tokenizer=tokenizer)
     return out
+
+
+@pytest.fixture(scope="session")
+def sentiment_classifier(tmp_path_factory):
+    """`eelbert_uno_en` fine-tuned on the reviews, with their dev set."""
+    return reviews_classifier(tmp_path_factory, "sentiment", with_dev=True, epochs=15, sequence_length=64)
 
 
 @pytest.fixture(scope="session")
@@ -51,13 +56,10 @@ def pair_classifier(tmp_path_factory):
 @pytest.fixture(scope="session")
 def relu_classifier(tmp_path_factory):
     """The sentiment classifier fine-tuned with ReLU feed-forward layers (TFLite Micro has no GELU)."""
-    from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
-    from eelbert_tf.classification.labeled_text import read_labeled_file
+    return reviews_classifier(tmp_path_factory, "relu", epochs=15, sequence_length=64, activation="relu")
 
-    columns = dict(text_column="review", label_column="sentiment")
-    train = read_labeled_file(FIXTURES / "reviews_train.csv", **columns)
-    out = tmp_path_factory.mktemp("relu") / "classifier"
-    finetune("eelbert_uno_en", train, None, out, FinetuneRecipe(epochs=15, batch_size=8, learning_rate=1e-3,
-                                                                sequence_length=64, activation="relu"),
-             verbose=0, log=lambda *_: None)
-    return out
+
+@pytest.fixture(scope="session")
+def words_classifier(tmp_path_factory):
+    """Fine-tuned with the vocabulary-free words tokenizer (three epochs: the tests compare formats, not quality)."""
+    return reviews_classifier(tmp_path_factory, "words", tokenizer="words", epochs=3, sequence_length=32)

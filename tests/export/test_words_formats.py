@@ -1,0 +1,70 @@
+"""A classifier fine-tuned with the vocabulary-free words tokenizer, in every format that fits it: the same
+scores as Keras, and no vocabulary anywhere (no vocab.txt, no table in a .tflite)."""
+
+import numpy as np
+import pytest
+
+from eelbert_tf.classification.classifier_bundle import VOCAB_FILE, load_classifier
+from eelbert_tf.export.core import ExportError
+from eelbert_tf.export.exporter import export
+from eelbert_tf.export.runner import TFLiteClassifier
+from tests.export.conftest import FIXTURES, INVALID_UTF8, SENTENCES
+
+
+@pytest.fixture(scope="module")
+def words_keras(words_classifier):
+    bundle = load_classifier(words_classifier)
+    return bundle, bundle.scores(SENTENCES + INVALID_UTF8)
+
+
+def test_bundle_has_no_vocabulary(words_classifier, words_keras):
+    bundle, _ = words_keras
+    assert not (words_classifier / VOCAB_FILE).exists()
+    assert bundle.vocabulary is None and bundle.tokenizer_kind == "words" and bundle.max_word_bytes == 20
+    x = bundle.preprocessor()(["Don't panic"])
+    assert x["tokens"].numpy()[0, :6].tolist() == [b"[CLS]", b"don", b"'", b"t", b"panic", b"[SEP]"]
+
+
+@pytest.mark.parametrize("fmt", ["utf8", "text", "bytes"])
+def test_words_formats_equal_keras(tmp_path, words_classifier, words_keras, fmt):
+    bundle, expected = words_keras
+    report = export(words_classifier, fmt, tmp_path / f"{fmt}.tflite")
+    got = TFLiteClassifier(report["path"]).scores(SENTENCES + INVALID_UTF8)
+    # The utf8 model sees at most 8 bytes per token of the text: the 10,000-byte texts are cut shorter
+    # than their packed tokens reach, the others are whole.
+    keep = [i for i, t in enumerate(SENTENCES + INVALID_UTF8)
+            if fmt != "utf8" or len(t.encode() if isinstance(t, str) else t) <= 8 * 32]
+    np.testing.assert_allclose(got[keep], expected[keep], atol=1e-4)
+    if fmt == "text":
+        assert set(report["custom_ops"]) <= {"TFText>ByteSplitWithOffsets"}  # no normalizer, no WordPiece
+    else:
+        assert report["custom_ops"] == []
+
+
+def test_utf8_model_runs_with_the_builtin_op_resolver_alone_and_holds_no_table(tmp_path, words_classifier,
+                                                                               words_keras):
+    from ai_edge_litert import interpreter as litert
+
+    from eelbert_tf.export.utf8_format import text_bytes
+
+    bundle, expected = words_keras
+    path = export(words_classifier, "utf8", tmp_path / "u.tflite")["path"]
+    wordpiece_bytes = export(FIXTURES.parent.parent / "tflite" / "models" / "sst2_eelbert_uno", "text",
+                             tmp_path / "wp.tflite", sequence_length=32)["bytes"]
+    interpreter = litert.Interpreter(model_path=path, experimental_op_resolver_type=litert.OpResolverType.BUILTIN)
+    interpreter.allocate_tensors()
+    (inp,) = interpreter.get_input_details()
+    for i in (0, 1, 4):
+        interpreter.set_tensor(inp["index"], text_bytes(SENTENCES[i], int(inp["shape"][-1])))
+        interpreter.invoke()
+        np.testing.assert_allclose(interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0],
+                                   expected[i], atol=1e-4)
+    # The WordPiece text model carries about 1.9 MB of normalizer and vocabulary tables; this one none.
+    assert (tmp_path / "u.tflite").stat().st_size < wordpiece_bytes - 1_500_000
+
+
+def test_words_refusals(tmp_path, words_classifier, sentiment_classifier):
+    with pytest.raises(ExportError, match="MediaPipe"):
+        export(words_classifier, "mediapipe", tmp_path / "m.tflite")
+    with pytest.raises(ExportError, match="--tokenizer words"):
+        export(sentiment_classifier, "utf8", tmp_path / "u.tflite")
