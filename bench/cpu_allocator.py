@@ -78,8 +78,9 @@ def main(argv=None):
     for r in results:
         lines.append(f"| `{r['model']}` | {r['default']:,.0f} | {r['bfc']:,.0f} | {r['bfc'] / r['default']:.2f}x |")
     lines += ["", "A training step allocates and frees the MLM logits (32 x 20 x 30,522 floats, 78 MB) and their "
-              "gradients every step; the default allocator returns such blocks to the kernel and takes them back, "
-              "page fault by page fault, while BFC keeps a pool. `eelbert_tf` sets `TF_CPU_ALLOCATOR_USE_BFC=true` "
+              "gradients every step; the likely cause of the difference is that the default allocator returns such "
+              "blocks to the kernel and maps them again, while BFC "
+              "keeps a pool. `eelbert_tf` sets `TF_CPU_ALLOCATOR_USE_BFC=true` "
               "when it is imported before TensorFlow, unless the variable is already set."]
     _report.write_section("CPU allocator", "\n".join(lines), "python bench/cpu_allocator.py")
 

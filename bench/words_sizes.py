@@ -74,7 +74,7 @@ def render(rows, sequence_length):
         "| model | tokenizer | format (input) | custom ops | float, one width | int8, one width | int8, buckets |",
         "|---|---|---|---|---:|---:|---:|",
     ]
-    inputs = {"text": "string", "utf8": "UTF-8 bytes", "bytes": "token bytes (app tokenizes)"}
+    inputs = {"text": "string", "utf8": "UTF-8 bytes", "bytes": "token bytes; the app tokenizes"}
     by = {(r["model"], r["tokenizer"], r["format"], r["int8"]): r for r in rows}
     for model, tokenizer, fmt in dict.fromkeys((r["model"], r["tokenizer"], r["format"]) for r in rows):
         f, q = by[(model, tokenizer, fmt, False)], by[(model, tokenizer, fmt, True)]
@@ -92,6 +92,7 @@ def render(rows, sequence_length):
             f"with WordPiece ({wordpiece / words:.1f}x smaller); its tokenizer adds {kb(words - encoder)} to the "
             f"encoder and hash ({kb(encoder)}), WordPiece's adds "
             f"{kb(wordpiece - by[(model, 'wordpiece', 'bytes', True)]['one_width'])}.{verdict}")
+        lines.append("")
     return "\n".join(lines)
 
 

@@ -8,7 +8,7 @@ import os as _os
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # TensorFlow's BFC allocator on the CPU keeps a memory pool: pretraining, which allocates the MLM
-# logits (78 MB a batch) every step, ran 1.3x to 1.5x faster with it (BENCHMARKS.md, "CPU
+# logits (78 MB a batch) every step, ran 1.6x to 1.7x faster with it (BENCHMARKS.md, "CPU
 # allocator"). Read when TensorFlow starts, so it only takes effect if eelbert_tf is imported first;
 # a value the user set wins.
 _os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")

@@ -120,6 +120,33 @@ def test_c_input_builder_equals_python_bit_for_bit(micro_model, relu_classifier,
         assert count == len(micro_format.packed_tokens(a, b, 64)[0])
 
 
+def test_c_text_builder_tokenizes_raw_utf8_like_the_words_reference(micro_model, tmp_path_factory):
+    """A sentence in, the int8 inputs out, on the device with no vocabulary: the C words tokenizer, packing,
+    hash and quantization equal the NumPy references (`eelbert_tf.words`, `quantized_inputs`) bit for bit."""
+    from eelbert_tf import words
+
+    binary = compile_c(tmp_path_factory, "micro_text_check", "micro_text_check.c", "eelbert_micro_text_input.c",
+                       "eelbert_micro_input.c", "eelbert_hash.c", "eelbert_words.c")
+    _, model = micro_model
+    meta = read_metadata(model)
+    texts = [t.encode() for t in SENTENCES] + INVALID_UTF8
+    cases = [(t, None) for t in texts] + [(texts[0], texts[1]), (texts[7], b"short"), (b"x", texts[9]),
+                                          ("Don't — say “Internationalizations”".encode(), b"ok")]
+    head = micro_format.c_check_request([], [], meta).split()[:11]
+    lines = [" ".join(head + [str(words.DEFAULT_MAX_WORD_BYTES), a.hex() or "-", "none" if b is None else b.hex() or "-"])
+             for a, b in cases]
+    out = subprocess.run([str(binary)], input="\n".join(lines) + "\n", capture_output=True, text=True,
+                         check=True).stdout.strip().split("\n")
+    assert len(out) == len(cases)
+    for (a, b), line in zip(cases, out):
+        count, got = micro_format.c_check_values(line, meta)
+        tokens_b = None if b is None else words.tokenize(b)
+        want = micro_format.quantized_inputs(words.tokenize(a), tokens_b, meta)
+        for name in micro_format.INPUT_NAMES:
+            np.testing.assert_array_equal(got[name], want[name], err_msg=repr(a[:40]))
+        assert count == len(micro_format.packed_tokens(words.tokenize(a), tokens_b, meta["sequence_length"])[0])
+
+
 def test_a_gelu_model_is_refused_with_the_fix_named(sentiment_classifier, tmp_path):
     with pytest.raises(ExportError, match="--activation relu"):
         export(sentiment_classifier, "micro", tmp_path / "m.tflite", calibration=CALIBRATION)

@@ -68,3 +68,20 @@ def test_words_refusals(tmp_path, words_classifier, sentiment_classifier):
         export(words_classifier, "mediapipe", tmp_path / "m.tflite")
     with pytest.raises(ExportError, match="--tokenizer words"):
         export(sentiment_classifier, "utf8", tmp_path / "u.tflite")
+
+
+def test_words_micro_model_follows_keras(tmp_path_factory, tmp_path):
+    """The micro format with the words tokenizer: the runner feeds TFLite Micro the hash vectors of the words
+    tokens (what `eelbert_micro_build_input_from_text` computes on the device); int8 scores follow Keras."""
+    from tests.export.conftest import reviews_classifier
+
+    folder = reviews_classifier(tmp_path_factory, "words_relu", tokenizer="words", epochs=15, sequence_length=32,
+                                activation="relu")
+    bundle = load_classifier(folder)
+    report = export(folder, "micro", tmp_path / "m.tflite", calibration=[["a great film"], ["a dull plot"],
+                                                                          ["superb acting"], ["boring, bland"]])
+    assert report["custom_ops"] == []
+    texts = ["A wonderful, moving film.", "The plot is dull and the ending is terrible.", "superb", "awful, bland"]
+    expected = bundle.scores(texts)
+    got = TFLiteClassifier(report["path"]).scores(texts)
+    assert np.abs(got - expected).max() < 0.1

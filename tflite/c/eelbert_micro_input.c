@@ -62,3 +62,4 @@ int eelbert_micro_build_input(const eelbert_micro_input_config* cfg, const uint8
   }
   return (int)p;
 }
+

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eelbert_words.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -42,6 +44,28 @@ typedef struct {
 int eelbert_micro_build_input(const eelbert_micro_input_config* cfg, const uint8_t* const* tokens,
                               const size_t* lengths, size_t n_a, size_t n_b, int32_t* scratch_sum,
                               float* scratch_vector, int8_t* vectors, int8_t* mask, int8_t* segments);
+
+/* Buffers for eelbert_micro_build_input_from_text(), for a model of sequence length L and words tokenizer
+ * setting W (max_word_bytes): folded holds n_a + n_b bytes; spans, tokens and lengths 2 * L entries each;
+ * token_bytes 2 * L * W bytes. */
+typedef struct {
+  uint8_t* folded;
+  eelbert_word_span* spans;
+  const uint8_t** tokens;
+  size_t* lengths;
+  uint8_t* token_bytes;
+} eelbert_micro_text_scratch;
+
+/* The same inputs from raw UTF-8 text, for a model fine-tuned with the vocabulary-free words tokenizer
+ * (in eelbert_micro_text_input.c; link eelbert_words.c too):
+ * each text is tokenized by eelbert_words_tokenize() (at most L tokens each are kept, more than packing
+ * ever uses), then packed and hashed as above. text_b = NULL for one text (a second text with no token
+ * packs as one text, as eelbert_micro_build_input() does with n_b = 0). A sentence in, the model's int8
+ * inputs out, with no vocabulary on the device. Returns the packed count, or -1. */
+int eelbert_micro_build_input_from_text(const eelbert_micro_input_config* cfg, int max_word_bytes,
+                                        const uint8_t* text_a, size_t n_a, const uint8_t* text_b, size_t n_b,
+                                        const eelbert_micro_text_scratch* scratch, int32_t* scratch_sum,
+                                        float* scratch_vector, int8_t* vectors, int8_t* mask, int8_t* segments);
 
 #ifdef __cplusplus
 }
