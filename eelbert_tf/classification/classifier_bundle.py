@@ -53,9 +53,13 @@ class ClassifierBundle:
 
     @property
     def token_byte_width(self) -> int:
-        from eelbert_tf.preprocessing.word_tokenizer import token_byte_width
+        """The `W` of the token bytes every export packs: the longest WordPiece token, or `max_word_bytes` (at
+        least the five bytes of `[CLS]` and `[SEP]`, which are packed in too)."""
+        from eelbert_tf.export.core import token_byte_width
 
-        return token_byte_width(self.tokenizer_kind, self.vocabulary, self.max_word_bytes)
+        if self.tokenizer_kind == "words":
+            return max(self.max_word_bytes, len("[CLS]"))
+        return token_byte_width(self.vocabulary)
 
     @property
     def label_names(self) -> list[str] | None:
@@ -125,9 +129,9 @@ def load_classifier(path) -> ClassifierBundle:
         info = json.loads(info_file.read_text(encoding="utf-8"))
     except ValueError as e:
         raise ValueError(f"{info_file} is not valid JSON ({e}).") from None
-    words = info.get("tokenizer", "wordpiece") == "words"
-    vocabulary = None if words else load_vocabulary(folder / VOCAB_FILE)
-    bundle = ClassifierBundle(folder, model, info, vocabulary)
+    bundle = ClassifierBundle(folder, model, info, None)
+    if bundle.tokenizer_kind != "words":
+        bundle.vocabulary = load_vocabulary(folder / VOCAB_FILE)
     expected = 1 if bundle.regression else len(bundle.label_names or [])
     if model.num_classes != expected:
         raise ValueError(f"{keras_file} has {model.num_classes} outputs but {info_file} names {expected} labels.")

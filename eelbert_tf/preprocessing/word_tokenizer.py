@@ -49,6 +49,12 @@ def word_piece_spans(byte_values, row_ids, max_word_bytes: int = spec.DEFAULT_MA
     Returns `(starts, lengths, continuation, rows)`, each `[T]`: the tokens in order, as byte offsets
     into `byte_values`, whether each is a `##` continuation piece, and its text's index.
     """
+    return _spans(byte_values, row_ids, max_word_bytes)[:4]
+
+
+def _spans(byte_values, row_ids, max_word_bytes):
+    """`word_piece_spans`, plus each byte's token index `[N]` and whether it belongs to a token `[N]` (every
+    byte but a space does: a token runs from its start to the next start or space)."""
     w = spec.check_max_word_bytes(max_word_bytes)
     b = tf.cast(byte_values, tf.int32)
     row_ids = tf.cast(row_ids, tf.int32)
@@ -76,7 +82,7 @@ def word_piece_spans(byte_values, row_ids, max_word_bytes: int = spec.DEFAULT_MA
     # One spare segment: a text of spaces only has no token, yet its bytes have token_id 0.
     lengths = tf.math.unsorted_segment_sum(tf.cast(~space, tf.int32), token_id, tf.shape(starts)[0] + 1)[:-1]
     continuation = tf.gather(word & (position >= w), starts)
-    return starts, lengths, continuation, tf.gather(row_ids, starts)
+    return starts, lengths, continuation, tf.gather(row_ids, starts), token_id, ~space
 
 
 def text_bytes_to_token_bytes(text_bytes, max_tokens: int, max_word_bytes: int = spec.DEFAULT_MAX_WORD_BYTES):
@@ -151,12 +157,8 @@ class EelbertWordTokenizer(keras.layers.Layer):
         byte_rows = self._splitter.split(inputs)  # ragged uint8 [batch, bytes]
         b = tf.cast(byte_rows.flat_values, tf.int32)
         row_ids = tf.cast(byte_rows.value_rowids(), tf.int32)
-        starts, lengths, continuation, rows = word_piece_spans(b, row_ids, self.max_word_bytes)
+        starts, _, continuation, rows, token_id, member = _spans(b, row_ids, self.max_word_bytes)
         characters = tf.gather(self._byte_strings, fold_case(b, row_ids))
-        index = tf.range(tf.shape(b)[0])
-        token_id = tf.searchsorted(starts, index, side="right") - 1
-        ends = tf.concat([starts + lengths, [0]], 0)  # one spare entry: a text of spaces has no token
-        member = (token_id >= 0) & (index < tf.gather(ends, tf.maximum(token_id, 0)))
         pieces = tf.RaggedTensor.from_value_rowids(
             tf.boolean_mask(characters, member), tf.boolean_mask(token_id, member), nrows=tf.shape(starts)[0])
         tokens = tf.strings.reduce_join(pieces, axis=-1)
@@ -183,10 +185,3 @@ def make_tokenizer(kind: str = "wordpiece", vocabulary=None, max_word_bytes: int
 
     return EelbertTokenizer(vocabulary)
 
-
-def token_byte_width(kind: str, vocabulary=None, max_word_bytes: int = spec.DEFAULT_MAX_WORD_BYTES) -> int:
-    """The `W` of a model's token bytes: the longest WordPiece token, or `max_word_bytes` (at least the
-    five bytes of `[CLS]` and `[SEP]`, which are packed in too)."""
-    if kind == "words":
-        return max(int(max_word_bytes), len("[CLS]"))
-    return max(len(t.encode("utf-8")) for t in vocabulary)
