@@ -213,6 +213,26 @@ def _commits(name, record):
     return _report.commit_cell(record)
 
 
+def _recipe_of(record):
+    """The recipe (a key of RECIPES) whose settings a run's record holds."""
+    c = record["config"]
+    for name, r in RECIPES.items():
+        settings = r["settings"]
+        if (c["tokens"] == r["tokens"] and c.get("data_order", "in_order") == settings.get("data_order", "shuffled")
+                and c["batch_size"] == settings.get("batch_size", 64)
+                and c["learning_rate"] == settings.get("learning_rate", 1e-3)):
+            extra = (c.get("backbone_overrides") or {})
+            wanted = dict(settings.get("backbone_overrides") or {})
+            if r.get("hash_overrides") and not c["preset"].startswith("bert"):
+                wanted.update(r["hash_overrides"])
+            for embedding, more in (r.get("embedding_overrides") or {}).items():
+                if not c["preset"].startswith("bert") and (embedding == "random_hash") == c["preset"].startswith("random"):
+                    wanted.update(more)
+            if extra == wanted:
+                return f"`{name}`"
+    return "other"
+
+
 def write_table(runs=pathlib.Path("runs/presets")):
     from eelbert_tf.models.pretrained import pretrained_presets
     from eelbert_tf.pretraining.trainer import plot_loss_curves
@@ -221,7 +241,7 @@ def write_table(runs=pathlib.Path("runs/presets")):
     for name, folder in pretrained_presets().items():
         r = json.loads((folder / "record.json").read_text())
         rows.append(
-            f"| `{name}` | {r['shipped']['parameters']:,} | {r['shipped']['weights_dtype']} | "
+            f"| `{name}` | {_recipe_of(r)} | {r['shipped']['parameters']:,} | {r['shipped']['weights_dtype']} | "
             f"{r['mlm_head']} | {r['tokens_seen']:,} | {r['steps']:,} | {r['config'].get('threads') or 'all'} | "
             f"{r['wall_seconds'] / 60:.0f} min | "
             f"{r['tokens_seen'] / r['wall_seconds']:,.0f} | {_report.train_loss_cell(r)} | "
@@ -229,24 +249,26 @@ def write_table(runs=pathlib.Path("runs/presets")):
             f"{_commits(name, r)} |"
         )
     body = "\n".join([
-        "Shipped pretrained backbones (`eelbert_tf/presets/`), each trained by this command on the same "
-        "token cache (Wikipedia + Gutenberg from `../shared/data/corpus`, sha256 in each record.json), "
-        "same order, schedule and seed, at batch 64 x 128 on this 2-core CPU. Tokens count sequence "
-        "positions (the cache is 99% full). Held-out MLM loss and accuracy are on the cache's fixed, "
-        "pre-masked validation sequences (held-out documents), reproduced by "
-        "`eelbert evaluate-mlm --run runs/presets/<model>` (float32, from the run folder); the last column is "
-        "the same measurement of the weights exactly as shipped, with the MLM head kept in `bench/mlm_heads/` "
-        "(float16), recomputed from a clean checkout by `eelbert evaluate-mlm --preset <model>_en` (it rebuilds "
-        "the token cache from the corpus if missing and checks its sha256). Parameters shipped exclude the MLM head. "
-        "Wall time and tokens/s are those of the run as it was scheduled (a run given one TF thread shared "
-        "the machine with other jobs); `bench/pretrain_throughput.py` is the like-for-like speed comparison. "
-        "All four were trained with Keras's loss and accuracy, before `MaskedLMLoss` made steps faster. "
-        "The last column names the commit(s) that trained each run (a stopped run resumes from its last "
-        "checkpoint; each session is listed with the step it started from).",
+        "Shipped pretrained backbones (`eelbert_tf/presets/`), each trained by this command on this project's "
+        "2-core CPU from a token cache of Wikipedia + Gutenberg (`../shared/data/corpus`; sha256 in each "
+        "record.json) with the recipe its row names (`RECIPES` in bench/pretrain_presets.py: `v1` read the cache in "
+        "document order at batch 64, the `shuffled_v2` runs read one seeded permutation of a twice-as-large cache "
+        "at batch 32, no dropout). Rows of one recipe saw the same sequences in the same order. Tokens count "
+        "sequence positions (the cache is 99% full). Held-out MLM loss and accuracy are on the cache's fixed, "
+        "pre-masked validation sequences (held-out documents; the 61M and 123M caches hold the same ones), "
+        "reproduced by `eelbert evaluate-mlm --run <run folder>` (float32); the next column is the same measurement "
+        "of the weights exactly as shipped, with the MLM head kept in `bench/mlm_heads/` (float16), recomputed from "
+        "a clean checkout by `eelbert evaluate-mlm --preset <model>_en` (it rebuilds the token cache from the "
+        "corpus if missing and checks its sha256). Parameters shipped exclude the MLM head. Wall time and tokens/s "
+        "are those of the run as it was scheduled (one TF thread, the other core busy); "
+        "`bench/pretrain_throughput.py` is the like-for-like speed comparison. The last column names the commit(s) "
+        "that trained each run (a stopped run resumes from its last checkpoint; each session is listed with the "
+        "step it started from).",
         "",
-        "| preset | parameters shipped | weights | MLM head | tokens | steps | TF threads | wall time | tokens/s "
-        "| final train loss | held-out MLM loss | held-out MLM accuracy | held-out loss, shipped weights | commit |",
-        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| preset | recipe | parameters shipped | weights | MLM head | tokens | steps | TF threads | wall time | "
+        "tokens/s | final train loss | held-out MLM loss | held-out MLM accuracy | held-out loss, shipped weights "
+        "| commit |",
+        "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *rows,
         "",
         _report.TRAIN_LOSS_NOTE,

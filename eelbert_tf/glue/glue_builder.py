@@ -12,6 +12,7 @@ URLs cannot be reached here and the TSV files are what users have.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pathlib
 
@@ -88,6 +89,13 @@ def load_glue(task: str, glue_dir, tfds_dir=None) -> dict:
             f"GLUE task {task.folder} is absent from {glue_dir} (expected {task.folder}/"
             f"{', '.join(task.splits.values())})."
         )
-    builder = EelbertGlue(config=task.name, data_dir=str(tfds_dir or default_tfds_dir()))
-    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=str(glue_dir)))
+    data_dir = pathlib.Path(tfds_dir or default_tfds_dir())
+    # Two processes preparing the same task at once (two `eelbert glue` runs side by side) made TFDS fail on
+    # the second rename ("Destination ... already exists"): one prepares while the others wait on a file lock,
+    # then find the prepared data.
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / f".eelbert_glue_{task.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        builder = EelbertGlue(config=task.name, data_dir=str(data_dir))
+        builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=str(glue_dir)))
     return {split: builder.as_dataset(split=split, shuffle_files=False) for split in builder.info.splits}

@@ -78,3 +78,29 @@ def test_absent_task_is_reported(tmp_path):
     shutil.copytree(FIXTURES / "RTE", tmp_path / "RTE")
     with pytest.raises(GlueDataError, match="QQP is absent"):
         load_glue("qqp", tmp_path, tfds_dir=tmp_path / "tfds")
+
+
+def test_preparing_a_task_waits_for_another_process(tmp_path):
+    """Two `eelbert glue` runs side by side once failed: both prepared CoLA and the second TFDS rename found
+    the first's folder ("Destination ... already exists"). Preparation now holds a per-task file lock: while
+    another process holds it, a run waits and prepares nothing; once it is released, the run goes on."""
+    import fcntl
+    import subprocess
+    import sys
+    import time
+
+    tfds_dir = tmp_path / "tfds"
+    tfds_dir.mkdir()
+    code = (f"from eelbert_tf.glue.glue_builder import load_glue; "
+            f"d = load_glue('cola', {str(FIXTURES)!r}, tfds_dir={str(tfds_dir)!r}); "
+            "print(sum(1 for _ in d['train']))")
+    with open(tfds_dir / ".eelbert_glue_cola.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        time.sleep(15)  # long enough for the import and to reach the lock; not a timing assertion
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        assert not list(tfds_dir.glob("eelbert_glue/cola/*")), "prepared while another process held the lock"
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-2000:]
+    assert int(out.strip().splitlines()[-1]) > 0
