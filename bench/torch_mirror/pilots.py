@@ -189,6 +189,48 @@ def build(cfg: dict, hash_table, vocabulary_size: int, top_rows=None):
     return MaskedLM()
 
 
+def load_keras_weights(model, weights: dict):
+    """Copies a Keras `EelbertMaskedLM`'s weights (`{variable.path: array}`) into the mirror: how
+    `tests/bench/test_torch_mirror.py` checks that both compute the same logits."""
+    import torch
+
+    def put(param, value):
+        with torch.no_grad():
+            param.copy_(torch.as_tensor(value, dtype=param.dtype).reshape(param.shape))
+
+    def norm(layer, prefix):
+        put(layer.weight, weights[f"{prefix}/gamma"])
+        put(layer.bias, weights[f"{prefix}/beta"])
+
+    if hasattr(model, "table"):
+        put(model.table, weights["token_embedding/embeddings"])
+    put(model.position, weights["position_embedding/embeddings"])
+    put(model.segment, weights["segment_embedding/embeddings"])
+    norm(model.emb_ln, "embeddings_layer_norm")
+    for i, block in enumerate(model.blocks):
+        t = f"transformer_layer_{i}"
+        for name in ("query", "key", "value"):  # kernel [hidden, heads, head_dim] -> torch [heads*head_dim, hidden]
+            k = weights[f"{t}/self_attention_layer/{name}/kernel"]
+            put(getattr(block, name[0]).weight, k.reshape(k.shape[0], -1).T)
+            put(getattr(block, name[0]).bias, weights[f"{t}/self_attention_layer/{name}/bias"].reshape(-1))
+        k = weights[f"{t}/self_attention_layer/attention_output/kernel"]  # [heads, head_dim, hidden]
+        put(block.o.weight, k.reshape(-1, k.shape[-1]).T)
+        put(block.o.bias, weights[f"{t}/self_attention_layer/attention_output/bias"])
+        norm(block.ln1, f"{t}/self_attention_layer_norm")
+        norm(block.ln2, f"{t}/feedforward_layer_norm")
+        for mine, theirs in ((block.ff1, "feedforward_intermediate_dense"), (block.ff2, "feedforward_output_dense")):
+            put(mine.weight, weights[f"{t}/{theirs}/kernel"].T)
+            put(mine.bias, weights[f"{t}/{theirs}/bias"])
+    if model.final_ln is not None:
+        norm(model.final_ln, "final_layer_norm")
+    put(model.head_dense.weight, weights["mlm_head/intermediate_dense/kernel"].T)
+    put(model.head_dense.bias, weights["mlm_head/intermediate_dense/bias"])
+    norm(model.head_ln, "mlm_head/intermediate_layer_norm")
+    if hasattr(model, "out_kernel"):
+        put(model.out_kernel, weights["mlm_head/output_kernel"])
+    put(model.out_bias, weights["mlm_head/output_bias"])
+
+
 def decay_groups(model):
     """Keras's `exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])`: no decay on biases and
     LayerNorms; the embeddings, projections and kernels decay."""
@@ -201,12 +243,12 @@ def decay_groups(model):
 
 
 def lr_at(step: int, cfg: dict) -> float:
-    """`trainer.make_schedule`: linear warm-up to the peak, then linear decay to 0 at the schedule's end."""
+    """`schedules.WarmupLinearDecay` at the optimizer's iteration count `step` (0 for the first update): linear
+    warm-up from 0 to the peak, then linear decay to 0 at the schedule's end. (The pilots logged in
+    bench/results/torch_pilots ran with `(step + 1) / warm-up` during warm-up, one step ahead of it.)"""
     total = cfg["schedule_steps"]
     warm = int(cfg["warmup"] * total)
-    if step < warm:
-        return cfg["lr"] * (step + 1) / warm
-    return cfg["lr"] * max(0.0, (total - step) / max(total - warm, 1))
+    return cfg["lr"] * min(max(min(step / max(warm, 1), (total - step) / max(total - warm, 1)), 0.0), 1.0)
 
 
 # ------------------------------------------------------------------------------------------------ data
