@@ -139,8 +139,10 @@ def _cmd_export(args) -> int:
             widths["hash_widths"] = () if text == "none" else tuple(int(w) for w in text.split(","))
         except ValueError:
             raise ValueError(f"--hash-buckets expects 'none' or byte widths like 6,10. Received: {args.hash_buckets!r}")
+    if args.per_tensor and not args.int8:
+        raise ValueError("--per-tensor sets the scales of int8 weights: give it with --int8.")
     report = export(args.model, args.format, args.out, int8=args.int8, sequence_length=args.sequence_length,
-                    **widths)
+                    int8_weights="per_tensor" if args.per_tensor else "per_channel", **widths)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -270,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--out", required=True, help="the .tflite file to write")
     ex.add_argument("--hash-buckets", help="byte widths tokens are hashed in, e.g. 6,10 (default), or none: "
                                            "one width for all (smaller file, slower hash)")
+    ex.add_argument("--per-tensor", action="store_true",
+                    help="with --int8: one scale per weight matrix instead of one per output channel (smaller file)")
     ex.add_argument("--json", action="store_true", help="print the report as JSON")
     ex.set_defaults(func=_cmd_export)
 

@@ -75,6 +75,8 @@ def test_bad_export_and_predict_input_is_named(finetuned, tmp_path, capsys):
            capsys, "--hash-buckets expects 'none'")
     _fails(["export", "--model", str(tmp_path), "--format", "bytes", "--out", str(out)], capsys,
            "not a classifier folder")
+    _fails(["export", "--model", str(finetuned), "--format", "bytes", "--per-tensor", "--out", str(out)], capsys,
+           "--per-tensor", "--int8")
     assert not out.exists() and not list(tmp_path.glob(".*tmp*"))
     # A .keras that holds a backbone, not a classifier.
     import eelbert_tf

@@ -133,8 +133,11 @@ def with_sequence_length(bundle, sequence_length: int):
     return dataclasses.replace(bundle, model=model)
 
 
+INT8_WEIGHTS = ("per_channel", "per_tensor")
+
+
 def convert(fn, input_signature, *, int8: bool = False, representative=None, custom_ops: bool = False,
-            int8_io: bool = False) -> bytes:
+            int8_io: bool = False, int8_weights: str = "per_channel") -> bytes:
     """Converts `fn` (over `input_signature`), float or full-integer int8.
 
     The concrete function's variables are frozen to constants first (the converter would
@@ -143,7 +146,13 @@ def convert(fn, input_signature, *, int8: bool = False, representative=None, cus
     ops become int8 (weights and activations), while the hash's int32 arithmetic and the
     string ops are not quantized. With `int8_io` the model's inputs and outputs are int8
     too and every op must have an int8 kernel (TFLite Micro); otherwise they stay float.
+    `int8_weights`: `"per_channel"` (the converter's default: one scale per output channel of each
+    weight matrix) or `"per_tensor"` (one scale per matrix: each per-channel matrix otherwise carries a
+    float32 scale and an int64 zero point per channel, 18 KB of the int8 UNO's 309 KB; what it costs in
+    accuracy is measured in BENCHMARKS.md, "Vocabulary-free text-in models").
     """
+    if int8_weights not in INT8_WEIGHTS:
+        raise ExportError(f"int8 weights {int8_weights!r}: expected one of {', '.join(INT8_WEIGHTS)}.")
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
@@ -177,22 +186,51 @@ def convert(fn, input_signature, *, int8: bool = False, representative=None, cus
             converter.experimental_mlir_quantizer = True
             converter._experimental_calibrate_only = True
             calibrated = converter.convert()
-            return bytes(tflite_convert.mlir_quantize(calibrated, fully_quantize=False, denylisted_ops=["DIV"]))
+            return bytes(tflite_convert.mlir_quantize(calibrated, fully_quantize=False, denylisted_ops=["DIV"],
+                                                      disable_per_channel=int8_weights == "per_tensor"))
     return converter.convert()
 
 
-def strip_tensor_names(model: bytes) -> bytes:
-    """The flatbuffer with its internal tensors named by index (`t17`) instead of the converter's long graph
-    paths, which took about a third of a small int8 file. Input and output tensors keep their names (apps and
-    MediaPipe's metadata find inputs by name); nothing that runs reads the others."""
+def compact_flatbuffer(model: bytes) -> bytes:
+    """The same model in fewer bytes: what the converter writes for every tensor, that nothing which runs the
+    model reads, is dropped. Lossless: the interpreter builds the same tensors and ops from it.
+
+    - Internal tensors lose their names (the converter's graph paths took about a third of a small int8
+      file); input and output tensors keep theirs (apps and MediaPipe's metadata find inputs by name).
+    - A `shape_signature` equal to the tensor's shape (a static shape) is dropped: the shape says it.
+    - An empty quantization table (a tensor that is not quantized) is dropped.
+    - Tensors without constant data all point to buffer 0, the flatbuffer's empty buffer, instead of one
+      empty buffer each; buffers no tensor or metadata entry uses are removed.
+
+    On the complete int8 text-in EELBERT-UNO (words tokenizer, 608 tensors and 490 ops, most of them the
+    tokenizer's and the hash's int32 and bool tensors) this took 329 KB to 309 KB (`bench/words_sizes.py`).
+    """
     from tensorflow.lite.tools import flatbuffer_utils
 
     m = flatbuffer_utils.convert_bytearray_to_object(bytearray(model))
+    empty = lambda b: b.data is None or len(b.data) == 0  # noqa: E731
+    if not m.buffers or not empty(m.buffers[0]):
+        raise ExportError("The converter's flatbuffer has no empty buffer 0; it cannot be compacted safely.")
     for subgraph in m.subgraphs:
         keep = set(subgraph.inputs) | set(subgraph.outputs)
         for i, tensor in enumerate(subgraph.tensors):
             if i not in keep:
-                tensor.name = f"t{i}".encode()
+                tensor.name = None
+            if tensor.shapeSignature is not None and list(tensor.shapeSignature) == list(tensor.shape):
+                tensor.shapeSignature = None
+            q = tensor.quantization
+            if q is not None and all(getattr(q, f) is None for f in ("scale", "zeroPoint", "min", "max", "details")):
+                tensor.quantization = None
+            if empty(m.buffers[tensor.buffer]):
+                tensor.buffer = 0
+    used = {0} | {t.buffer for g in m.subgraphs for t in g.tensors} | {e.buffer for e in (m.metadata or [])}
+    new_index = {old: new for new, old in enumerate(sorted(used))}
+    m.buffers = [m.buffers[i] for i in sorted(used)]
+    for subgraph in m.subgraphs:
+        for tensor in subgraph.tensors:
+            tensor.buffer = new_index[tensor.buffer]
+    for entry in m.metadata or []:
+        entry.buffer = new_index[entry.buffer]
     return bytes(flatbuffer_utils.convert_object_to_bytearray(m))
 
 

@@ -21,12 +21,13 @@ def calibration_examples(bundle, limit: int = 200) -> list[list[str]]:
 
 
 def export(model, fmt: str, out, int8: bool = False, sequence_length: int | None = None,
-           calibration: list | None = None, hash_widths=core.HASH_WIDTHS) -> dict:
+           calibration: list | None = None, hash_widths=core.HASH_WIDTHS, int8_weights: str = "per_channel") -> dict:
     """Converts the classifier folder `model` to `out` in format `fmt`; returns the size and op report.
 
     `hash_widths`: the byte-width buckets tokens are hashed in (default (6, 10), then the full width; `()`
     hashes every token at the full width: a smaller file, a slower hash; BENCHMARKS.md "Deployment").
-    Nothing is left at `out` unless the whole export succeeded (written through a temporary
+    `int8_weights`: `"per_channel"` or `"per_tensor"` weight scales for `int8` (`core.convert`; the micro
+    format is always per-tensor). Nothing is left at `out` unless the whole export succeeded (written through a temporary
     file and renamed).
     """
     from eelbert_tf.classification.classifier_bundle import VOCAB_FILE, load_classifier
@@ -58,17 +59,19 @@ def export(model, fmt: str, out, int8: bool = False, sequence_length: int | None
     fn, signature, representative = builder.build(bundle, length, hash_widths)
     examples = calibration if calibration is not None else (calibration_examples(bundle) if int8 else None)
     model_bytes = core.convert(
-        fn, signature, int8=int8, custom_ops=(fmt == "text"),
+        fn, signature, int8=int8, custom_ops=(fmt == "text"), int8_weights=int8_weights,
         representative=(lambda: representative(examples)) if int8 else None)
-    model_bytes = core.add_metadata(core.strip_tensor_names(model_bytes), {
+    model_bytes = core.add_metadata(core.compact_flatbuffer(model_bytes), {
         "format": fmt, "int8": int8, "sequence_length": length, "text_pair": bundle.text_pair,
         "label_names": bundle.label_names, "regression": bundle.regression,
         "token_byte_width": bundle.token_byte_width,
         "base_model": bundle.info.get("base_model"),
         **core.tokenizer_metadata(bundle),
         "hash_widths": list(hash_widths),
+        **({"int8_weights": int8_weights} if int8 else {}),
     })
     if fmt == "mediapipe":
         model_bytes = builder.write_metadata(model_bytes, bundle, bundle.path / VOCAB_FILE)
     core.write_model(model_bytes, out)
-    return {**core.report(model_bytes, fmt), "path": str(out), "int8": int8, "sequence_length": length}
+    return {**core.report(model_bytes, fmt), "path": str(out), "int8": int8, "sequence_length": length,
+            **({"int8_weights": int8_weights} if int8 else {})}

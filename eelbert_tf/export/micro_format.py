@@ -251,7 +251,7 @@ def export(bundle, out, sequence_length=None, calibration=None) -> dict:
     length = core.check_sequence_length(bundle, sequence_length or DEFAULT_SEQUENCE_LENGTH)
     fn, signature, representative = build(bundle, length)
     examples = calibration if calibration is not None else calibration_examples(bundle)
-    model = core.strip_tensor_names(
+    model = core.compact_flatbuffer(
         core.convert(fn, signature, int8=True, int8_io=True, representative=lambda: representative(examples)))
     quantization = input_quantization(model)
     arena = measure_arena(model)

@@ -85,3 +85,52 @@ def test_words_micro_model_follows_keras(tmp_path_factory, tmp_path):
     expected = bundle.scores(texts)
     got = TFLiteClassifier(report["path"]).scores(texts)
     assert np.abs(got - expected).max() < 0.1
+
+
+def test_per_tensor_int8_weights_are_smaller_and_follow_keras(tmp_path, words_classifier, words_keras):
+    """`--per-tensor` (one scale per weight matrix): the complete int8 text-in model loses the per-channel
+    scales and int64 zero points (18 KB for UNO at 128 tokens) and still follows the Keras model."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    from eelbert_tf.export.core import read_metadata
+
+    bundle, expected = words_keras
+    texts = SENTENCES[:6]
+    sizes = {}
+    for weights in ("per_channel", "per_tensor"):
+        report = export(words_classifier, "utf8", tmp_path / f"{weights}.tflite", int8=True, hash_widths=(),
+                        int8_weights=weights)
+        sizes[weights] = report["bytes"]
+        content = (tmp_path / f"{weights}.tflite").read_bytes()
+        assert read_metadata(content)["int8_weights"] == weights == report["int8_weights"]
+        model = flatbuffer_utils.convert_bytearray_to_object(bytearray(content))
+        scales = [len(t.quantization.scale) for t in model.subgraphs[0].tensors
+                  if t.quantization is not None and t.quantization.scale is not None]
+        assert (max(scales) == 1) == (weights == "per_tensor")
+        got = TFLiteClassifier(report["path"]).scores(texts)
+        assert np.abs(got - expected[: len(texts)]).max() < 0.08, weights
+    assert sizes["per_tensor"] < sizes["per_channel"] - 5_000
+    with pytest.raises(ExportError, match="int8 weights 'per_row'"):
+        export(words_classifier, "utf8", tmp_path / "x.tflite", int8=True, int8_weights="per_row")
+
+
+def test_compacted_flatbuffer_keeps_what_runs(tmp_path, words_classifier):
+    """`compact_flatbuffer` drops only what nothing reads: inputs and outputs keep their names, internal
+    tensors have none, every tensor without data shares the empty buffer 0, no buffer is unused, and
+    compacting again changes nothing."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    from eelbert_tf.export.core import compact_flatbuffer
+
+    content = (export(words_classifier, "utf8", tmp_path / "u.tflite")["path"])
+    content = open(content, "rb").read()
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(content))
+    graph = model.subgraphs[0]
+    io = set(graph.inputs) | set(graph.outputs)
+    assert all(graph.tensors[i].name for i in io)
+    assert not any(t.name for i, t in enumerate(graph.tensors) if i not in io)
+    empty = [i for i, b in enumerate(model.buffers) if b.data is None or len(b.data) == 0]
+    assert empty == [0]
+    used = {t.buffer for t in graph.tensors} | {e.buffer for e in model.metadata}
+    assert used == set(range(len(model.buffers)))
+    assert compact_flatbuffer(content) == content
