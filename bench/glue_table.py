@@ -1,11 +1,14 @@
 """The size-versus-quality table: GLUE dev scores of each model, its size, and the ratio to BERT-tiny.
 
     python bench/glue_table.py --run            # fine-tune every row that has no results yet, then write
-    python bench/glue_table.py                  # only rewrite the table from runs/glue/*/results.json
+    python bench/glue_table.py                  # only rewrite the table from bench/results/glue/*/results.json
 
-Rows: the shipped pretrained presets (equal pretraining budget) and eelbert_uno without pretraining.
-A row whose model or results do not exist yet is shown as "not run", a task whose data is absent as
-"absent"; no number is invented. Writes the "GLUE" section of BENCHMARKS.md and docs/glue_size_vs_score.png.
+Rows: the shipped pretrained presets and each architecture without pretraining. Results are kept in
+bench/results/glue/<row>/ (committed: a session's runs/ does not outlive it), each stamped with the
+sha256 of the preset weights it fine-tuned; a row whose preset has changed since is shown as stale and
+rerun by --run. A row whose model or results do not exist yet is shown as "not run", a task whose data is
+absent as "absent"; no number is invented. The previous table (bench/results/glue_previous.json: the
+presets of recipe v1) is shown beside the new one. Writes the "GLUE" section of BENCHMARKS.md and docs/glue_size_vs_score.png.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
+import shutil
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -32,12 +36,13 @@ ROWS = [  # (row name, model given to `eelbert glue`, architecture preset for th
 ]
 TASKS = ("cola", "sst2", "mrpc", "stsb", "rte", "wnli")
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
+PREVIOUS = pathlib.Path(__file__).resolve().parent / "results" / "glue_previous.json"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--run", action="store_true", help="fine-tune rows that have no results yet")
-    parser.add_argument("--runs", default="runs/glue")
+    parser.add_argument("--runs", default="bench/results/glue")
     args = parser.parse_args(argv)
 
     from eelbert_tf.data_paths import data_dir
@@ -51,15 +56,23 @@ def main(argv=None):
     for row, model, arch in ROWS:
         results_file = runs / row / "results.json"
         available = model in shipped or not model.endswith("_en")
-        if args.run and available and not results_file.exists():
+        stale = results_file.exists() and not _stamp_matches(runs / row, model, shipped)
+        if args.run and available and (stale or not _complete(results_file)):
+            if stale:
+                shutil.rmtree(runs / row)
             run_glue(model, list(TASKS), data_dir() / "glue", runs / row, verbose=0)
-        results = json.loads(results_file.read_text()) if results_file.exists() else None
+            stale = False
+        results = json.loads(results_file.read_text()) if results_file.exists() and not stale else None
+        if results is not None and not _complete(results_file):
+            results = None  # a row still being fine-tuned (results.json is written after each task)
         info = model_info(arch)
         table.append((row, info, results))
 
     bert = next((r for name, _, r in table if name == "bert_tiny_en" and r and r["glue5"] is not None), None)
-    header = ("| model | shipped params | MB float32 | MB int8 | "
-              + " | ".join(t.upper() for t in TASKS) + " | GLUE-5 | GLUE-5 / bert_tiny_en |")
+    previous = json.loads(PREVIOUS.read_text()) if PREVIOUS.exists() else {"rows": {}}
+    models = {row: model for row, model, _ in ROWS}
+    header = ("| model | pretraining | shipped params | MB float32 | MB int8 | "
+              + " | ".join(t.upper() for t in TASKS) + " | GLUE-5 | GLUE-5 / bert_tiny_en | GLUE-5 before |")
     lines = [
         "GLUE dev scores, mean ± standard deviation over fine-tuning seeds 0, 1, 2 (recipe in "
         "`eelbert_tf/glue/finetune.py`: AdamW 2e-4, batch 32, 128 tokens, 3 epochs on SST-2 and 5 on the "
@@ -69,17 +82,22 @@ def main(argv=None):
         "Sizes count backbone weights (float32: 4 bytes each, int8: 1). \"not run\" = no model or results yet. "
         "Fine-tuning is deterministic on this CPU: one task of the table reruns alone with "
         "`eelbert glue --model eelbert_uno_en --tasks rte --out DIR` (3.5 min), which gave the same three RTE "
-        "accuracies to the last digit (51.62, 53.43, 50.90) on 2026-11-23.",
+        "accuracies to the last digit (51.62, 53.43, 50.90) on 2026-11-23. Results are kept in "
+        "`bench/results/glue/<row>/`, stamped with the preset weights they fine-tuned. \"GLUE-5 before\": the "
+        f"same row in the previous table (commit {previous.get('commit', '?')}, {previous.get('date', '?')}; "
+        f"{previous.get('pretraining', '')}), from `bench/results/glue_previous.json`.",
         "",
         header,
-        "|---|---:|---:|---:|" + "---:|" * len(TASKS) + "---:|---:|",
+        "|---|---|---:|---:|---:|" + "---:|" * len(TASKS) + "---:|---:|---:|",
     ]
     points = []
     for row, info, results in table:
-        cells = [f"`{row}`", f"{info['parameters']['total']:,}", f"{info['bytes']['float32'] / 1e6:.2f}",
-                 f"{info['bytes']['int8'] / 1e6:.2f}"]
+        cells = [f"`{row}`", _pretraining(row, models[row], shipped), f"{info['parameters']['total']:,}",
+                 f"{info['bytes']['float32'] / 1e6:.2f}", f"{info['bytes']['int8'] / 1e6:.2f}"]
+        before = previous["rows"].get(row)
+        before = f"{before['glue5']:.1f}" if before else ""
         if results is None:
-            cells += ["not run"] * (len(TASKS) + 2)
+            cells += ["not run"] * (len(TASKS) + 2) + [before]
         else:
             for t in TASKS:
                 v = results["tasks"].get(t)
@@ -87,18 +105,53 @@ def main(argv=None):
             g5 = results["glue5"]
             cells.append("n/a" if g5 is None else f"{g5:.1f}")
             cells.append(f"{g5 / bert['glue5']:.2f}" if (bert and g5 is not None) else "n/a")
+            cells.append(before)
             if g5 is not None:
                 points.append((row, info["bytes"]["float32"] / 1e6, g5))
         lines.append("| " + " | ".join(cells) + " |")
     if points:
         _plot(points, DOCS / "glue_size_vs_score.png")
         lines += ["", "![size against GLUE-5](docs/glue_size_vs_score.png)"]
-    lines += ["", *_comparison(table, bert), "", *_timing(table)]
+    lines += ["", *_comparison(table, bert, shipped), "", *_against_no_pretraining(table), "", *_timing(table)]
     _report.write_section("GLUE", "\n".join(lines), "python bench/glue_table.py --run")
     print("\n".join(lines))
 
 
-def _comparison(table, bert):
+def _weights_sha(model, shipped):
+    """The sha256 of a shipped preset's weights (None for an architecture without pretraining)."""
+    if model not in shipped:
+        return None
+    return json.loads((shipped[model] / "record.json").read_text())["shipped"]["weights_sha256"]
+
+
+def _stamp_matches(folder, model, shipped) -> bool:
+    """Whether the results in `folder` were fine-tuned from the preset shipped now; results without a stamp
+    get one (the row was fine-tuned from what is shipped when they first meet this table)."""
+    stamp = folder / "preset.json"
+    now = {"model": model, "weights_sha256": _weights_sha(model, shipped)}
+    if not stamp.exists():
+        stamp.write_text(json.dumps(now, indent=1) + "\n")
+        return True
+    return json.loads(stamp.read_text()) == now
+
+
+def _complete(results_file) -> bool:
+    if not results_file.exists():
+        return False
+    results = json.loads(results_file.read_text())
+    return all(t in results["tasks"] for t in TASKS)
+
+
+def _pretraining(row, model, shipped):
+    """How the row's backbone was pretrained, from the shipped record."""
+    if model not in shipped:
+        return "none"
+    c = json.loads((shipped[model] / "record.json").read_text())["config"]
+    order = "shuffled" if c.get("data_order") == "shuffled" else "cache order"
+    return f"{c['tokens'] / 1e6:.2f}M tokens, {order}"
+
+
+def _comparison(table, bert, shipped):
     """How our absolute scores relate to the paper's and Google's, with the figures of this table."""
     results = {row: r for row, _, r in table if r and r["glue5"] is not None}
     ours = (f"Here `bert_tiny_en` reaches GLUE-5 {bert['glue5']:.1f} on dev" if bert
@@ -109,13 +162,14 @@ def _comparison(table, bert):
         "**Against the paper and Google's BERT-tiny.** Google's BERT-tiny (Turc et al. 2019) scores 64.2 on the "
         "GLUE *test* server (all nine tasks, MNLI and QQP included), and the EELBERT paper reports UNO-EELBERT "
         "within 4% of a fully trained BERT-tiny. Those models were pretrained with BERT's recipe (1M steps of "
-        "256 sequences: over 500 times the 61.44M tokens every model here saw, 70 to 85 minutes of one core of "
-        f"this CPU each). {ours}; the absolute scores are far lower than the published ones, and CoLA and STS-B, "
+        "256 sequences: over 250 times the 122.88M tokens of the retrained presets here, 88 to 135 minutes of one "
+        f"core of this CPU each). {ours}; the absolute scores are far lower than the published ones, and CoLA and STS-B, "
         "which need the most pretrained knowledge, show it most. The scores are not comparable in kind either: "
         "GLUE-5 is a dev-set mean over five tasks, not the nine-task test score. What this table can support is "
-        "the ratio at equal pretraining budget" + (f" ({ratios})" if ratios else "") + ", and that only as a "
-        "statement about short pretraining: at this budget all models are still near the start of their loss "
-        "curves (BENCHMARKS.md, \"Pretraining\"), where the paper's larger-budget ratios need not hold.",
+        "the ratio at equal pretraining budget (rows with the same pretraining column)" + (f" ({ratios})" if ratios
+        else "") + ", and that only as a statement about short pretraining: at this budget the EELBERT models are "
+        "still on the unigram plateau of their loss curves while BERT-tiny has left it (BENCHMARKS.md, "
+        "\"Pretraining\" and \"Pretraining pilots on a GPU\"), where the paper's larger-budget ratios need not hold.",
     ]
     if bert:
         # MRPC at the majority class (always "paraphrase": F1 81.2, accuracy 68.4, score 74.8) is no skill.
@@ -126,13 +180,46 @@ def _comparison(table, bert):
         lines += ["", "MRPC needs care: a model that always answers \"paraphrase\" scores 74.8 (F1 81.2, "
                   "accuracy 68.4), which is where the EELBERT rows sit (spread 0.1-0.4 over seeds), while "
                   "`bert_tiny_en` falls below it. Without MRPC (mean of CoLA, SST-2, STS-B and RTE) the ratios "
-                  f"to `bert_tiny_en` are {others}. `eelbert_uno_random_init` (no pretraining) is there to show "
-                  "what these 61M tokens of pretraining add."]
-    return lines + _hash_ablation(results)
+                  f"to `bert_tiny_en` are {others}. The `_random_init` rows (no pretraining) show what pretraining "
+                  "adds."]
+    return lines + _hash_ablation(results, shipped)
 
 
-def _hash_ablation(results):
+def _against_no_pretraining(table):
+    """Each pretrained row against its own architecture without pretraining, on CoLA, MRPC, STS-B and GLUE-5
+    (the pretraining issue's goal: above it on each, not only on the average)."""
+    results = {row: r for row, _, r in table if r}
+    out = []
+    for row, model, arch in ROWS:
+        base = f"{arch}_random_init"
+        if not row.endswith("_en") or row not in results or base not in results:
+            continue
+        a, b = results[row], results[base]
+        parts = []
+        for t in ("cola", "mrpc", "stsb"):
+            d = a["tasks"][t]["score"]["mean"] - b["tasks"][t]["score"]["mean"]
+            parts.append(f"{t.upper()} {d:+.1f}")
+        d5 = a["glue5"] - b["glue5"]
+        above = all(a["tasks"][t]["score"]["mean"] > b["tasks"][t]["score"]["mean"] for t in ("cola", "mrpc", "stsb"))
+        out.append(f"- `{row}` minus `{base}`: {', '.join(parts)}, GLUE-5 {d5:+.1f}: "
+                   + ("above on all three and on the average." if above and d5 > 0 else "not above on every one."))
+    if not out:
+        return []
+    return ["**Pretrained against not pretrained** (same architecture, same fine-tuning):", "", *out]
+
+
+def _hash_ablation(results, shipped):
     """n-gram pooling against a plain random hash per token, same architecture and pretraining."""
+    budgets = {_pretraining(m, m, shipped) for m in ("eelbert_tiny_en", "random_hash_tiny_en")}
+    if len(budgets) > 1:
+        before = json.loads(PREVIOUS.read_text())["rows"] if PREVIOUS.exists() else {}
+        earlier = ""
+        if "eelbert_tiny_en" in before and "random_hash_tiny_en" in before:
+            earlier = (f" At equal budget in the previous table (GLUE-5 before): n-gram pooling "
+                       f"{before['eelbert_tiny_en']['glue5']:.1f}, random hash {before['random_hash_tiny_en']['glue5']:.1f}.")
+        return ["", "**The paper's hash ablation** (`random_hash_tiny_en` against `eelbert_tiny_en`) needs both "
+                f"pretrained alike; they are not at present ({' against '.join(sorted(budgets))}), so it is not "
+                "drawn from this table." + earlier]
     ngram, plain = results.get("eelbert_tiny_en"), results.get("random_hash_tiny_en")
     if not (ngram and plain):
         return []

@@ -131,7 +131,9 @@ def test_c_text_builder_tokenizes_raw_utf8_like_the_words_reference(micro_model,
     meta = read_metadata(model)
     texts = [t.encode() for t in SENTENCES] + INVALID_UTF8
     cases = [(t, None) for t in texts] + [(texts[0], texts[1]), (texts[7], b"short"), (b"x", texts[9]),
-                                          ("Don't — say “Internationalizations”".encode(), b"ok")]
+                                          ("Don't — say “Internationalizations”".encode(), b"ok"),
+                                          # a pair whose second text has no token: [CLS] a [SEP] [SEP], as Python
+                                          (texts[0], b""), (texts[1], b" \t ")]
     head = micro_format.c_check_request([], [], meta).split()[:11]
     lines = [" ".join(head + [str(words.DEFAULT_MAX_WORD_BYTES), a.hex() or "-", "none" if b is None else b.hex() or "-"])
              for a, b in cases]

@@ -33,12 +33,20 @@ static int put(const eelbert_micro_input_config* cfg, size_t position, const uin
 int eelbert_micro_build_input(const eelbert_micro_input_config* cfg, const uint8_t* const* tokens,
                               const size_t* lengths, size_t n_a, size_t n_b, int32_t* sum, float* vector,
                               int8_t* vectors, int8_t* mask, int8_t* segments) {
+  return eelbert_micro_build_pair_input(cfg, tokens, lengths, n_a, n_b, n_b > 0, sum, vector, vectors, mask,
+                                        segments);
+}
+
+int eelbert_micro_build_pair_input(const eelbert_micro_input_config* cfg, const uint8_t* const* tokens,
+                                   const size_t* lengths, size_t n_a, size_t n_b, int pair, int32_t* sum,
+                                   float* vector, int8_t* vectors, int8_t* mask, int8_t* segments) {
   static const uint8_t cls[] = "[CLS]", sep[] = "[SEP]";
-  size_t length = (size_t)cfg->sequence_length, segments_count = n_b > 0 ? 2 : 1;
+  if (!pair && n_b > 0) return -1;
+  size_t length = (size_t)cfg->sequence_length, segments_count = pair ? 2 : 1;
   if (cfg->sequence_length < 3 || cfg->dim <= 0) return -1;
   /* Round robin: one token from each text in turn (the first text first) until the budget is spent. */
   size_t budget = length - 1 - segments_count, keep_a, keep_b = 0;
-  if (n_b == 0) {
+  if (!pair) {
     keep_a = min_size(n_a, budget);
   } else {
     keep_b = min_size(n_b, max_size(budget > n_a ? budget - n_a : 0, budget / 2));
@@ -54,7 +62,7 @@ int eelbert_micro_build_input(const eelbert_micro_input_config* cfg, const uint8
   for (size_t i = 0; i < keep_a; ++i)
     if (put(cfg, p++, tokens[i], lengths[i], 0, sum, vector, vectors, mask, segments) < 0) return -1;
   if (put(cfg, p++, sep, 5, 0, sum, vector, vectors, mask, segments) < 0) return -1;
-  if (n_b > 0) {
+  if (pair) {
     for (size_t i = 0; i < keep_b; ++i)
       if (put(cfg, p++, tokens[n_a + i], lengths[n_a + i], 1, sum, vector, vectors, mask, segments) < 0)
         return -1;

@@ -45,6 +45,13 @@ int eelbert_micro_build_input(const eelbert_micro_input_config* cfg, const uint8
                               const size_t* lengths, size_t n_a, size_t n_b, int32_t* scratch_sum,
                               float* scratch_vector, int8_t* vectors, int8_t* mask, int8_t* segments);
 
+/* The same, with the pair said explicitly: pair = 1 packs [CLS] a [SEP] b [SEP] even when the second text
+ * has no token (n_b = 0: [CLS] a [SEP] [SEP], as the Python preprocessor packs a pair with an empty second
+ * text); pair = 0 needs n_b = 0. */
+int eelbert_micro_build_pair_input(const eelbert_micro_input_config* cfg, const uint8_t* const* tokens,
+                                   const size_t* lengths, size_t n_a, size_t n_b, int pair, int32_t* scratch_sum,
+                                   float* scratch_vector, int8_t* vectors, int8_t* mask, int8_t* segments);
+
 /* Buffers for eelbert_micro_build_input_from_text(), for a model of sequence length L and words tokenizer
  * setting W (max_word_bytes): folded holds n_a + n_b bytes; spans, tokens and lengths 2 * L entries each;
  * token_bytes 2 * L * W bytes. */
@@ -59,8 +66,8 @@ typedef struct {
 /* The same inputs from raw UTF-8 text, for a model fine-tuned with the vocabulary-free words tokenizer
  * (in eelbert_micro_text_input.c; link eelbert_words.c too):
  * each text is tokenized by eelbert_words_tokenize() (at most L tokens each are kept, more than packing
- * ever uses), then packed and hashed as above. text_b = NULL for one text (a second text with no token
- * packs as one text, as eelbert_micro_build_input() does with n_b = 0). A sentence in, the model's int8
+ * ever uses), then packed and hashed as above. text_b = NULL for one text; a second text, even one with no
+ * token, packs as a pair (eelbert_micro_build_pair_input). A sentence in, the model's int8
  * inputs out, with no vocabulary on the device. Returns the packed count, or -1. */
 int eelbert_micro_build_input_from_text(const eelbert_micro_input_config* cfg, int max_word_bytes,
                                         const uint8_t* text_a, size_t n_a, const uint8_t* text_b, size_t n_b,

@@ -32,6 +32,6 @@ int eelbert_micro_build_input_from_text(const eelbert_micro_input_config* cfg, i
     count_b = words_of(text_b, n_b, max_word_bytes, length, scratch->folded + n_a, scratch, (size_t)count_a);
     if (count_b < 0) return -1;
   }
-  return eelbert_micro_build_input(cfg, scratch->tokens, scratch->lengths, (size_t)count_a, (size_t)count_b, sum,
-                                   vector, vectors, mask, segments);
+  return eelbert_micro_build_pair_input(cfg, scratch->tokens, scratch->lengths, (size_t)count_a, (size_t)count_b,
+                                        text_b != NULL, sum, vector, vectors, mask, segments);
 }
