@@ -214,6 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--resume", action="store_true", default=None, help="continue from the last checkpoint")
     pre.add_argument("--backbone-arg", action="append", metavar="KEY=VALUE",
                      help="a backbone argument over the preset's, e.g. normalize_first=true (repeatable)")
+    pre.add_argument("--tokenizer", choices=("wordpiece", "words"),
+                     help="words: pretrain on the vocabulary-free words tokenizer (hash presets only; MLM targets are "
+                          "a training-only word vocabulary, dropped after pretraining). Default: wordpiece")
+    pre.add_argument("--max-word-bytes", type=int, help="words: the longest word kept whole (default 20)")
+    pre.add_argument("--target-words", type=int,
+                     help="words: the commonest words that are MLM targets of their own (default 30000)")
+    pre.add_argument("--target-buckets", type=int,
+                     help="words: hashed buckets shared by every other word's MLM target (default 2048)")
     pre.set_defaults(func=_cmd_pretrain)
 
     ev = sub.add_parser("evaluate-mlm", help="recompute the held-out MLM loss of a run or a shipped preset")

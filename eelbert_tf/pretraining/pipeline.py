@@ -26,6 +26,20 @@ def _segment_and_padding(token_ids, pairs):
     return segment_ids, padding_mask
 
 
+def _inputs_and_targets(cache: TokenCache, vocabulary: list[str]):
+    """(the strings a token id stands for, their MLM target ids or None, special ids, [MASK] id).
+
+    A WordPiece cache's ids index `vocabulary` and are their own targets. A words cache's ids index its
+    word table, and `vocabulary` is its training-only target vocabulary (`TokenCache.target_vocabulary`):
+    the hash embedding reads the word itself, the output layer predicts its target.
+    """
+    words = cache.words
+    if words is None:
+        return (vocabulary, None, [vocabulary.index(t) for t in ("[PAD]", "[CLS]", "[SEP]")],
+                vocabulary.index("[MASK]"))
+    return words, cache.word_targets, [words.index(t) for t in (b"[PAD]", b"[CLS]", b"[SEP]")], words.index(b"[MASK]")
+
+
 def _features(masked_ids, pairs, vocabulary_table, token_input):
     segment_ids, padding_mask = _segment_and_padding(masked_ids, pairs)
     features = {"segment_ids": segment_ids, "padding_mask": padding_mask}
@@ -115,9 +129,8 @@ def training_dataset(
     available = (len(order) - start_sequence) // batch_size
     num_batches = available if num_batches is None else min(num_batches, available)
     length = cache.sequence_length
-    special = [vocabulary.index(t) for t in ("[PAD]", "[CLS]", "[SEP]")]
-    mask_id = vocabulary.index("[MASK]")
-    table = tf.constant(vocabulary)
+    inputs, targets, special, mask_id = _inputs_and_targets(cache, vocabulary)
+    table = tf.constant(inputs)
     k = mask_selection_length(length)
 
     if masking == "per_batch":
@@ -127,8 +140,9 @@ def training_dataset(
             for b, (token_ids, pairs) in enumerate(
                     sequence_batches(cache, order, batch_size, start_sequence, num_batches)):
                 m = mask_rows(token_ids, np.random.default_rng([int(seed), 3, first_batch + b]), special, mask_id,
-                              len(vocabulary))
-                yield m["token_ids_masked"], pairs, m["mask_positions"], m["mask_ids"], m["mask_weights"]
+                              len(inputs))
+                ids = m["mask_ids"] if targets is None else targets[m["mask_ids"]]
+                yield m["token_ids_masked"], pairs, m["mask_positions"], ids, m["mask_weights"]
 
         dataset = tf.data.Dataset.from_generator(batches, output_signature=(
             tf.TensorSpec([batch_size, length], tf.int32), tf.TensorSpec([batch_size, 2], tf.int32),
@@ -146,7 +160,7 @@ def training_dataset(
         dataset = tf.data.Dataset.from_generator(batches, output_signature=(
             tf.TensorSpec([batch_size, length], tf.int32), tf.TensorSpec([batch_size, 2], tf.int32)))
         generator = keras_hub.layers.MaskedLMMaskGenerator(
-            vocabulary_size=len(vocabulary),
+            vocabulary_size=len(inputs),
             mask_selection_rate=MASK_SELECTION_RATE,
             mask_token_id=mask_id,
             mask_selection_length=k,
@@ -155,11 +169,14 @@ def training_dataset(
             random_token_rate=RANDOM_TOKEN_RATE,
         )
 
+        target_table = None if targets is None else tf.constant(targets, tf.int32)
+
         def to_example(token_ids, pairs):
             masked = generator(token_ids)
             x = _features(masked["token_ids"], pairs, table, token_input)
             x["mask_positions"] = masked["mask_positions"]
-            return x, masked["mask_ids"], masked["mask_weights"]
+            ids = masked["mask_ids"] if target_table is None else tf.gather(target_table, masked["mask_ids"])
+            return x, ids, masked["mask_weights"]
 
     dataset = dataset.map(to_example, num_parallel_calls=1, deterministic=True)
     if rows is not None:
@@ -172,9 +189,11 @@ def training_dataset(
 def validation_dataset(cache: TokenCache, vocabulary: list[str], token_input: str, batch_size: int = 64):
     """The cache's fixed, pre-masked validation set: `(x, mask_ids, mask_weights)` batches."""
     v = cache.validation()
-    table = tf.constant(vocabulary)
+    inputs, targets, _, _ = _inputs_and_targets(cache, vocabulary)
+    table = tf.constant(inputs)
     masked = tf.constant(v["token_ids_masked"].astype(np.int32))
     x = _features(masked, tf.constant(v["pairs"].astype(np.int32)), table, token_input)
     x["mask_positions"] = tf.constant(v["mask_positions"].astype(np.int32))
-    data = (x, tf.constant(v["mask_ids"].astype(np.int32)), tf.constant(v["mask_weights"]))
+    ids = v["mask_ids"] if targets is None else targets[v["mask_ids"]]
+    data = (x, tf.constant(ids.astype(np.int32)), tf.constant(v["mask_weights"]))
     return tf.data.Dataset.from_tensor_slices(data).batch(batch_size)

@@ -20,6 +20,14 @@ a resumed run restarts at an index into it. Building it:
 5. The validation sequences are masked once (keras-hub's rule, a seeded NumPy
    draw) and stored, so held-out MLM loss is comparable across models and
    reruns, and a rebuilt cache is identical.
+
+With `tokenizer="words"` (the vocabulary-free words tokenizer, `docs/hash_spec.md` section 9) step 3
+tokenizes into words and gives each distinct word an id; the ids are then renumbered by frequency in the
+training sequences (the five special tokens first), and the cache keeps the words themselves
+(`words.npy`: what the hash embedding reads) and each word's MLM target: the `target_words` commonest
+(special tokens included) are targets of their own, every other word shares one of `target_buckets`
+buckets chosen by a hash of its bytes. That target vocabulary exists for pretraining only and is dropped
+with the output layer afterwards; the model itself never sees a vocabulary.
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ from eelbert_tf.io_utils import file_sha256
 from eelbert_tf.pretraining import corpus as corpus_lib
 
 CACHE_VERSION = 1
+TOKENIZERS = ("wordpiece", "words")
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 MASK_SELECTION_RATE = 0.15
 MASK_TOKEN_RATE = 0.8
 RANDOM_TOKEN_RATE = 0.1
@@ -89,8 +99,9 @@ def iter_mixed_documents(paths):
 
 
 class _Packer:
-    def __init__(self, sequence_length, cls_id, sep_id, rng):
+    def __init__(self, sequence_length, cls_id, sep_id, rng, dtype=np.uint16):
         self.sequence_length = sequence_length
+        self.dtype = dtype
         self.window = sequence_length - 3
         self.cls_id, self.sep_id, self.rng = cls_id, sep_id, rng
 
@@ -108,7 +119,7 @@ class _Packer:
             inner = ends[(ends > start) & (ends < start + len(piece))] - start
             a_len = int(self.rng.choice(inner)) if len(inner) else int(self.rng.integers(1, len(piece)))
             a, b = piece[:a_len], piece[a_len:]
-            row = np.zeros(self.sequence_length, np.uint16)
+            row = np.zeros(self.sequence_length, self.dtype)
             seq = [self.cls_id, *a, self.sep_id, *b, self.sep_id]
             row[: len(seq)] = seq
             yield row, len(a) + 2, len(seq)
@@ -125,6 +136,10 @@ def build_token_cache(
     seed: int = 0,
     sentence_batch: int = 8192,
     log=print,
+    tokenizer: str = "wordpiece",
+    max_word_bytes: int = 20,
+    target_words: int = 30_000,
+    target_buckets: int = 2_048,
 ) -> pathlib.Path:
     """Builds (or reuses) the cache in `out_dir`; returns its path.
 
@@ -137,14 +152,26 @@ def build_token_cache(
 
     from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer
 
+    if tokenizer not in TOKENIZERS:
+        raise ValueError(f"`tokenizer` must be one of {TOKENIZERS}. Received: {tokenizer!r}")
+    words = tokenizer == "words"
     out_dir = pathlib.Path(out_dir)
     corpus_paths = [pathlib.Path(p) for p in corpus_paths]
-    tokenizer = EelbertTokenizer(vocabulary=vocabulary)
+    if words:
+        if target_words < len(SPECIAL_TOKENS) or target_buckets < 1:
+            raise ValueError(f"`target_words` must be at least {len(SPECIAL_TOKENS)} and `target_buckets` at least 1. "
+                             f"Received: {target_words}, {target_buckets}")
+        tokenizer = _WordIds(max_word_bytes)
+        vocabulary_setting = {"tokenizer": "words", "max_word_bytes": tokenizer.max_word_bytes,
+                              "target_words": int(target_words), "target_buckets": int(target_buckets)}
+    else:
+        tokenizer = EelbertTokenizer(vocabulary=vocabulary)
+        vocabulary_setting = {"vocabulary_sha256": hashlib.sha256("\n".join(tokenizer.vocabulary).encode()).hexdigest()}
     n_train = -(-int(train_tokens) // sequence_length)
     settings = {
         "cache_version": CACHE_VERSION,
         "corpus": [{"file": p.name, "bytes": p.stat().st_size, "sha256": file_sha256(p)} for p in corpus_paths],
-        "vocabulary_sha256": hashlib.sha256("\n".join(tokenizer.vocabulary).encode()).hexdigest(),
+        **vocabulary_setting,
         "sequence_length": sequence_length,
         "train_sequences": n_train,
         "validation_sequences": validation_sequences,
@@ -162,10 +189,11 @@ def build_token_cache(
 
     rng = np.random.default_rng(seed)
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
-    packer = _Packer(sequence_length, cls_id, sep_id, rng)
-    train = np.zeros((n_train, sequence_length), np.uint16)
+    dtype = np.uint32 if words else np.uint16
+    packer = _Packer(sequence_length, cls_id, sep_id, rng, dtype)
+    train = np.zeros((n_train, sequence_length), dtype)
     train_pair = np.zeros((n_train, 2), np.int16)
-    valid = np.zeros((validation_sequences, sequence_length), np.uint16)
+    valid = np.zeros((validation_sequences, sequence_length), dtype)
     valid_pair = np.zeros((validation_sequences, 2), np.int16)
     counts = {"train": 0, "validation": 0, "documents": 0, "skipped_heldout_documents": 0}
     started = time.time()
@@ -209,6 +237,10 @@ def build_token_cache(
             f"and {counts['validation']:,} validation sequences; {n_train:,} and "
             f"{validation_sequences:,} were asked for."
         )
+    extra = {}
+    if words:
+        train, valid, word_table, targets = tokenizer.by_frequency(train, valid, target_words, target_buckets)
+        extra = {"words.npy": word_table, "word_targets.npy": targets}
     masked = _mask_validation(valid, tokenizer, seed)
     real_tokens = int(train_pair[:, 1].astype(np.int64).sum())
     meta = {
@@ -226,6 +258,7 @@ def build_token_cache(
             "validation_token_ids.npy": valid,
             "validation_pairs.npy": valid_pair,
             **{f"validation_{k}.npy": v for k, v in masked.items()},
+            **extra,
         },
         meta,
     )
@@ -235,14 +268,79 @@ def build_token_cache(
 
 def _tokenize_documents(tokenizer, docs, tf):
     sentences = [s for d in docs for s in d]
-    ragged = tokenizer(tf.constant(sentences))["token_ids"]
-    flat = ragged.flat_values.numpy().astype(np.uint16)
-    splits = ragged.row_splits.numpy()
+    if isinstance(tokenizer, _WordIds):
+        flat, splits = tokenizer.ragged_ids(sentences)
+    else:
+        ragged = tokenizer(tf.constant(sentences))["token_ids"]
+        flat = ragged.flat_values.numpy().astype(np.uint16)
+        splits = ragged.row_splits.numpy()
     out, k = [], 0
     for d in docs:
         out.append([flat[splits[k + j] : splits[k + j + 1]] for j in range(len(d))])
         k += len(d)
     return out
+
+
+class _WordIds:
+    """The words tokenizer with an id for every distinct word, given on first sight while the cache is built
+    and renumbered by frequency at the end (`by_frequency`)."""
+
+    def __init__(self, max_word_bytes):
+        from eelbert_tf import words
+
+        self.max_word_bytes = words.check_max_word_bytes(max_word_bytes)
+        self.words = [t.encode() for t in SPECIAL_TOKENS]
+        self.index = {w: i for i, w in enumerate(self.words)}
+        self._layer = None
+
+    def token_to_id(self, token: str) -> int:
+        return self.index[token.encode()]
+
+    def vocabulary_size(self) -> int:
+        return len(self.words)
+
+    def ragged_ids(self, sentences):
+        """(flat uint32 ids, row splits) of the sentences' words (`EelbertWordTokenizer`, in the graph)."""
+        import tensorflow as tf
+
+        from eelbert_tf.preprocessing.word_tokenizer import EelbertWordTokenizer
+
+        if self._layer is None:
+            self._layer = EelbertWordTokenizer(max_word_bytes=self.max_word_bytes)
+        ragged = self._layer(tf.constant(sentences))["tokens"]
+        index, table = self.index, self.words
+        ids = np.empty(int(ragged.flat_values.shape[0]), np.uint32)
+        for k, word in enumerate(ragged.flat_values.numpy().tolist()):
+            i = index.get(word)
+            if i is None:
+                i = index[word] = len(table)
+                table.append(word)
+            ids[k] = i
+        return ids, ragged.row_splits.numpy()
+
+    def by_frequency(self, train, valid, target_words, target_buckets):
+        """The sequences renumbered so that ids rank words by their count in the training sequences (special
+        tokens first, ties in order of first sight); the word table (bytes, `S<width>`) in that order; and each
+        word's MLM target: its own id below `target_words`, else `target_words` + a bucket (`word_bucket`)."""
+        counts = np.bincount(train.reshape(-1), minlength=len(self.words)).astype(np.int64)
+        special = len(SPECIAL_TOKENS)
+        rest = special + np.argsort(-counts[special:], kind="stable")
+        order = np.concatenate([np.arange(special), rest])
+        new_id = np.empty_like(order)
+        new_id[order] = np.arange(len(order))
+        new_id = new_id.astype(np.uint32)
+        table = [self.words[i] for i in order]
+        self.words, self.index = table, {w: i for i, w in enumerate(table)}
+        targets = np.arange(len(table), dtype=np.int32)
+        for i in range(target_words, len(table)):
+            targets[i] = target_words + word_bucket(table[i], target_buckets)
+        width = max(len(w) for w in table)
+        return new_id[train], new_id[valid], np.array(table, dtype=f"S{width}"), targets
+
+
+def word_bucket(word: bytes, buckets: int) -> int:
+    """The MLM target bucket of a word outside the training-only target vocabulary (a stable hash)."""
+    return int.from_bytes(hashlib.blake2b(word, digest_size=8).digest(), "little") % buckets
 
 
 def _mask_validation(valid, tokenizer, seed):
@@ -329,6 +427,35 @@ class TokenCache:
     @property
     def num_train_sequences(self):
         return len(self.train_token_ids)
+
+    @property
+    def tokenizer(self) -> str:
+        """`"wordpiece"` (ids into the BERT vocabulary) or `"words"` (ids into the cache's own word table)."""
+        return self.meta["settings"].get("tokenizer", "wordpiece")
+
+    @property
+    def words(self) -> list[bytes] | None:
+        """A words cache's word table (what the hash embedding reads for each id); None for WordPiece."""
+        if self.tokenizer != "words":
+            return None
+        if not hasattr(self, "_words"):
+            self._words = np.load(self.path / "words.npy").tolist()
+        return self._words
+
+    @property
+    def word_targets(self) -> np.ndarray | None:
+        """A words cache's MLM target of each word id (int32); None for WordPiece."""
+        if self.tokenizer != "words":
+            return None
+        return np.load(self.path / "word_targets.npy")
+
+    def target_vocabulary(self) -> list[str]:
+        """The names of a words cache's MLM targets: its `target_words` commonest words, then the buckets
+        (`[BUCKET 0]`, ...). The model's output layer has one row per name; nothing else uses them."""
+        s = self.meta["settings"]
+        top = [w.decode("utf-8", "backslashreplace") for w in self.words[: s["target_words"]]]
+        top += [f"[UNUSED {i}]" for i in range(len(top), s["target_words"])]  # a corpus with fewer words
+        return top + [f"[BUCKET {i}]" for i in range(s["target_buckets"])]
 
     def validation(self) -> dict:
         names = ["token_ids", "pairs", "token_ids_masked", "mask_positions", "mask_ids", "mask_weights"]

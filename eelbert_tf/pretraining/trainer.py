@@ -58,6 +58,10 @@ class PretrainConfig:
     masking: str = "per_batch"  # "per_batch": masks keyed by seed and batch position; "keras_hub": the presets'
     strategy: str = "default"  # tf.distribute: "default", "mirrored", "multi-worker" (TF_CONFIG), "tpu"
     worker_timeout: float = 120.0  # seconds to wait for the other workers (multi-worker)
+    tokenizer: str = "wordpiece"  # "words": the vocabulary-free words tokenizer (hash backbones only)
+    max_word_bytes: int = 20  # words: the longest word kept whole (spec section 9)
+    target_words: int = 30_000  # words: MLM targets of their own (the commonest words, special tokens included)
+    target_buckets: int = 2_048  # words: buckets shared by every other word's MLM target
 
     @classmethod
     def from_dict(cls, values: dict) -> "PretrainConfig":
@@ -86,6 +90,17 @@ class PretrainConfig:
             raise ValueError(f"`masking` must be one of {MASKINGS}. Received: {self.masking!r}")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"`strategy` must be one of {STRATEGIES}. Received: {self.strategy!r}")
+        from eelbert_tf.pretraining.token_cache import TOKENIZERS
+
+        if self.tokenizer not in TOKENIZERS:
+            raise ValueError(f"`tokenizer` must be one of {TOKENIZERS}. Received: {self.tokenizer!r}")
+        if self.tokenizer == "words":
+            if BACKBONE_PRESETS[self.preset]["embedding_type"] == "table":
+                raise ValueError(f"--tokenizer words needs a hash embedding (it has no vocabulary to look up); "
+                                 f"{self.preset!r} has a table. Use an eelbert_* or random_hash_* preset.")
+            if self.mlm_head not in (None, "separate"):
+                raise ValueError(f"--tokenizer words pretrains with the 'separate' MLM head over its training-only "
+                                 f"target vocabulary. Received: mlm_head={self.mlm_head!r}")
         if self.backbone_overrides:
             import inspect
 
@@ -111,6 +126,9 @@ class PretrainConfig:
             del values["data_order"]  # ... as do in-order runs from before the shuffle
         if values["masking"] == "keras_hub":
             del values["masking"]  # ... and runs masked by keras-hub, before per-batch masks
+        if values["tokenizer"] == "wordpiece":  # ... and WordPiece runs, before the words tokenizer
+            for key in ("tokenizer", "max_word_bytes", "target_words", "target_buckets"):
+                del values[key]
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -146,21 +164,27 @@ def open_token_cache(config: PretrainConfig, data_dir=None, cache_dir=None, log=
     from eelbert_tf.pretraining.token_cache import TokenCache, build_token_cache, default_corpus_paths
 
     data_dir = data_dir or config.data_dir
-    vocabulary = load_vocabulary(default_vocabulary_path(data_dir))
+    words = config.tokenizer == "words"
+    vocabulary = None if words else load_vocabulary(default_vocabulary_path(data_dir))
     corpus = [pathlib.Path(p) for p in (config.corpus or default_corpus_paths(data_dir))]
     if cache_dir is None and config.cache_dir:
         cache_dir = config.cache_dir
     if cache_dir is None:
         settings = (f"{[p.name for p in corpus]}|{config.tokens}|{config.sequence_length}|"
                     f"{config.validation_sequences}|{config.seed}")
+        if words:
+            settings += f"|words|{config.max_word_bytes}|{config.target_words}|{config.target_buckets}"
         cache_dir = pathlib.Path(config.out_dir).parent / (
             f"token_cache-{hashlib.sha256(settings.encode()).hexdigest()[:12]}")
+    word_settings = (dict(tokenizer="words", max_word_bytes=config.max_word_bytes, target_words=config.target_words,
+                          target_buckets=config.target_buckets) if words else {})
     cache = TokenCache(build_token_cache(
         corpus, cache_dir, train_tokens=config.tokens, vocabulary=vocabulary,
         sequence_length=config.sequence_length, validation_sequences=config.validation_sequences,
-        seed=config.seed, log=log,
+        seed=config.seed, log=log, **word_settings,
     ))
-    return vocabulary, cache
+    # A words cache's ids index its own word table; the model's output layer predicts its target vocabulary.
+    return (cache.target_vocabulary() if words else vocabulary), cache
 
 
 def pretrain(config: PretrainConfig, log=print) -> dict:
@@ -200,8 +224,10 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     total = config.total_steps
     schedule = make_schedule(config.learning_rate, int(config.warmup_ratio * total), total)
     with strategy.scope():
-        model = build_masked_lm(config.preset, vocabulary, mlm_head=config.mlm_head,
-                                **(config.backbone_overrides or {}))
+        overrides = dict(config.backbone_overrides or {})
+        if config.tokenizer == "words":  # the output layer's size: the training-only target vocabulary
+            overrides["vocabulary_size"] = len(vocabulary)
+        model = build_masked_lm(config.preset, vocabulary, mlm_head=config.mlm_head, **overrides)
         # AdamW whose clipnorm clips the gradient of the global batch under any strategy (distribute.py).
         optimizer = clipped_adamw(
             learning_rate=schedule, weight_decay=config.weight_decay, beta_1=0.9, beta_2=0.999,
@@ -335,7 +361,8 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
         "config": dataclasses.asdict(config),
         "data": {
             "corpus": cache.meta["settings"]["corpus"],
-            "vocabulary_sha256": cache.meta["settings"]["vocabulary_sha256"],
+            "vocabulary_sha256": cache.meta["settings"].get("vocabulary_sha256"),  # None for words
+            "tokenizer": cache.tokenizer,
             "token_cache_sha256": cache.sha256(),
             "train_fill": cache.meta["train_fill"],
             "order": {"data_order": config.data_order, "seed": config.seed, "fingerprint": order_id},
@@ -404,6 +431,9 @@ def export_mlm_head(run_dir, path, dtype: str = "float16") -> pathlib.Path:
 
     run_dir, path = pathlib.Path(run_dir), pathlib.Path(path)
     record = json.loads((run_dir / "record.json").read_text())
+    if record["config"].get("tokenizer", "wordpiece") != "wordpiece":
+        raise ValueError(f"{run_dir} was pretrained with --tokenizer {record['config']['tokenizer']}: its MLM head "
+                         "predicts a training-only target vocabulary, which export_mlm_head does not ship yet.")
     vocabulary = load_vocabulary(default_vocabulary_path(record["config"].get("data_dir")))
     model = build_masked_lm(record["backbone_config"], vocabulary, mlm_head=record["mlm_head"])
     _build(model)
