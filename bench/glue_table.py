@@ -112,7 +112,8 @@ def main(argv=None):
     if points:
         _plot(points, DOCS / "glue_size_vs_score.png")
         lines += ["", "![size against GLUE-5](docs/glue_size_vs_score.png)"]
-    lines += ["", *_comparison(table, bert, shipped), "", *_against_no_pretraining(table), "", *_timing(table)]
+    lines += ["", *_against_previous(table), "", *_comparison(table, bert, shipped), "",
+              *_against_no_pretraining(table), "", *_timing(table)]
     _report.write_section("GLUE", "\n".join(lines), "python bench/glue_table.py --run")
     print("\n".join(lines))
 
@@ -177,12 +178,29 @@ def _comparison(table, bert, shipped):
         def mean4(r):
             return sum(r["tasks"][t]["score"]["mean"] for t in four) / len(four)
         others = ", ".join(f"`{row}` {mean4(results[row]) / mean4(bert):.2f}" for row in pretrained)
+        bert_mrpc = bert["tasks"]["mrpc"]["score"]["mean"]
+        where = "falls below it" if bert_mrpc < 74.8 else f"is at it too ({bert_mrpc:.1f})"
         lines += ["", "MRPC needs care: a model that always answers \"paraphrase\" scores 74.8 (F1 81.2, "
                   "accuracy 68.4), which is where the EELBERT rows sit (spread 0.1-0.4 over seeds), while "
-                  "`bert_tiny_en` falls below it. Without MRPC (mean of CoLA, SST-2, STS-B and RTE) the ratios "
+                  f"`bert_tiny_en` {where}. Without MRPC (mean of CoLA, SST-2, STS-B and RTE) the ratios "
                   f"to `bert_tiny_en` are {others}. The `_random_init` rows (no pretraining) show what pretraining "
                   "adds."]
     return lines + _hash_ablation(results, shipped)
+
+
+def _against_previous(table):
+    """Rows whose GLUE-5 fell against the previous table although their pretraining grew: flagged, not read."""
+    previous = json.loads(PREVIOUS.read_text())["rows"] if PREVIOUS.exists() else {}
+    out = []
+    for row, _, r in table:
+        if r and r["glue5"] is not None and row in previous and r["glue5"] < previous[row]["glue5"] - 1.0:
+            tasks = ", ".join(f"{t.upper()} {r['tasks'][t]['score']['mean']:.1f} (before "
+                              f"{previous[row]['tasks'][t]['mean']:.1f})" for t in TASKS
+                              if r["tasks"].get(t) and t in previous[row]["tasks"])
+            out.append(f"**`{row}` scores below the previous table** ({r['glue5']:.1f} against "
+                       f"{previous[row]['glue5']:.1f}) although its pretraining is longer and its held-out MLM loss "
+                       f"lower: {tasks}. Not explained yet, so not read as a result; ratios to it are not claimed.")
+    return out
 
 
 def _against_no_pretraining(table):
