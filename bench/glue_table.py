@@ -92,7 +92,7 @@ def main(argv=None):
     ]
     points = []
     for row, info, results in table:
-        cells = [f"`{row}`", _pretraining(row, models[row], shipped), f"{info['parameters']['total']:,}",
+        cells = [f"`{row}`", _pretraining(models[row], shipped), f"{info['parameters']['total']:,}",
                  f"{info['bytes']['float32'] / 1e6:.2f}", f"{info['bytes']['int8'] / 1e6:.2f}"]
         before = previous["rows"].get(row)
         before = f"{before['glue5']:.1f}" if before else ""
@@ -143,7 +143,7 @@ def _complete(results_file) -> bool:
     return all(t in results["tasks"] for t in TASKS)
 
 
-def _pretraining(row, model, shipped):
+def _pretraining(model, shipped):
     """How the row's backbone was pretrained, from the shipped record."""
     if model not in shipped:
         return "none"
@@ -228,7 +228,7 @@ def _against_no_pretraining(table):
 
 def _hash_ablation(results, shipped):
     """n-gram pooling against a plain random hash per token, same architecture and pretraining."""
-    budgets = {_pretraining(m, m, shipped) for m in ("eelbert_tiny_en", "random_hash_tiny_en")}
+    budgets = {_pretraining(m, shipped) for m in ("eelbert_tiny_en", "random_hash_tiny_en")}
     if len(budgets) > 1:
         before = json.loads(PREVIOUS.read_text())["rows"] if PREVIOUS.exists() else {}
         earlier = ""

@@ -224,8 +224,9 @@ def compact_flatbuffer(model: bytes) -> bytes:
             if empty(m.buffers[tensor.buffer]):
                 tensor.buffer = 0
     used = {0} | {t.buffer for g in m.subgraphs for t in g.tensors} | {e.buffer for e in (m.metadata or [])}
-    new_index = {old: new for new, old in enumerate(sorted(used))}
-    m.buffers = [m.buffers[i] for i in sorted(used)]
+    kept = sorted(used)
+    new_index = {old: new for new, old in enumerate(kept)}
+    m.buffers = [m.buffers[i] for i in kept]
     for subgraph in m.subgraphs:
         for tensor in subgraph.tensors:
             tensor.buffer = new_index[tensor.buffer]

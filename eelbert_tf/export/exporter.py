@@ -61,6 +61,7 @@ def export(model, fmt: str, out, int8: bool = False, sequence_length: int | None
     model_bytes = core.convert(
         fn, signature, int8=int8, custom_ops=(fmt == "text"), int8_weights=int8_weights,
         representative=(lambda: representative(examples)) if int8 else None)
+    weights = {"int8_weights": int8_weights} if int8 else {}
     model_bytes = core.add_metadata(core.compact_flatbuffer(model_bytes), {
         "format": fmt, "int8": int8, "sequence_length": length, "text_pair": bundle.text_pair,
         "label_names": bundle.label_names, "regression": bundle.regression,
@@ -68,10 +69,9 @@ def export(model, fmt: str, out, int8: bool = False, sequence_length: int | None
         "base_model": bundle.info.get("base_model"),
         **core.tokenizer_metadata(bundle),
         "hash_widths": list(hash_widths),
-        **({"int8_weights": int8_weights} if int8 else {}),
+        **weights,
     })
     if fmt == "mediapipe":
         model_bytes = builder.write_metadata(model_bytes, bundle, bundle.path / VOCAB_FILE)
     core.write_model(model_bytes, out)
-    return {**core.report(model_bytes, fmt), "path": str(out), "int8": int8, "sequence_length": length,
-            **({"int8_weights": int8_weights} if int8 else {})}
+    return {**core.report(model_bytes, fmt), "path": str(out), "int8": int8, "sequence_length": length, **weights}

@@ -294,7 +294,8 @@ class _WordIds:
         self._layer = None
 
     def token_to_id(self, token: str) -> int:
-        return self.index[token.encode()]
+        """The id of a special token (the only ones asked for; they keep their ids when words are renumbered)."""
+        return SPECIAL_TOKENS.index(token)
 
     def vocabulary_size(self) -> int:
         return len(self.words)
@@ -329,8 +330,8 @@ class _WordIds:
         new_id = np.empty_like(order)
         new_id[order] = np.arange(len(order))
         new_id = new_id.astype(np.uint32)
-        table = [self.words[i] for i in order]
-        self.words, self.index = table, {w: i for i, w in enumerate(table)}
+        table = self.words = [self.words[i] for i in order]
+        del self.index  # the words are all seen: no id is looked up again
         targets = np.arange(len(table), dtype=np.int32)
         for i in range(target_words, len(table)):
             targets[i] = target_words + word_bucket(table[i], target_buckets)
@@ -447,7 +448,9 @@ class TokenCache:
         """A words cache's MLM target of each word id (int32); None for WordPiece."""
         if self.tokenizer != "words":
             return None
-        return np.load(self.path / "word_targets.npy")
+        if not hasattr(self, "_word_targets"):
+            self._word_targets = np.load(self.path / "word_targets.npy")
+        return self._word_targets
 
     def target_vocabulary(self) -> list[str]:
         """The names of a words cache's MLM targets: its `target_words` commonest words, then the buckets
