@@ -121,6 +121,10 @@ def _cmd_finetune(args) -> int:
         train = read_labeled_file(args.train, **columns)
         dev = read_labeled_file(args.dev, label_names=train.label_names, **columns) if args.dev else None
         source = {"train": args.train, "dev": args.dev, **columns}
+    if args.tokenizer is None:
+        from eelbert_tf.glue.finetune import pretraining_tokenizer
+
+        args.tokenizer = pretraining_tokenizer(args.model)
     if args.tokenizer == "words" and args.vocab:
         raise ValueError("--vocab: the words tokenizer has no vocabulary; give one or the other.")
     info = finetune(args.model, train, dev, args.out, recipe, vocabulary=args.vocab, source=source,
@@ -265,9 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--max-train-examples", type=int, help="a seeded subset of the training data")
     ft.add_argument("--activation", help="replace the feed-forward activation (relu for --format micro)")
     ft.add_argument("--vocab", help="vocabulary file (default: the BERT uncased one in the data folder)")
-    ft.add_argument("--tokenizer", choices=["wordpiece", "words"], default="wordpiece",
+    ft.add_argument("--tokenizer", choices=["wordpiece", "words"],
                     help="wordpiece (BERT's, with its vocabulary) or words (vocabulary-free, hash backbones only: "
-                         "no tokenizer table on the device)")
+                         "no tokenizer table on the device); default: the one the model was pretrained on")
     ft.add_argument("--glue-dir", help="folder in the glue_data layout (default: <data dir>/glue)")
     ft.add_argument("--data-dir")
     ft.set_defaults(func=_cmd_finetune)

@@ -9,6 +9,9 @@ and the standard deviation over seeds. `max_train_examples` subsamples the
 training set (a fixed, seeded subset) only when set explicitly; its value is
 recorded in `results.json` and printed in every table that uses it.
 
+Each model is fine-tuned on the tokens it was pretrained on (`pretraining_tokenizer`): WordPiece, or the
+vocabulary-free words of a backbone pretrained with `--tokenizer words`.
+
 Each finished (task, seed) is saved at once in `OUT/seeds/`; the same command run
 again after a stop or a `kill -9` continues from there.
 """
@@ -63,6 +66,20 @@ def load_backbone(model: str):
     raise ValueError(f"--model {model!r} is neither a pretraining run folder (with record.json) nor a preset.")
 
 
+def pretraining_tokenizer(model: str) -> str:
+    """The tokenizer `model` was pretrained on, which fine-tuning uses unless told otherwise: `"words"` for a
+    backbone pretrained without a vocabulary (`eelbert pretrain --tokenizer words`), else `"wordpiece"`
+    (WordPiece presets and runs, and architecture presets, which are not pretrained)."""
+    from eelbert_tf.models.pretrained import pretrained_presets
+
+    path = pathlib.Path(model)
+    if not (path / "record.json").is_file():
+        path = pretrained_presets().get(model)
+    if path is None or not (path / "record.json").is_file():
+        return "wordpiece"
+    return json.loads((path / "record.json").read_text()).get("config", {}).get("tokenizer", "wordpiece")
+
+
 def _labeled(dataset, task, source):
     """A TFDS split as `LabeledText`, in the split's order."""
     from eelbert_tf.classification.labeled_text import LabeledText
@@ -96,11 +113,12 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
         raise FileNotFoundError(f"GLUE task {task.folder} has no train.tsv in {glue_dir}: it cannot be fine-tuned.")
     train = subsample(_labeled(splits["train"], task, f"GLUE {task.folder} train"), recipe.max_train_examples)
     epochs = recipe.epochs(task.name)
+    tokenizer = pretraining_tokenizer(model)
     classifier, preprocessor, train_seconds = train_classifier(
         model, train, FinetuneRecipe(learning_rate=recipe.learning_rate, batch_size=recipe.batch_size,
                                      sequence_length=recipe.sequence_length, warmup_ratio=recipe.warmup_ratio,
                                      weight_decay=recipe.weight_decay, epochs=epochs, seed=seed),
-        vocabulary, verbose, log=lambda *_: None)
+        vocabulary, verbose, log=lambda *_: None, tokenizer=tokenizer)
     results = {}
     eval_started = time.time()
     for split in [s for s in splits if s.startswith("validation")]:
@@ -109,7 +127,7 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
         predictions = logits[:, 0] if task.is_regression else logits.argmax(-1)
         results[split] = glue_metrics.task_metrics(task.name, data.labels, predictions)
     return {
-        "task": task.name, "seed": seed, "train_examples": len(train), "epochs": epochs,
+        "task": task.name, "seed": seed, "tokenizer": tokenizer, "train_examples": len(train), "epochs": epochs,
         "metrics": results, "train_seconds": round(train_seconds, 1),
         "eval_seconds": round(time.time() - eval_started, 1),
     }

@@ -75,11 +75,13 @@ def load_pretrained_backbone(name, presets_dir=None, **overrides):
 
 
 def record_shipped_evaluation(name, evaluation: dict, mlm_head_weights, presets_dir=None) -> dict:
-    """Adds the held-out MLM figures of the weights as shipped (`evaluate_preset`) to a preset's record."""
+    """Adds the held-out MLM figures of the weights as shipped (`evaluate_preset`) to a preset's record, and the
+    MLM head that measures them (None for a backbone pretrained on words, whose head predicts training-only
+    targets and is not shipped: its float32 weights are the run's own, evaluated by the run)."""
     folder = pretrained_presets(presets_dir)[name]
     record = json.loads((folder / "record.json").read_text())
     record["shipped"].update(heldout_mlm_loss=evaluation["loss"], heldout_mlm_accuracy=evaluation["accuracy"],
-                             mlm_head_weights=str(mlm_head_weights))
+                             mlm_head_weights=None if mlm_head_weights is None else str(mlm_head_weights))
     write_json_atomically(folder / "record.json", record)
     return record
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from eelbert_tf import words as words_ref
+from eelbert_tf.glue.finetune import pretraining_tokenizer
 from eelbert_tf.pretraining.pipeline import training_dataset, validation_dataset
 from eelbert_tf.pretraining.token_cache import SPECIAL_TOKENS, TokenCache, build_token_cache, word_bucket
 from eelbert_tf.pretraining.trainer import PretrainConfig, open_token_cache, pretrain
@@ -79,6 +80,9 @@ def test_a_words_run_trains_and_records_it(tmp_path, corpus_file):
     assert json.loads((tmp_path / "run" / "config.json").read_text())["tokenizer"] == "words"
     vocabulary, cache = open_token_cache(config)
     assert vocabulary == cache.target_vocabulary() and cache.words is not None
+    # Fine-tuning (GLUE, `eelbert finetune`) reads the run's words by default; WordPiece models keep WordPiece.
+    assert pretraining_tokenizer(str(tmp_path / "run")) == "words"
+    assert pretraining_tokenizer("eelbert_uno_en") == pretraining_tokenizer("eelbert_uno") == "wordpiece"
 
 
 def test_words_settings_are_checked_and_keep_wordpiece_fingerprints():
