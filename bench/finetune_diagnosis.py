@@ -1,10 +1,10 @@
 """Why `bert_tiny_en` scores 0.0 on CoLA in the GLUE table: a fine-tuning diagnosis.
 
-    python bench/finetune_diagnosis.py [--task cola] [--seed 0]
+    python bench/finetune_diagnosis.py [--model bert_tiny_en] [--task cola] [--seed 0] [--variants v2,v2_dropout0]
 
 The shipped BERT-tiny (recipe shuffled_v2: held-out MLM loss 4.39) scored CoLA 0.0 in all three seeds, where
-the v1 preset (6.32) scored 11.9. This fine-tunes BERT-tiny on one GLUE task and seed with the GLUE recipe
-(`train_classifier`, the one training loop of GLUE and of the user's data) from:
+the v1 preset (6.32) scored 11.9. This fine-tunes a shipped preset (BERT-tiny by default) on one GLUE task and
+seed with the GLUE recipe (`train_classifier`, the one training loop of GLUE and of the user's data) from:
 
 - `v1`: the v1 preset's weights as committed at e495c81 (read with `git show`), with today's code: a control
   for a regression in the fine-tuning code since that table;
@@ -41,22 +41,22 @@ VARIANTS = {  # name: (weights, fine-tuning dropout, learning rate)
 }
 
 
-def _v1_weights(folder: pathlib.Path):
+def _v1_weights(model: str, folder: pathlib.Path):
     folder.mkdir(exist_ok=True)
     for name in ("config.json", "weights.npz"):
-        blob = subprocess.run(["git", "-C", str(REPO), "show", f"{V1_COMMIT}:eelbert_tf/presets/bert_tiny_en/{name}"],
+        blob = subprocess.run(["git", "-C", str(REPO), "show", f"{V1_COMMIT}:eelbert_tf/presets/{model}/{name}"],
                               check=True, capture_output=True).stdout
         (folder / name).write_bytes(blob)
     return folder
 
 
-def _run_folder(weights: str, dropout: float, tmp: pathlib.Path) -> pathlib.Path:
-    """A run folder holding BERT-tiny's `weights` (v1 or v2) with the fine-tuning `dropout` in its config."""
+def _run_folder(model: str, weights: str, dropout: float, tmp: pathlib.Path) -> pathlib.Path:
+    """A run folder holding the preset `model`'s `weights` (v1 or v2) with the fine-tuning `dropout` in its config."""
     from eelbert_tf.models.eelbert_backbone import EelbertBackbone
     from eelbert_tf.models.pretrained import load_npz_weights, pretrained_presets
     from eelbert_tf.models.saving import save_weights_file
 
-    source = _v1_weights(tmp / "v1_preset") if weights == "v1" else pretrained_presets()["bert_tiny_en"]
+    source = _v1_weights(model, tmp / "v1_preset") if weights == "v1" else pretrained_presets()[model]
     config = {**json.loads((source / "config.json").read_text()), "dropout": dropout}
     backbone = EelbertBackbone.from_config(config)
     load_npz_weights(backbone.weights, source / "weights.npz")
@@ -67,7 +67,7 @@ def _run_folder(weights: str, dropout: float, tmp: pathlib.Path) -> pathlib.Path
     return folder
 
 
-def diagnose(task_name: str, seed: int, variants, glue_dir, threads: int | None = None) -> dict:
+def diagnose(model: str, task_name: str, seed: int, variants, glue_dir, threads: int | None = None) -> dict:
     import tensorflow as tf
 
     from eelbert_tf.classification.finetune import FinetuneRecipe, predict_logits, train_classifier
@@ -94,7 +94,7 @@ def diagnose(task_name: str, seed: int, variants, glue_dir, threads: int | None 
     with tempfile.TemporaryDirectory() as tmp:
         for name in variants:
             weights, dropout, learning_rate = VARIANTS[name]
-            folder = _run_folder(weights, dropout, pathlib.Path(tmp))
+            folder = _run_folder(model, weights, dropout, pathlib.Path(tmp))
             recipe = FinetuneRecipe(learning_rate=learning_rate, batch_size=glue.batch_size,
                                     sequence_length=glue.sequence_length, warmup_ratio=glue.warmup_ratio,
                                     weight_decay=glue.weight_decay, epochs=glue.epochs(task.name), seed=seed)
@@ -116,12 +116,13 @@ def diagnose(task_name: str, seed: int, variants, glue_dir, threads: int | None 
                              "train_loss": train_loss, "seconds": round(time.time() - started, 1)}
             print(f"{name}: dev {results[name]['dev_score']:.1f}, train loss {train_loss:.4f} "
                   f"(majority solution {baseline:.4f})", flush=True)
-    return {"task": task.name, "seed": seed, "epochs": glue.epochs(task.name),
+    return {"model": model, "task": task.name, "seed": seed, "epochs": glue.epochs(task.name),
             "train_loss_of_majority_solution": baseline, "v1_weights_commit": V1_COMMIT, "variants": results}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="bert_tiny_en", help="a shipped preset that was also shipped at e495c81")
     parser.add_argument("--task", default="cola")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma list of {', '.join(VARIANTS)}")
@@ -133,9 +134,9 @@ def main(argv=None) -> int:
     from eelbert_tf.io_utils import write_json_atomically
 
     glue_dir = args.glue_dir or str(data_dir(None) / "glue")
-    result = diagnose(args.task, args.seed, args.variants.split(","), glue_dir, args.threads)
+    result = diagnose(args.model, args.task, args.seed, args.variants.split(","), glue_dir, args.threads)
     saved = json.loads(OUT.read_text()) if OUT.exists() else {}
-    key = f"{result['task']}-seed{result['seed']}"
+    key = f"{result['model']}/{result['task']}-seed{result['seed']}"
     saved[key] = {**saved.get(key, {}), **{k: v for k, v in result.items() if k != "variants"},
                   "variants": {**saved.get(key, {}).get("variants", {}), **result["variants"]}}
     write_json_atomically(OUT, saved)

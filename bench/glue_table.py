@@ -231,7 +231,8 @@ def _against_previous(table):
                               if r["tasks"].get(t) and t in previous[row]["tasks"])
             out.append(f"**`{row}` scores below the previous table** ({r['glue5']:.1f} against "
                        f"{previous[row]['glue5']:.1f}) although its pretraining is longer and its held-out MLM loss "
-                       f"lower: {tasks}. Not explained yet, so not read as a result; ratios to it are not claimed.")
+                       f"lower: {tasks}. Not read as a result, and ratios to it are not claimed, until the diagnosis below "
+                       "(one seed) is confirmed by the table itself.")
     return out
 
 
@@ -245,10 +246,10 @@ def _diagnosis():
         v = d["variants"]
         cells = "; ".join(f"{name} {r['dev_score']:.1f} (train loss {r['train_loss']:.3f})" for name, r in v.items())
         what = "MSE of the mean label" if d["task"] == "stsb" else "loss of the label shares"
-        out.append(f"- {d['task'].upper()}, seed {d['seed']} ({what}: {d['train_loss_of_majority_solution']:.3f}): "
+        out.append(f"- `{d['model']}`, {d['task'].upper()}, seed {d['seed']} ({what}: {d['train_loss_of_majority_solution']:.3f}): "
                    f"{cells}.")
-    return ["**Fine-tuning diagnosis of `bert_tiny_en`** (`python bench/finetune_diagnosis.py --task <task>`: "
-            "BERT-tiny fine-tuned by the GLUE recipe from the v1 preset's weights (commit e495c81) with today's "
+    return ["**Fine-tuning diagnosis** (`python bench/finetune_diagnosis.py --model <preset> --task <task>`: "
+            "a preset fine-tuned by the GLUE recipe from its v1 weights (commit e495c81) with today's "
             "code, and from the shipped v2 weights with dropout 0.1 as in the table, without dropout as they were "
             "pretrained, and at a 4x smaller learning rate; dev score, and the final classifier's loss on its own "
             "training set beside the loss of a classifier that learned nothing from the text):", "", *out]
