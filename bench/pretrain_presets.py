@@ -294,6 +294,13 @@ def write_table(runs=pathlib.Path("runs/presets")):
         "",
         _report.TRAIN_LOSS_NOTE,
     ])
+    if any(name.endswith("_words_en") for name in pretrained_presets()):
+        body += ("\n\nA `_words_en` row (recipe `words_v2`) was pretrained on the vocabulary-free words tokenizer: its "
+                 "tokens are whole words, and its MLM targets are the 30,000 commonest words of the training "
+                 "sequences, every other word one of 2,048 buckets by a hash of its bytes. That is another "
+                 "prediction problem over another token sequence, so its MLM loss does not compare with the "
+                 "WordPiece rows'; GLUE compares the models (BENCHMARKS.md, \"GLUE\"). It ships without an MLM "
+                 "head: its held-out figures are the run's own, measured on the same float32 weights.")
     staged = []  # the staged copy of each shipped preset (same weights), which keeps its training log
     for name, folder in pretrained_presets().items():
         sha = json.loads((folder / "record.json").read_text())["shipped"]["weights_sha256"]

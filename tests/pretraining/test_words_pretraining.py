@@ -8,6 +8,7 @@ import pytest
 
 from eelbert_tf import words as words_ref
 from eelbert_tf.glue.finetune import pretraining_tokenizer
+from eelbert_tf.models import pretrained
 from eelbert_tf.pretraining.pipeline import training_dataset, validation_dataset
 from eelbert_tf.pretraining.token_cache import SPECIAL_TOKENS, TokenCache, build_token_cache, word_bucket
 from eelbert_tf.pretraining.trainer import PretrainConfig, open_token_cache, pretrain
@@ -67,7 +68,7 @@ def test_batches_read_words_and_predict_targets(words_cache):
     np.testing.assert_array_equal(ids.numpy(), words_cache.word_targets[v["mask_ids"]])
 
 
-def test_a_words_run_trains_and_records_it(tmp_path, corpus_file):
+def test_a_words_run_trains_and_records_it(tmp_path, corpus_file, monkeypatch):
     config = PretrainConfig(preset="eelbert_uno", out_dir=str(tmp_path / "run"), tokens=SEQ * BATCH * STEPS,
                             corpus=[str(corpus_file)], cache_dir=str(tmp_path / "cache"), batch_size=BATCH,
                             sequence_length=SEQ, validation_sequences=16, checkpoint_every=3, log_every=2,
@@ -83,6 +84,17 @@ def test_a_words_run_trains_and_records_it(tmp_path, corpus_file):
     # Fine-tuning (GLUE, `eelbert finetune`) reads the run's words by default; WordPiece models keep WordPiece.
     assert pretraining_tokenizer(str(tmp_path / "run")) == "words"
     assert pretraining_tokenizer("eelbert_uno_en") == pretraining_tokenizer("eelbert_uno") == "wordpiece"
+    # Shipped as a preset (bench/pretrain_presets.py, recipe words_v2): no MLM head, the run's held-out figures.
+    presets = tmp_path / "presets"
+    pretrained.export_preset(tmp_path / "run", "eelbert_words_test_en", presets_dir=presets,
+                             config_updates={"dropout": 0.1})
+    shipped = pretrained.record_shipped_evaluation(
+        "eelbert_words_test_en", {"loss": record["heldout_mlm_loss"], "accuracy": record["heldout_mlm_accuracy"]},
+        None, presets_dir=presets)["shipped"]
+    assert shipped["mlm_head_weights"] is None and shipped["heldout_mlm_loss"] == record["heldout_mlm_loss"]
+    monkeypatch.setattr(pretrained, "PRESETS_DIR", presets)
+    assert pretraining_tokenizer("eelbert_words_test_en") == "words"
+    assert pretrained.load_pretrained_backbone("eelbert_words_test_en").dropout == 0.1
 
 
 def test_words_settings_are_checked_and_keep_wordpiece_fingerprints():
