@@ -469,7 +469,11 @@ def evaluate_preset(name, mlm_head_weights=None, data_dir=None, cache_dir=None, 
         raise ValueError(f"No pretrained preset {name!r}. Shipped: {', '.join(presets) or 'none'}.")
     record = json.loads((presets[name] / "record.json").read_text())
     if mlm_head_weights is None:
-        if "mlm_head_weights" not in record["shipped"]:
+        if record["config"].get("tokenizer") == "words":
+            raise ValueError(f"{name} was pretrained on words and ships no MLM head (its output layer predicts the "
+                             "training-only word targets); its record holds the run's held-out loss, measured on "
+                             "the same float32 weights: `eelbert evaluate-mlm --run` on the run folder recomputes it.")
+        if record["shipped"].get("mlm_head_weights") is None:
             raise ValueError(f"The record of {name} names no MLM head: pass mlm_head_weights (--mlm-head-weights).")
         mlm_head_weights = pathlib.Path(__file__).resolve().parents[2] / record["shipped"]["mlm_head_weights"]
     vocabulary, cache = _open_recorded_cache(record, name, data_dir, cache_dir, log)

@@ -11,7 +11,7 @@ from eelbert_tf.glue.finetune import pretraining_tokenizer
 from eelbert_tf.models import pretrained
 from eelbert_tf.pretraining.pipeline import training_dataset, validation_dataset
 from eelbert_tf.pretraining.token_cache import SPECIAL_TOKENS, TokenCache, build_token_cache, word_bucket
-from eelbert_tf.pretraining.trainer import PretrainConfig, open_token_cache, pretrain
+from eelbert_tf.pretraining.trainer import PretrainConfig, evaluate_preset, open_token_cache, pretrain
 
 SEQ, BATCH, STEPS, TOP, BUCKETS = 32, 8, 6, 300, 16
 
@@ -95,6 +95,8 @@ def test_a_words_run_trains_and_records_it(tmp_path, corpus_file, monkeypatch):
     monkeypatch.setattr(pretrained, "PRESETS_DIR", presets)
     assert pretraining_tokenizer("eelbert_words_test_en") == "words"
     assert pretrained.load_pretrained_backbone("eelbert_words_test_en").dropout == 0.1
+    with pytest.raises(ValueError, match="ships no MLM head"):
+        evaluate_preset("eelbert_words_test_en", presets_dir=presets)
 
 
 def test_words_settings_are_checked_and_keep_wordpiece_fingerprints():
