@@ -21,6 +21,7 @@ temporary run folder (record.json + backbone.weights.h5), the form `eelbert glue
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import pathlib
 import subprocess
@@ -70,7 +71,7 @@ def _run_folder(model: str, weights: str, dropout: float, tmp: pathlib.Path) -> 
 def diagnose(model: str, task_name: str, seed: int, variants, glue_dir, threads: int | None = None) -> dict:
     import tensorflow as tf
 
-    from eelbert_tf.classification.finetune import FinetuneRecipe, predict_logits, train_classifier
+    from eelbert_tf.classification.finetune import predict_logits, train_classifier
     from eelbert_tf.glue import metrics as glue_metrics
     from eelbert_tf.glue.finetune import GlueRecipe, _labeled
     from eelbert_tf.glue.glue_builder import load_glue
@@ -95,9 +96,7 @@ def diagnose(model: str, task_name: str, seed: int, variants, glue_dir, threads:
         for name in variants:
             weights, dropout, learning_rate = VARIANTS[name]
             folder = _run_folder(model, weights, dropout, pathlib.Path(tmp))
-            recipe = FinetuneRecipe(learning_rate=learning_rate, batch_size=glue.batch_size,
-                                    sequence_length=glue.sequence_length, warmup_ratio=glue.warmup_ratio,
-                                    weight_decay=glue.weight_decay, epochs=glue.epochs(task.name), seed=seed)
+            recipe = dataclasses.replace(glue.finetune_recipe(task.name, seed), learning_rate=learning_rate)
             started = time.time()
             classifier, preprocessor, _ = train_classifier(str(folder), train, recipe, verbose=2,
                                                            log=lambda *_: None)

@@ -199,12 +199,8 @@ def _words(table):
     words, wordpiece = results.get("eelbert_uno_words_en"), results.get("eelbert_uno_en")
     if not (words and wordpiece):
         return []
-    diffs = ", ".join(f"{t.upper()} {words['tasks'][t]['score']['mean'] - wordpiece['tasks'][t]['score']['mean']:+.1f}"
-                      for t in TASKS if words["tasks"].get(t) and wordpiece["tasks"].get(t))
+    diffs, beyond = _differences(words, wordpiece)
     d5 = words["glue5"] - wordpiece["glue5"]
-    beyond = [t.upper() for t in TASKS if words["tasks"].get(t) and wordpiece["tasks"].get(t)
-              and abs(words["tasks"][t]["score"]["mean"] - wordpiece["tasks"][t]["score"]["mean"])
-              > max(words["tasks"][t]["score"]["std"], wordpiece["tasks"][t]["score"]["std"])]
     sizes = json.loads((PREVIOUS.parent / "words_sizes.json").read_text())["rows"]
 
     def size(tokenizer, fmt):
@@ -215,7 +211,7 @@ def _words(table):
     return [f"**Without a vocabulary.** `eelbert_uno_words_en` is EELBERT-UNO pretrained and fine-tuned on the "
             "vocabulary-free words tokenizer (README, \"Without a vocabulary\"), at the budget, order and schedule "
             f"of `eelbert_uno_en`. GLUE-5 {words['glue5']:.1f} against {wordpiece['glue5']:.1f} on WordPiece "
-            f"({d5:+.1f}; by task, words minus WordPiece: {diffs}): "
+            f"({d5:+.1f}; by task, words minus WordPiece: {', '.join(diffs)}): "
             + ("within 1 point, the goal, " if d5 >= -1.0 else "more than 1 point below: the goal is not met, ")
             + "at a budget where both are still near the unigram plateau (README \"Pretraining\"), fine-tuned alike "
             f"(dropout 0.1; see the diagnosis above); differences larger than both rows' seed spreads: "
@@ -285,6 +281,20 @@ def _against_no_pretraining(table):
     return ["**Pretrained against not pretrained** (same architecture, same fine-tuning):", "", *out]
 
 
+def _differences(first, second):
+    """`first` minus `second` by task ("COLA +1.2", ...), and the tasks where that difference is larger than both
+    rows' spreads over seeds."""
+    diffs, beyond = [], []
+    for t in TASKS:
+        a, b = first["tasks"].get(t), second["tasks"].get(t)
+        if a and b:
+            d = a["score"]["mean"] - b["score"]["mean"]
+            diffs.append(f"{t.upper()} {d:+.1f}")
+            if abs(d) > max(a["score"]["std"], b["score"]["std"]):
+                beyond.append(t.upper())
+    return diffs, beyond
+
+
 def _hash_ablation(results, shipped):
     """n-gram pooling against a plain random hash per token, same architecture and pretraining."""
     budgets = {_pretraining(m, shipped) for m in ("eelbert_tiny_en", "random_hash_tiny_en")}
@@ -300,14 +310,7 @@ def _hash_ablation(results, shipped):
     ngram, plain = results.get("eelbert_tiny_en"), results.get("random_hash_tiny_en")
     if not (ngram and plain):
         return []
-    diffs, beyond = [], []
-    for t in TASKS:
-        a, b = ngram["tasks"].get(t), plain["tasks"].get(t)
-        if a and b:
-            d = a["score"]["mean"] - b["score"]["mean"]
-            diffs.append(f"{t.upper()} {d:+.1f}")
-            if abs(d) > max(a["score"]["std"], b["score"]["std"]):
-                beyond.append(t.upper())
+    diffs, beyond = _differences(ngram, plain)
     return ["", "**The paper's hash ablation.** `random_hash_tiny_en` is `eelbert_tiny_en` with one pseudo-random "
             "vector per whole token instead of mean-pooled n-gram vectors, pretrained on the same tokens, order "
             f"and schedule. GLUE-5: n-gram pooling {ngram['glue5']:.1f}, random hash {plain['glue5']:.1f} "

@@ -73,7 +73,7 @@ def pretrain_and_export(model, runs, threads=None, recipe="v1"):
     if not _exported_from(folder, out):
         folder = export_preset(out, name, dtype=WEIGHTS_DTYPE.get(model, "float32"),
                                config_updates=_config_updates(recipe))
-    if r["settings"].get("tokenizer") == "words":
+    if _words(recipe):
         # No MLM head to ship (its targets are the training-only words); the weights are shipped in float32,
         # the very values the run evaluated, so its held-out figure is the shipped weights' own.
         run = json.loads((out / "record.json").read_text())
@@ -173,9 +173,14 @@ def plot_heldout_against_tokens(folders, path):
     plt.close(fig)
 
 
+def _words(recipe):
+    """Whether `recipe` pretrains on the vocabulary-free words tokenizer."""
+    return RECIPES[recipe]["settings"].get("tokenizer") == "words"
+
+
 def preset_name(model, recipe):
     """The shipped name of `model` trained by `recipe`: `<model>_en`, `<model>_words_en` without a vocabulary."""
-    return f"{model}_words_en" if RECIPES[recipe]["settings"].get("tokenizer") == "words" else f"{model}_en"
+    return f"{model}_words_en" if _words(recipe) else f"{model}_en"
 
 
 def _config_updates(recipe):

@@ -48,6 +48,14 @@ class GlueRecipe:
     def epochs(self, task_name):
         return self.epochs_large if task_name in LARGE_TASKS else self.epochs_small
 
+    def finetune_recipe(self, task_name, seed):
+        """The recipe of one (task, seed) run, for `classification.finetune.train_classifier`."""
+        from eelbert_tf.classification.finetune import FinetuneRecipe
+
+        return FinetuneRecipe(learning_rate=self.learning_rate, batch_size=self.batch_size,
+                              sequence_length=self.sequence_length, warmup_ratio=self.warmup_ratio,
+                              weight_decay=self.weight_decay, epochs=self.epochs(task_name), seed=seed)
+
 
 def load_backbone(model: str):
     """A backbone from a pretraining run folder (`record.json` + `backbone.weights.h5`), a shipped
@@ -104,7 +112,7 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
     GLUE is one source of labeled text: the training loop is `classification.finetune.train_classifier`,
     the same as for the user's own data.
     """
-    from eelbert_tf.classification.finetune import FinetuneRecipe, predict_logits, subsample, train_classifier
+    from eelbert_tf.classification.finetune import predict_logits, subsample, train_classifier
     from eelbert_tf.glue.glue_builder import load_glue
 
     task = get_task(task_name)
@@ -115,10 +123,8 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
     epochs = recipe.epochs(task.name)
     tokenizer = pretraining_tokenizer(model)
     classifier, preprocessor, train_seconds = train_classifier(
-        model, train, FinetuneRecipe(learning_rate=recipe.learning_rate, batch_size=recipe.batch_size,
-                                     sequence_length=recipe.sequence_length, warmup_ratio=recipe.warmup_ratio,
-                                     weight_decay=recipe.weight_decay, epochs=epochs, seed=seed),
-        vocabulary, verbose, log=lambda *_: None, tokenizer=tokenizer)
+        model, train, recipe.finetune_recipe(task.name, seed), vocabulary, verbose, log=lambda *_: None,
+        tokenizer=tokenizer)
     results = {}
     eval_started = time.time()
     for split in [s for s in splits if s.startswith("validation")]:
