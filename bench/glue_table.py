@@ -4,9 +4,9 @@
     python bench/glue_table.py                  # only rewrite the table from bench/results/glue/*/results.json
 
 Rows: the shipped pretrained presets and each architecture without pretraining. Results are kept in
-bench/results/glue/<row>/ (committed: a session's runs/ does not outlive it), each stamped with the
-sha256 of the preset weights it fine-tuned; a row whose preset has changed since is shown as stale and
-rerun by --run. A row whose model or results do not exist yet is shown as "not run", a task whose data is
+bench/results/glue/<row>/ (committed: a session's runs/ does not outlive it), each seed keyed by the
+fingerprint of the backbone it fine-tuned (weights and config); a row whose preset has changed since (retrained,
+or shipped with another config) is shown as not run and rerun by --run. A row whose model or results do not exist yet is shown as "not run", a task whose data is
 absent as "absent"; no number is invented. The previous table (bench/results/glue_previous.json: the
 presets of recipe v1) is shown beside the new one. Writes the "GLUE" section of BENCHMARKS.md and docs/glue_size_vs_score.png.
 """
@@ -58,7 +58,7 @@ def main(argv=None):
     for row, model, arch in ROWS:
         results_file = runs / row / "results.json"
         available = model in shipped or not model.endswith("_en")
-        stale = results_file.exists() and not _stamp_matches(runs / row, model, shipped)
+        stale = results_file.exists() and not _fine_tuned_from(runs / row, model)
         if args.run and available and (stale or not _complete(results_file)):
             if stale:
                 shutil.rmtree(runs / row)
@@ -85,7 +85,7 @@ def main(argv=None):
         "Fine-tuning is deterministic on this CPU: one task of the table reruns alone with "
         "`eelbert glue --model eelbert_uno_en --tasks rte --out DIR` (3.5 min), which gave the same three RTE "
         "accuracies to the last digit (51.62, 53.43, 50.90) on 2026-11-23. Results are kept in "
-        "`bench/results/glue/<row>/`, stamped with the preset weights they fine-tuned. \"GLUE-5 before\": the "
+        "`bench/results/glue/<row>/`, each seed keyed by the fingerprint of the backbone it fine-tuned (weights and config): a row whose preset changed is shown as not run. \"GLUE-5 before\": the "
         f"same row in the previous table (commit {previous.get('commit', '?')}, {previous.get('date', '?')}; "
         f"{previous.get('pretraining', '')}), from `bench/results/glue_previous.json`.",
         "",
@@ -121,22 +121,15 @@ def main(argv=None):
     print("\n".join(lines))
 
 
-def _weights_sha(model, shipped):
-    """The sha256 of a shipped preset's weights (None for an architecture without pretraining)."""
-    if model not in shipped:
-        return None
-    return json.loads((shipped[model] / "record.json").read_text())["shipped"]["weights_sha256"]
+def _fine_tuned_from(folder, model) -> bool:
+    """Whether every seed in `folder` was fine-tuned from the backbone `model` names now: the seeds' key holds
+    its fingerprint (weights and config, `model_fingerprint`), so a retrained or reconfigured preset makes
+    the row stale."""
+    from eelbert_tf.glue.finetune import model_fingerprint
 
-
-def _stamp_matches(folder, model, shipped) -> bool:
-    """Whether the results in `folder` were fine-tuned from the preset shipped now; results without a stamp
-    get one (the row was fine-tuned from what is shipped when they first meet this table)."""
-    stamp = folder / "preset.json"
-    now = {"model": model, "weights_sha256": _weights_sha(model, shipped)}
-    if not stamp.exists():
-        stamp.write_text(json.dumps(now, indent=1) + "\n")
-        return True
-    return json.loads(stamp.read_text()) == now
+    now = {"model": model, "weights": model_fingerprint(model)}
+    seeds = [json.loads(p.read_text()) for p in sorted((folder / "seeds").glob("*.json"))]
+    return bool(seeds) and all({k: s.get(k) for k in now} == now for s in seeds)
 
 
 def _complete(results_file) -> bool:
@@ -150,9 +143,12 @@ def _pretraining(model, shipped):
     """How the row's backbone was pretrained, from the shipped record."""
     if model not in shipped:
         return "none"
-    c = json.loads((shipped[model] / "record.json").read_text())["config"]
+    from eelbert_tf.models.pretrained import record_tokenizer
+
+    record = json.loads((shipped[model] / "record.json").read_text())
+    c = record["config"]
     order = "shuffled" if c.get("data_order") == "shuffled" else "cache order"
-    words = ", words (no vocabulary)" if c.get("tokenizer") == "words" else ""
+    words = ", words (no vocabulary)" if record_tokenizer(record) == "words" else ""
     return f"{c['tokens'] / 1e6:.2f}M tokens, {order}{words}"
 
 
@@ -253,8 +249,8 @@ def _diagnosis():
                    f"{cells}.")
     return ["**Fine-tuning diagnosis** (`python bench/finetune_diagnosis.py --model <preset> --task <task>`: "
             "a preset fine-tuned by the GLUE recipe from its v1 weights (commit e495c81) with today's "
-            "code, and from the shipped v2 weights with dropout 0.1 as in the table, without dropout as they were "
-            "pretrained, and at a 4x smaller learning rate; dev score, and the final classifier's loss on its own "
+            "code, and from the shipped v2 weights with dropout 0.1 (as the table first did), without dropout as "
+            "they were pretrained (as the presets now ship and the table fine-tunes them), and at a 4x smaller learning rate; dev score, and the final classifier's loss on its own "
             "training set beside the loss of a classifier that learned nothing from the text):", "", *out]
 
 

@@ -71,8 +71,7 @@ def pretrain_and_export(model, runs, threads=None, recipe="v1"):
     name = preset_name(model, recipe)
     folder = PRESETS_DIR / name
     if not _exported_from(folder, out):
-        folder = export_preset(out, name, dtype=WEIGHTS_DTYPE.get(model, "float32"),
-                               config_updates=_config_updates(recipe))
+        folder = export_preset(out, name, dtype=WEIGHTS_DTYPE.get(model, "float32"))
     if _words(recipe):
         # No MLM head to ship (its targets are the training-only words); the weights are shipped in float32,
         # the very values the run evaluated, so its held-out figure is the shipped weights' own.
@@ -103,8 +102,7 @@ def stage(model, runs, recipe):
     staged = STAGED / f"presets_{recipe.split('_')[-1]}"
     if not (out / "record.json").is_file():
         raise SystemExit(f"{out} has no record.json: the run is not finished.")
-    folder = export_preset(out, name, presets_dir=staged, dtype=WEIGHTS_DTYPE.get(model, "float32"),
-                           config_updates=_config_updates(recipe))
+    folder = export_preset(out, name, presets_dir=staged, dtype=WEIGHTS_DTYPE.get(model, "float32"))
     for extra in ("train_log.jsonl", "loss_curve.png"):
         (folder / extra).write_bytes((out / extra).read_bytes())
     head = export_mlm_head(out, staged / f"{name}.mlm_head.npz")
@@ -183,10 +181,19 @@ def preset_name(model, recipe):
     return f"{model}_words_en" if _words(recipe) else f"{model}_en"
 
 
-def _config_updates(recipe):
-    """Pretrained without dropout: the shipped config gets the preset's fine-tuning dropout back."""
-    r = RECIPES[recipe]
-    return {"dropout": 0.1} if (r["settings"].get("backbone_overrides") or {}).get("dropout") == 0.0 else None
+def reconfigure():
+    """Ships every preset (and its staged copy) with its backbone config exactly as pretrained. The v2 presets were
+    first shipped with dropout 0.1 put back for fine-tuning after pretraining without it; fine-tuned that way
+    BERT-tiny lost most of STS-B and CoLA (`bench/finetune_diagnosis.py`), so they now keep dropout 0. The weights
+    do not change; their fingerprint does, so GLUE results of the former config are not reused."""
+    from eelbert_tf.models.pretrained import pretrained_presets, set_shipped_config
+
+    for name, folder in pretrained_presets().items():
+        if "config_updates" not in json.loads((folder / "record.json").read_text())["shipped"]:
+            continue
+        for root in [None, *(p.parent for p in sorted(STAGED.glob(f"presets_*/{name}")))]:
+            config = set_shipped_config(name, None, presets_dir=root)
+            print(f"{root or 'eelbert_tf/presets'}/{name}: shipped as pretrained (dropout {config['dropout']})")
 
 
 def train_only(model, runs, threads=None, recipe="v1"):
@@ -334,7 +341,12 @@ def main(argv=None):
     parser.add_argument("--ship", action="store_true",
                         help="ship the staged presets of --recipe (bench/results/presets_<recipe>/), then the table")
     parser.add_argument("--table-only", action="store_true")
+    parser.add_argument("--reconfigure", action="store_true",
+                        help="ship every preset with its config as pretrained (no config_updates); weights unchanged")
     args = parser.parse_args(argv)
+    if args.reconfigure:
+        reconfigure()
+        return
     if args.stage:
         for model in args.models.split(","):
             stage(model, pathlib.Path(args.runs), args.recipe)

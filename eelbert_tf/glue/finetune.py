@@ -2,9 +2,10 @@
 
 Recipe (`GlueRecipe`): AdamW, learning rate 2e-4 with 10% linear warm-up then
 linear decay to 0, weight decay 0.01, batch 32, sequences of at most 128 tokens
-(pairs cut round-robin), dropout 0.1, 3 epochs on the large tasks (SST-2, QNLI,
-QQP, MNLI) and 5 on the others, no early stopping: the model after the last
-epoch is evaluated once on the dev set. Seeds 0, 1, 2; tables report the mean
+(pairs cut round-robin), the backbone's own dropout (0.1 for an architecture
+without pretraining; a preset keeps the dropout it was pretrained with), 3
+epochs on the large tasks (SST-2, QNLI, QQP, MNLI) and 5 on the others, no
+early stopping: the model after the last epoch is evaluated once on the dev set. Seeds 0, 1, 2; tables report the mean
 and the standard deviation over seeds. `max_train_examples` subsamples the
 training set (a fixed, seeded subset) only when set explicitly; its value is
 recorded in `results.json` and printed in every table that uses it.
@@ -26,7 +27,7 @@ import time
 import numpy as np
 
 from eelbert_tf.glue import metrics as glue_metrics
-from eelbert_tf.io_utils import file_sha256, write_json_atomically
+from eelbert_tf.io_utils import write_json_atomically
 from eelbert_tf.models.saving import load_weights_file
 from eelbert_tf.glue.tasks import GLUE5, TASKS, available_splits, get_task
 
@@ -57,35 +58,52 @@ class GlueRecipe:
                               weight_decay=self.weight_decay, epochs=self.epochs(task_name), seed=seed)
 
 
-def load_backbone(model: str):
-    """A backbone from a pretraining run folder (`record.json` + `backbone.weights.h5`), a shipped
-    pretrained preset, or an architecture preset (random initialization: "no pretraining")."""
-    from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+def model_source(model: str):
+    """What `--model` names, as `(kind, folder)`: `("run", folder)` for a pretraining run folder (`record.json` +
+    `backbone.weights.h5`), `("preset", folder)` for a shipped pretrained preset, `("architecture", None)` for an
+    architecture preset (random initialization: "no pretraining"). Anything else is refused by name."""
+    from eelbert_tf.models.pretrained import pretrained_presets
     from eelbert_tf.models.presets import BACKBONE_PRESETS
 
     path = pathlib.Path(model)
     if (path / "record.json").is_file():
-        record = json.loads((path / "record.json").read_text())
+        if not (path / "backbone.weights.h5").is_file():
+            raise ValueError(f"--model {model!r} has a record.json but no backbone.weights.h5: the run is not "
+                             "finished.")
+        return "run", path
+    preset = pretrained_presets().get(model)
+    if preset is not None:
+        return "preset", preset
+    if model in BACKBONE_PRESETS:
+        return "architecture", None
+    raise ValueError(f"--model {model!r} is neither a pretraining run folder (with record.json), a shipped "
+                     f"pretrained preset ({', '.join(pretrained_presets()) or 'none'}) nor an architecture "
+                     f"({', '.join(BACKBONE_PRESETS)}).")
+
+
+def load_backbone(model: str):
+    """The backbone `model` names (`model_source`), with its weights."""
+    from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+
+    kind, folder = model_source(model)
+    if kind == "run":
+        record = json.loads((folder / "record.json").read_text())
         backbone = EelbertBackbone.from_config(record["backbone_config"])
-        load_weights_file(backbone, path / "backbone.weights.h5")
+        load_weights_file(backbone, folder / "backbone.weights.h5")
         return backbone
-    if model in BACKBONE_PRESETS or model.endswith("_en"):
-        return EelbertBackbone.from_preset(model)
-    raise ValueError(f"--model {model!r} is neither a pretraining run folder (with record.json) nor a preset.")
+    return EelbertBackbone.from_preset(model)  # shipped weights, or a fresh architecture
 
 
 def pretraining_tokenizer(model: str) -> str:
     """The tokenizer `model` was pretrained on, which fine-tuning uses unless told otherwise: `"words"` for a
     backbone pretrained without a vocabulary (`eelbert pretrain --tokenizer words`), else `"wordpiece"`
     (WordPiece presets and runs, and architecture presets, which are not pretrained)."""
-    from eelbert_tf.models.pretrained import pretrained_presets
+    from eelbert_tf.models.pretrained import record_tokenizer
 
-    path = pathlib.Path(model)
-    if not (path / "record.json").is_file():
-        path = pretrained_presets().get(model)
-    if path is None or not (path / "record.json").is_file():
+    kind, folder = model_source(model)
+    if kind == "architecture":
         return "wordpiece"
-    return json.loads((path / "record.json").read_text()).get("config", {}).get("tokenizer", "wordpiece")
+    return record_tokenizer(json.loads((folder / "record.json").read_text()))
 
 
 def _labeled(dataset, task, source):
@@ -217,14 +235,15 @@ def _recipe_key(recipe) -> dict:
 
 
 def model_fingerprint(model: str) -> str | None:
-    """The sha256 of the weights `model` names (a run folder or a shipped preset); None for random init."""
-    from eelbert_tf.models.pretrained import pretrained_presets
+    """The `backbone_fingerprint` (weights and config) of what `model` names; None for an architecture (random
+    initialization, whose config is the architecture's)."""
+    from eelbert_tf.models.pretrained import backbone_fingerprint, preset_fingerprint
 
-    path = pathlib.Path(model)
-    if (path / "record.json").is_file() and (path / "backbone.weights.h5").is_file():
-        return file_sha256(path / "backbone.weights.h5")
-    preset = pretrained_presets().get(model)
-    return file_sha256(preset / "weights.npz") if preset is not None else None
+    kind, folder = model_source(model)
+    if kind == "run":
+        record = json.loads((folder / "record.json").read_text())
+        return backbone_fingerprint(record["backbone_config"], folder / "backbone.weights.h5")
+    return preset_fingerprint(folder) if kind == "preset" else None
 
 
 def summarize_runs(runs) -> dict:

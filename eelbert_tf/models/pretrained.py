@@ -13,6 +13,7 @@ Nothing is downloaded; a missing or damaged preset file raises an error naming i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pathlib
@@ -74,6 +75,55 @@ def load_pretrained_backbone(name, presets_dir=None, **overrides):
     return backbone
 
 
+def record_tokenizer(record: dict) -> str:
+    """The tokenizer a pretraining run or preset `record` was pretrained on: `"wordpiece"`, or `"words"` for a
+    backbone pretrained without a vocabulary (`eelbert pretrain --tokenizer words`)."""
+    return record.get("config", {}).get("tokenizer", "wordpiece")
+
+
+def backbone_fingerprint(config: dict, weights_file) -> str:
+    """The sha256 of what a backbone is made of: its weights file and its config. Fine-tuning results are keyed
+    by it, so the same weights shipped with another config (another dropout) count as another model."""
+    digest = hashlib.sha256(file_sha256(weights_file).encode())
+    digest.update(json.dumps({k: v for k, v in config.items() if k not in ("name", "trainable")},
+                             sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def preset_fingerprint(folder) -> str:
+    """`backbone_fingerprint` of a shipped preset folder."""
+    folder = pathlib.Path(folder)
+    return backbone_fingerprint(json.loads((folder / "config.json").read_text()), folder / "weights.npz")
+
+
+def _shipped_config(record, config_updates):
+    """A run's backbone config as a preset ships it: constructor arguments, with `config_updates` applied."""
+    config = {k: v for k, v in record["backbone_config"].items() if k not in ("name", "trainable")}
+    unknown = sorted(set(config_updates or {}) - set(config))
+    if unknown:
+        raise ValueError(f"config_updates {unknown} are not backbone settings ({sorted(config)}).")
+    return {**config, **(config_updates or {})}
+
+
+def set_shipped_config(name, config_updates=None, presets_dir=None) -> dict:
+    """Rewrites a shipped preset's `config.json` as its run's backbone config with `config_updates` (None: exactly
+    as pretrained), and names the updates in its record. The weights do not change; their fingerprint
+    (`preset_fingerprint`) does, so fine-tuning results of the former config are not reused."""
+    presets = pretrained_presets(presets_dir)
+    if name not in presets:
+        raise ValueError(f"No pretrained preset {name!r} in {presets_dir or PRESETS_DIR}. Shipped: "
+                         f"{', '.join(presets) or 'none'}.")
+    folder = presets[name]
+    record = json.loads((folder / "record.json").read_text())
+    config = _shipped_config(record, config_updates)
+    record["shipped"].pop("config_updates", None)
+    if config_updates:
+        record["shipped"]["config_updates"] = dict(config_updates)
+    write_json_atomically(folder / "config.json", config)
+    write_json_atomically(folder / "record.json", record)
+    return config
+
+
 def record_shipped_evaluation(name, evaluation: dict, mlm_head_weights, presets_dir=None) -> dict:
     """Adds the held-out MLM figures of the weights as shipped (`evaluate_preset`) to a preset's record, and the
     MLM head that measures them (None for a backbone pretrained on words, whose head predicts training-only
@@ -89,9 +139,10 @@ def record_shipped_evaluation(name, evaluation: dict, mlm_head_weights, presets_
 def export_preset(run_dir, name, presets_dir=None, dtype="float32", config_updates=None) -> pathlib.Path:
     """Copies a finished pretraining run into a shipped preset (backbone only, no optimizer).
 
-    `config_updates` changes settings that do not touch the weights in the shipped config, e.g. the
-    fine-tuning dropout of a model pretrained without dropout (`{"dropout": 0.1}`); the record keeps the
-    pretraining config and names the updates.
+    `config_updates` changes settings that do not touch the weights in the shipped config (a dropout, say); the
+    record keeps the pretraining config and names the updates. The presets ship with none: fine-tuning a
+    model pretrained without dropout with dropout 0.1 cost BERT-tiny most of its STS-B and CoLA
+    (`bench/finetune_diagnosis.py`).
     """
     from eelbert_tf.models.eelbert_backbone import EelbertBackbone
 
@@ -104,11 +155,7 @@ def export_preset(run_dir, name, presets_dir=None, dtype="float32", config_updat
     folder, tmp, old = root / name, root / f".{name}.tmp-{os.getpid()}", root / f".{name}.old-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    config = {k: v for k, v in record["backbone_config"].items() if k not in ("name", "trainable")}
-    unknown = sorted(set(config_updates or {}) - set(config))
-    if unknown:
-        raise ValueError(f"config_updates {unknown} are not backbone settings ({sorted(config)}).")
-    config.update(config_updates or {})
+    config = _shipped_config(record, config_updates)
     (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     save_npz_weights(backbone.weights, tmp / "weights.npz", dtype=dtype)
     record = dict(record)

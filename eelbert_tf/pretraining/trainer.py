@@ -426,12 +426,12 @@ def export_mlm_head(run_dir, path, dtype: str = "float16") -> pathlib.Path:
     from eelbert_tf.data_paths import default_vocabulary_path
     from eelbert_tf.io_utils import write_atomically
     from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
-    from eelbert_tf.models.pretrained import save_npz_weights
+    from eelbert_tf.models.pretrained import record_tokenizer, save_npz_weights
     from eelbert_tf.preprocessing.vocabulary import load_vocabulary
 
     run_dir, path = pathlib.Path(run_dir), pathlib.Path(path)
     record = json.loads((run_dir / "record.json").read_text())
-    if record["config"].get("tokenizer", "wordpiece") != "wordpiece":
+    if record_tokenizer(record) != "wordpiece":
         raise ValueError(f"{run_dir} was pretrained with --tokenizer {record['config']['tokenizer']}: its MLM head "
                          "predicts a training-only target vocabulary, which export_mlm_head does not ship yet.")
     vocabulary = load_vocabulary(default_vocabulary_path(record["config"].get("data_dir")))
@@ -462,14 +462,15 @@ def evaluate_preset(name, mlm_head_weights=None, data_dir=None, cache_dir=None, 
     the repository), on the token cache its record names (rebuilt deterministically from the
     corpus when missing; its checksum must equal the recorded one)."""
     from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM
-    from eelbert_tf.models.pretrained import load_npz_weights, load_pretrained_backbone, pretrained_presets
+    from eelbert_tf.models.pretrained import (load_npz_weights, load_pretrained_backbone, pretrained_presets,
+                                              record_tokenizer)
 
     presets = pretrained_presets(presets_dir)
     if name not in presets:
         raise ValueError(f"No pretrained preset {name!r}. Shipped: {', '.join(presets) or 'none'}.")
     record = json.loads((presets[name] / "record.json").read_text())
     if mlm_head_weights is None:
-        if record["config"].get("tokenizer") == "words":
+        if record_tokenizer(record) == "words":
             raise ValueError(f"{name} was pretrained on words and ships no MLM head (its output layer predicts the "
                              "training-only word targets); its record holds the run's held-out loss, measured on "
                              "the same float32 weights: `eelbert evaluate-mlm --run` on the run folder recomputes it.")

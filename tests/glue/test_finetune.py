@@ -123,3 +123,18 @@ def test_unusable_seed_files_are_refused_with_the_reason(tmp_path):
             _finished_seed(tmp_path, key, "rte", 0)
     path.write_text(json.dumps({**key, "run": {"seed": 0}}))
     assert _finished_seed(tmp_path, key, "rte", 0) == {"seed": 0}
+
+
+def test_model_names_resolve_once_and_fingerprint_weights_and_config(tmp_path):
+    from eelbert_tf.glue.finetune import model_fingerprint, model_source, pretraining_tokenizer
+    from eelbert_tf.models.pretrained import pretrained_presets, preset_fingerprint
+
+    assert model_source("eelbert_uno") == ("architecture", None) and model_fingerprint("eelbert_uno") is None
+    assert model_source("eelbert_uno_en") == ("preset", pretrained_presets()["eelbert_uno_en"])
+    assert model_fingerprint("eelbert_uno_en") == preset_fingerprint(pretrained_presets()["eelbert_uno_en"])
+    assert model_fingerprint("eelbert_uno_en") != model_fingerprint("eelbert_tiny_en")
+    with pytest.raises(ValueError, match="'eelbert_unoo_en' is neither a pretraining run folder .* nor an architecture"):
+        model_source("eelbert_unoo_en")
+    (tmp_path / "record.json").write_text("{}")
+    with pytest.raises(ValueError, match="no backbone.weights.h5: the run is not finished"):
+        pretraining_tokenizer(str(tmp_path))

@@ -110,6 +110,18 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
         "config_updates"] == {"dropout": 0.0}
     with pytest.raises(ValueError, match="not backbone settings"):
         export_preset(out, "eelbert_bad_en", presets_dir=tmp_path / "presets", config_updates={"dropot": 0.0})
+    # A shipped config changes without touching the weights, and the backbone's fingerprint follows it (so GLUE
+    # results of the former config are not reused).
+    from eelbert_tf.models.pretrained import preset_fingerprint, set_shipped_config
+
+    folder = tmp_path / "presets" / "eelbert_test_en"
+    weights, fingerprint = (folder / "weights.npz").read_bytes(), preset_fingerprint(folder)
+    assert set_shipped_config("eelbert_test_en", None, presets_dir=tmp_path / "presets") == {
+        k: v for k, v in record["backbone_config"].items() if k not in ("name", "trainable")}
+    assert "config_updates" not in json.loads((folder / "record.json").read_text())["shipped"]
+    assert (folder / "weights.npz").read_bytes() == weights and preset_fingerprint(folder) != fingerprint
+    set_shipped_config("eelbert_test_en", {"dropout": 0.0}, presets_dir=tmp_path / "presets")
+    assert preset_fingerprint(folder) == fingerprint
     head = export_mlm_head(out, tmp_path / "heads" / "eelbert_test_en.npz")
     shipped = evaluate_preset("eelbert_test_en", head, cache_dir=cache, log=quiet, presets_dir=tmp_path / "presets")
     assert shipped["loss"] == pytest.approx(record["heldout_mlm_loss"], rel=1e-3)

@@ -86,15 +86,14 @@ def test_a_words_run_trains_and_records_it(tmp_path, corpus_file, monkeypatch):
     assert pretraining_tokenizer("eelbert_uno_en") == pretraining_tokenizer("eelbert_uno") == "wordpiece"
     # Shipped as a preset (bench/pretrain_presets.py, recipe words_v2): no MLM head, the run's held-out figures.
     presets = tmp_path / "presets"
-    pretrained.export_preset(tmp_path / "run", "eelbert_words_test_en", presets_dir=presets,
-                             config_updates={"dropout": 0.1})
+    pretrained.export_preset(tmp_path / "run", "eelbert_words_test_en", presets_dir=presets)
     shipped = pretrained.record_shipped_evaluation(
         "eelbert_words_test_en", {"loss": record["heldout_mlm_loss"], "accuracy": record["heldout_mlm_accuracy"]},
         None, presets_dir=presets)["shipped"]
     assert shipped["mlm_head_weights"] is None and shipped["heldout_mlm_loss"] == record["heldout_mlm_loss"]
     monkeypatch.setattr(pretrained, "PRESETS_DIR", presets)
     assert pretraining_tokenizer("eelbert_words_test_en") == "words"
-    assert pretrained.load_pretrained_backbone("eelbert_words_test_en").dropout == 0.1
+    assert pretrained.load_pretrained_backbone("eelbert_words_test_en").dropout == record["backbone_config"]["dropout"]
     with pytest.raises(ValueError, match="ships no MLM head"):
         evaluate_preset("eelbert_words_test_en", presets_dir=presets)
 
