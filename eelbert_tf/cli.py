@@ -100,7 +100,7 @@ def _cmd_finetune(args) -> int:
     recipe = FinetuneRecipe(**{k: v for k, v in {
         "epochs": args.epochs, "learning_rate": args.learning_rate, "batch_size": args.batch_size,
         "sequence_length": args.sequence_length, "seed": args.seed, "max_train_examples": args.max_train_examples,
-        "activation": args.activation}.items() if v is not None})
+        "activation": args.activation, "dropout": args.dropout}.items() if v is not None})
     if args.task:
         from eelbert_tf.data_paths import data_dir
         from eelbert_tf.glue.finetune import LARGE_TASKS
@@ -268,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--seed", type=int)
     ft.add_argument("--max-train-examples", type=int, help="a seeded subset of the training data")
     ft.add_argument("--activation", help="replace the feed-forward activation (relu for --format micro)")
+    ft.add_argument("--dropout", type=float, help="replace the backbone's dropout (default: the model's own; the "
+                    "shipped presets keep the dropout they were pretrained with, 0)")
     ft.add_argument("--vocab", help="vocabulary file (default: the BERT uncased one in the data folder)")
     ft.add_argument("--tokenizer", choices=["wordpiece", "words"],
                     help="wordpiece (BERT's, with its vocabulary) or words (vocabulary-free, hash backbones only: "

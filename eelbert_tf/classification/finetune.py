@@ -48,6 +48,8 @@ class FinetuneRecipe:
     seed: int = 0
     max_train_examples: int | None = None
     activation: str | None = None  # replace the backbone's feed-forward activation (e.g. "relu" for TFLite Micro)
+    # Replace the backbone's dropout (default: its own; a preset keeps the dropout it was pretrained with).
+    dropout: float | None = None
 
 
 def trim_to_longest(x, y):
@@ -103,17 +105,22 @@ def evaluate(classifier, data: LabeledText, preprocessor) -> dict:
     return classification_metrics(data.labels, logits.argmax(-1), data.num_classes)
 
 
-def build_classifier(model: str, num_classes: int, activation: str | None = None):
-    """An `EelbertClassifier` on the backbone `model` names (preset, shipped preset or run folder)."""
+def build_classifier(model: str, num_classes: int, activation: str | None = None, dropout: float | None = None):
+    """An `EelbertClassifier` on the backbone `model` names (preset, shipped preset or run folder), with its
+    feed-forward `activation` or its `dropout` replaced where given (settings that own no weights)."""
     from eelbert_tf.glue.finetune import load_backbone
     from eelbert_tf.models.eelbert_backbone import EelbertBackbone
     from eelbert_tf.models.eelbert_classifier import EelbertClassifier
 
     backbone = load_backbone(model)
-    if activation and activation != backbone.activation:
-        # Same weights, another feed-forward activation (TFLite Micro has no GELU kernel).
+    if dropout is not None and not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout {dropout} is not a rate in [0, 1).")
+    changes = {k: v for k, v in {"activation": activation, "dropout": dropout}.items()
+               if v is not None and v != getattr(backbone, k)}
+    if changes:
+        # Same weights, other settings (TFLite Micro has no GELU kernel; dropout is a fine-tuning choice).
         weights = backbone.get_weights()
-        backbone = EelbertBackbone.from_config({**backbone.get_config(), "activation": activation})
+        backbone = EelbertBackbone.from_config({**backbone.get_config(), **changes})
         backbone.set_weights(weights)
     return EelbertClassifier(backbone, num_classes)
 
@@ -143,7 +150,7 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
     from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
 
     keras.utils.set_random_seed(recipe.seed)
-    classifier = build_classifier(model, train.num_classes, recipe.activation)
+    classifier = build_classifier(model, train.num_classes, recipe.activation, recipe.dropout)
     if tokenizer == "words" and classifier.backbone.embedding_type == "table":
         raise ValueError(f"--tokenizer words: {model!r} looks tokens up in a table by WordPiece id (BERT); the "
                          "vocabulary-free tokenizer needs a hash backbone (EELBERT).")

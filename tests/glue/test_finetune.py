@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from tests.conftest import REPO
@@ -138,3 +139,17 @@ def test_model_names_resolve_once_and_fingerprint_weights_and_config(tmp_path):
     (tmp_path / "record.json").write_text("{}")
     with pytest.raises(ValueError, match="no backbone.weights.h5: the run is not finished"):
         pretraining_tokenizer(str(tmp_path))
+
+
+def test_finetuning_dropout_is_the_presets_own_unless_replaced():
+    from eelbert_tf.classification.finetune import build_classifier
+    from eelbert_tf.models.pretrained import load_pretrained_backbone
+
+    shipped = load_pretrained_backbone("eelbert_uno_en")
+    assert shipped.dropout == 0.0  # pretrained without dropout, shipped so (bench/finetune_diagnosis.py)
+    assert build_classifier("eelbert_uno_en", 2).backbone.dropout == 0.0
+    replaced = build_classifier("eelbert_uno_en", 2, dropout=0.1).backbone
+    assert replaced.dropout == 0.1
+    assert all(np.array_equal(a, b) for a, b in zip(replaced.get_weights(), shipped.get_weights()))
+    with pytest.raises(ValueError, match="dropout 1.5 is not a rate"):
+        build_classifier("eelbert_uno_en", 2, dropout=1.5)
