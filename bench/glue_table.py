@@ -7,8 +7,8 @@ Rows: the shipped pretrained presets and each architecture without pretraining. 
 bench/results/glue/<row>/ (committed: a session's runs/ does not outlive it), each seed keyed by the
 fingerprint of the backbone it fine-tuned (weights and config); a row whose preset has changed since (retrained,
 or shipped with another config) is shown as not run and rerun by --run. A row whose model or results do not exist yet is shown as "not run", a task whose data is
-absent as "absent"; no number is invented. The previous table (bench/results/glue_previous.json: the
-presets of recipe v1) is shown beside the new one. Writes the "GLUE" section of BENCHMARKS.md and docs/glue_size_vs_score.png.
+absent as "absent"; no number is invented. Previous tables (bench/results/glue_previous.json: the
+presets of recipe v1; `--remember COMMIT` adds the table committed at COMMIT) are shown beside the new one. Writes the "GLUE" section of BENCHMARKS.md and docs/glue_size_vs_score.png.
 """
 
 from __future__ import annotations
@@ -45,7 +45,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--run", action="store_true", help="fine-tune rows that have no results yet")
     parser.add_argument("--runs", default="bench/results/glue")
+    parser.add_argument("--remember", metavar="COMMIT",
+                        help="keep the table committed at COMMIT as a previous table (a column), then write")
+    parser.add_argument("--label", help="with --remember: the column's short name")
+    parser.add_argument("--about", help="with --remember: what differs in that table (pretraining, fine-tuning)")
     args = parser.parse_args(argv)
+    if args.remember:
+        if not (args.label and args.about):
+            parser.error("--remember needs --label and --about")
+        remember(args.remember, args.label, args.about, pathlib.Path(args.runs))
 
     from eelbert_tf.data_paths import data_dir
     from eelbert_tf.glue.finetune import run_glue
@@ -71,10 +79,11 @@ def main(argv=None):
         table.append((row, info, results))
 
     bert = next((r for name, _, r in table if name == "bert_tiny_en" and r and r["glue5"] is not None), None)
-    previous = json.loads(PREVIOUS.read_text()) if PREVIOUS.exists() else {"rows": {}}
+    previous = _previous_tables()
     models = {row: model for row, model, _ in ROWS}
     header = ("| model | pretraining | shipped params | MB float32 | MB int8 | "
-              + " | ".join(t.upper() for t in TASKS) + " | GLUE-5 | GLUE-5 / bert_tiny_en | GLUE-5 before |")
+              + " | ".join(t.upper() for t in TASKS) + " | GLUE-5 | GLUE-5 / bert_tiny_en | "
+              + " | ".join(f"GLUE-5 {p['label']}" for p in previous) + " |")
     lines = [
         "GLUE dev scores, mean ± standard deviation over fine-tuning seeds 0, 1, 2 (recipe in "
         "`eelbert_tf/glue/finetune.py`: AdamW 2e-4, batch 32, 128 tokens, 3 epochs on SST-2 and 5 on the "
@@ -85,21 +94,21 @@ def main(argv=None):
         "Fine-tuning is deterministic on this CPU: one task of the table reruns alone with "
         "`eelbert glue --model eelbert_uno_en --tasks rte --out DIR` (3.5 min), which gave the same three RTE "
         "accuracies to the last digit (51.62, 53.43, 50.90) on 2026-11-23. Results are kept in "
-        "`bench/results/glue/<row>/`, each seed keyed by the fingerprint of the backbone it fine-tuned (weights and config): a row whose preset changed is shown as not run. \"GLUE-5 before\": the "
-        f"same row in the previous table (commit {previous.get('commit', '?')}, {previous.get('date', '?')}; "
-        f"{previous.get('pretraining', '')}), from `bench/results/glue_previous.json`.",
+        "`bench/results/glue/<row>/`, each seed keyed by the fingerprint of the backbone it fine-tuned (weights and config): a row whose preset changed is shown as not run. The last "
+        "columns: the same row in previous tables (`bench/results/glue_previous.json`): "
+        + "; ".join(f"\"{p['label']}\", commit {p['commit']} ({p['date']}): {p['pretraining']}" for p in previous)
+        + ".",
         "",
         header,
-        "|---|---|---:|---:|---:|" + "---:|" * len(TASKS) + "---:|---:|---:|",
+        "|---|---|---:|---:|---:|" + "---:|" * (len(TASKS) + 2 + len(previous)),
     ]
     points = []
     for row, info, results in table:
         cells = [f"`{row}`", _pretraining(models[row], shipped), f"{info['parameters']['total']:,}",
                  f"{info['bytes']['float32'] / 1e6:.2f}", f"{info['bytes']['int8'] / 1e6:.2f}"]
-        before = previous["rows"].get(row)
-        before = f"{before['glue5']:.1f}" if before else ""
+        before = [f"{p['rows'][row]['glue5']:.1f}" if row in p["rows"] else "" for p in previous]
         if results is None:
-            cells += ["not run"] * (len(TASKS) + 2) + [before]
+            cells += ["not run"] * (len(TASKS) + 2) + before
         else:
             for t in TASKS:
                 v = results["tasks"].get(t)
@@ -107,7 +116,7 @@ def main(argv=None):
             g5 = results["glue5"]
             cells.append("n/a" if g5 is None else f"{g5:.1f}")
             cells.append(f"{g5 / bert['glue5']:.2f}" if (bert and g5 is not None) else "n/a")
-            cells.append(before)
+            cells += before
             if g5 is not None:
                 points.append((row, info["bytes"]["float32"] / 1e6, g5))
         lines.append("| " + " | ".join(cells) + " |")
@@ -219,9 +228,44 @@ def _words(table):
             "in, its tokenizer's tables in the file); same architecture, so the same sizes for either pretraining."]
 
 
+def _previous_tables():
+    """The previous tables kept in bench/results/glue_previous.json, oldest first (the first: the v1 presets,
+    pretrained on half the tokens)."""
+    return json.loads(PREVIOUS.read_text())["tables"] if PREVIOUS.exists() else []
+
+
+def remember(commit, label, about, runs):
+    """Keeps each row's GLUE scores as committed at `commit` (`git show`) as a previous table."""
+    import subprocess
+
+    def show(path):
+        done = subprocess.run(["git", "show", f"{commit}:{path}"], capture_output=True, text=True,
+                              cwd=PREVIOUS.parents[2])
+        return json.loads(done.stdout) if done.returncode == 0 else None
+
+    rows = {}
+    for row, _, _ in ROWS:
+        r = show(f"{runs.as_posix()}/{row}/results.json")
+        if r and r["glue5"] is not None and all(r["tasks"].get(t) for t in TASKS):
+            rows[row] = {"tasks": {t: {"mean": round(v["score"]["mean"], 1), "std": round(v["score"]["std"], 1)}
+                                   for t, v in r["tasks"].items() if v}, "glue5": round(r["glue5"], 1)}
+    if not rows:
+        raise SystemExit(f"No complete GLUE row in {runs} at commit {commit}.")
+    date = subprocess.run(["git", "show", "-s", "--format=%cd", "--date=format:%Y-%m-%d", commit],
+                          capture_output=True, text=True, check=True, cwd=PREVIOUS.parents[2]).stdout.strip()
+    full = subprocess.run(["git", "rev-parse", "--short", commit], capture_output=True, text=True, check=True,
+                          cwd=PREVIOUS.parents[2]).stdout.strip()
+    tables = [t for t in _previous_tables() if t["commit"] != full]
+    tables.append({"label": label, "source": f"bench/results/glue/<row>/results.json at {full} (`python "
+                   f"bench/glue_table.py --remember {full}`)", "date": date, "commit": full, "pretraining": about,
+                   "rows": rows})
+    PREVIOUS.write_text(json.dumps({"tables": tables}, indent=1) + "\n")
+
+
 def _against_previous(table):
-    """Rows whose GLUE-5 fell against the previous table although their pretraining grew: flagged, not read."""
-    previous = json.loads(PREVIOUS.read_text())["rows"] if PREVIOUS.exists() else {}
+    """Rows whose GLUE-5 fell against the first previous table (the v1 presets) although their pretraining grew:
+    flagged, not read."""
+    previous = _previous_tables()[0]["rows"] if _previous_tables() else {}
     out = []
     for row, _, r in table:
         if r and r["glue5"] is not None and row in previous and r["glue5"] < previous[row]["glue5"] - 1.0:
@@ -295,10 +339,10 @@ def _hash_ablation(results, shipped):
     """n-gram pooling against a plain random hash per token, same architecture and pretraining."""
     budgets = {_pretraining(m, shipped) for m in ("eelbert_tiny_en", "random_hash_tiny_en")}
     if len(budgets) > 1:
-        before = json.loads(PREVIOUS.read_text())["rows"] if PREVIOUS.exists() else {}
+        before = _previous_tables()[0]["rows"] if _previous_tables() else {}
         earlier = ""
         if "eelbert_tiny_en" in before and "random_hash_tiny_en" in before:
-            earlier = (f" At equal budget in the previous table (GLUE-5 before): n-gram pooling "
+            earlier = (f" At equal budget in the v1 table (GLUE-5 v1): n-gram pooling "
                        f"{before['eelbert_tiny_en']['glue5']:.1f}, random hash {before['random_hash_tiny_en']['glue5']:.1f}.")
         return ["", "**The paper's hash ablation** (`random_hash_tiny_en` against `eelbert_tiny_en`) needs both "
                 f"pretrained alike; they are not at present ({' against '.join(sorted(budgets))}), so it is not "

@@ -54,7 +54,7 @@ WHAT = {
 
 
 def load():
-    pilots, runs = {}, {}
+    pilots = {}
     for path in sorted(RESULTS.glob("*.jsonl")):
         for line in path.read_text().splitlines():
             r = json.loads(line)
