@@ -86,7 +86,7 @@ def main(argv=None):
               + " | ".join(f"GLUE-5 {p['label']}" for p in previous) + " |")
     lines = [
         "GLUE dev scores, mean ± standard deviation over fine-tuning seeds 0, 1, 2 (recipe in "
-        "`eelbert_tf/glue/finetune.py`: AdamW 2e-4, batch 32, 128 tokens, 3 epochs on SST-2 and 5 on the "
+        "`eelbert_tf/glue/finetune.py`: AdamW 2e-4, batch 32, 128 tokens, each backbone's own dropout, 3 epochs on SST-2 and 5 on the "
         "others, no early stopping, no subsampling). Task score = mean of its GLUE metrics (CoLA Matthews, "
         "SST-2/RTE/WNLI accuracy, MRPC F1 and accuracy, STS-B Pearson and Spearman). GLUE-5 = mean over "
         "CoLA, SST-2, MRPC, STS-B, RTE (MNLI, QQP and QNLI train are absent here, so no 9-task score). "
@@ -187,13 +187,14 @@ def _comparison(table, bert, shipped):
         def mean4(r):
             return sum(r["tasks"][t]["score"]["mean"] for t in four) / len(four)
         others = ", ".join(f"`{row}` {mean4(results[row]) / mean4(bert):.2f}" for row in pretrained)
-        bert_mrpc = bert["tasks"]["mrpc"]["score"]["mean"]
-        where = "falls below it" if bert_mrpc < 74.8 else f"is at it too ({bert_mrpc:.1f})"
+        mrpc = {row: r["tasks"]["mrpc"]["score"]["mean"] for row, r in results.items() if r["tasks"].get("mrpc")}
+        def rows_where(test):
+            return ", ".join(f"`{row}` {v:.1f}" for row, v in mrpc.items() if test(v - 74.8)) or "none"
         lines += ["", "MRPC needs care: a model that always answers \"paraphrase\" scores 74.8 (F1 81.2, "
-                  "accuracy 68.4), which is where the EELBERT rows sit (spread 0.1-0.4 over seeds), while "
-                  f"`bert_tiny_en` {where}. Without MRPC (mean of CoLA, SST-2, STS-B and RTE) the ratios "
-                  f"to `bert_tiny_en` are {others}. The `_random_init` rows (no pretraining) show what pretraining "
-                  "adds."]
+                  f"accuracy 68.4). Rows within 0.5 of it: {rows_where(lambda d: abs(d) <= 0.5)}; below it: "
+                  f"{rows_where(lambda d: d < -0.5)}; above it: {rows_where(lambda d: d > 0.5)}. Without MRPC (mean "
+                  f"of CoLA, SST-2, STS-B and RTE) the ratios to `bert_tiny_en` are {others}. The `_random_init` "
+                  "rows (no pretraining) show what pretraining adds."]
     return lines + _hash_ablation(results, shipped)
 
 
@@ -218,10 +219,12 @@ def _words(table):
             f"of `eelbert_uno_en`. GLUE-5 {words['glue5']:.1f} against {wordpiece['glue5']:.1f} on WordPiece "
             f"({d5:+.1f}; by task, words minus WordPiece: {', '.join(diffs)}): "
             + ("within 1 point, the goal, " if d5 >= -1.0 else "more than 1 point below: the goal is not met, ")
-            + "at a budget where both are still near the unigram plateau (README \"Pretraining\"), fine-tuned alike "
-            f"(dropout 0.1; see the diagnosis above); differences larger than both rows' seed spreads: "
-            f"{', '.join(beyond) or 'none'}. Dropping the vocabulary costs little measurable at this budget, which "
-            "says little yet about a well-pretrained model."
+            + "at a budget where both are still near the unigram plateau (README \"Pretraining\"), fine-tuned alike; "
+            f"differences larger than both rows' seed spreads: {', '.join(beyond) or 'none'}."
+            + "".join(f" In the \"{p['label']}\" table: {p['rows']['eelbert_uno_words_en']['glue5']:.1f} against "
+                      f"{p['rows']['eelbert_uno_en']['glue5']:.1f}." for p in _previous_tables()
+                      if {"eelbert_uno_words_en", "eelbert_uno_en"} <= set(p["rows"]))
+            + " This budget says little yet about what dropping the vocabulary costs a well-pretrained model."
             + f" What a phone downloads for it, the complete text-in int8 model (every table included; "
             f"`python bench/words_sizes.py`, per-tensor weights): {size('words', 'utf8'):,.0f} KB with words "
             f"(UTF-8 bytes in, builtins only) against {size('wordpiece', 'text'):,.0f} KB with WordPiece (string "
@@ -318,7 +321,8 @@ def _against_no_pretraining(table):
                    + ("above on all three and on the average." if above and d5 > 0 else "not above on every one."))
     if not out:
         return []
-    return ["**Pretrained against not pretrained** (same architecture, same fine-tuning):", "", *out]
+    return ["**Pretrained against not pretrained** (same architecture and fine-tuning recipe, each backbone with its "
+            "own dropout: 0 for the presets, pretrained without it; 0.1, BERT's, for a fresh architecture):", "", *out]
 
 
 def _differences(first, second):
