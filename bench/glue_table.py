@@ -241,9 +241,11 @@ def remember(commit, label, about, runs):
     """Keeps each row's GLUE scores as committed at `commit` (`git show`) as a previous table."""
     import subprocess
 
+    def git(*args, check=True):
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=check, cwd=PREVIOUS.parents[2])
+
     def show(path):
-        done = subprocess.run(["git", "show", f"{commit}:{path}"], capture_output=True, text=True,
-                              cwd=PREVIOUS.parents[2])
+        done = git("show", f"{commit}:{path}", check=False)
         return json.loads(done.stdout) if done.returncode == 0 else None
 
     rows = {}
@@ -254,10 +256,8 @@ def remember(commit, label, about, runs):
                                    for t, v in r["tasks"].items() if v}, "glue5": round(r["glue5"], 1)}
     if not rows:
         raise SystemExit(f"No complete GLUE row in {runs} at commit {commit}.")
-    date = subprocess.run(["git", "show", "-s", "--format=%cd", "--date=format:%Y-%m-%d", commit],
-                          capture_output=True, text=True, check=True, cwd=PREVIOUS.parents[2]).stdout.strip()
-    full = subprocess.run(["git", "rev-parse", "--short", commit], capture_output=True, text=True, check=True,
-                          cwd=PREVIOUS.parents[2]).stdout.strip()
+    date = git("show", "-s", "--format=%cd", "--date=format:%Y-%m-%d", commit).stdout.strip()
+    full = git("rev-parse", "--short", commit).stdout.strip()
     tables = [t for t in _previous_tables() if t["commit"] != full]
     tables.append({"label": label, "source": f"bench/results/glue/<row>/results.json at {full} (`python "
                    f"bench/glue_table.py --remember {full}`)", "date": date, "commit": full, "pretraining": about,

@@ -81,12 +81,16 @@ def record_tokenizer(record: dict) -> str:
     return record.get("config", {}).get("tokenizer", "wordpiece")
 
 
+def _constructor_args(config: dict) -> dict:
+    """A Keras backbone config less the layer's name and trainable flag: the arguments a preset ships."""
+    return {k: v for k, v in config.items() if k not in ("name", "trainable")}
+
+
 def backbone_fingerprint(config: dict, weights_file) -> str:
     """The sha256 of what a backbone is made of: its weights file and its config. Fine-tuning results are keyed
     by it, so the same weights shipped with another config (another dropout) count as another model."""
     digest = hashlib.sha256(file_sha256(weights_file).encode())
-    digest.update(json.dumps({k: v for k, v in config.items() if k not in ("name", "trainable")},
-                             sort_keys=True).encode())
+    digest.update(json.dumps(_constructor_args(config), sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -98,7 +102,7 @@ def preset_fingerprint(folder) -> str:
 
 def _shipped_config(record, config_updates):
     """A run's backbone config as a preset ships it: constructor arguments, with `config_updates` applied."""
-    config = {k: v for k, v in record["backbone_config"].items() if k not in ("name", "trainable")}
+    config = _constructor_args(record["backbone_config"])
     unknown = sorted(set(config_updates or {}) - set(config))
     if unknown:
         raise ValueError(f"config_updates {unknown} are not backbone settings ({sorted(config)}).")
