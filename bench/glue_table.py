@@ -18,23 +18,35 @@ import json
 import pathlib
 import shutil
 import sys
+from typing import NamedTuple
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import _report  # noqa: E402
 
-ROWS = [  # (row name, model given to `eelbert glue`, architecture preset for the size)
-    ("bert_tiny_en", "bert_tiny_en", "bert_tiny"),
-    ("eelbert_tiny_en", "eelbert_tiny_en", "eelbert_tiny"),
-    ("eelbert_uno_en", "eelbert_uno_en", "eelbert_uno"),
-    # EELBERT-UNO pretrained and fine-tuned on the vocabulary-free words tokenizer (same budget and schedule).
-    ("eelbert_uno_words_en", "eelbert_uno_words_en", "eelbert_uno"),
-    ("random_hash_tiny_en", "random_hash_tiny_en", "random_hash_tiny"),
-    ("eelbert_uno_random_init", "eelbert_uno", "eelbert_uno"),
-    # Each pretrained model against its own architecture without pretraining (the pretraining issue's goal).
-    ("eelbert_tiny_random_init", "eelbert_tiny", "eelbert_tiny"),
-    ("random_hash_tiny_random_init", "random_hash_tiny", "random_hash_tiny"),
-    ("bert_tiny_random_init", "bert_tiny", "bert_tiny"),
+class Row(NamedTuple):
+    name: str
+    model: str  # what `eelbert glue --model` is given
+    arch: str  # the architecture preset, for the size
+    tokenizer: str | None = None  # `eelbert glue --tokenizer` (None: the one the model was pretrained on)
+
+
+ROWS = [
+    Row("bert_tiny_en", "bert_tiny_en", "bert_tiny"),
+    Row("eelbert_tiny_en", "eelbert_tiny_en", "eelbert_tiny"),
+    Row("eelbert_uno_en", "eelbert_uno_en", "eelbert_uno"),
+    # EELBERT pretrained and fine-tuned on the vocabulary-free words tokenizer (same budget and schedule).
+    Row("eelbert_tiny_words_en", "eelbert_tiny_words_en", "eelbert_tiny"),
+    Row("eelbert_uno_words_en", "eelbert_uno_words_en", "eelbert_uno"),
+    Row("random_hash_tiny_en", "random_hash_tiny_en", "random_hash_tiny"),
+    # Each pretrained model against its own architecture and tokenizer without pretraining (the pretraining
+    # issue's goal).
+    Row("eelbert_uno_random_init", "eelbert_uno", "eelbert_uno"),
+    Row("eelbert_tiny_random_init", "eelbert_tiny", "eelbert_tiny"),
+    Row("eelbert_uno_words_random_init", "eelbert_uno", "eelbert_uno", "words"),
+    Row("eelbert_tiny_words_random_init", "eelbert_tiny", "eelbert_tiny", "words"),
+    Row("random_hash_tiny_random_init", "random_hash_tiny", "random_hash_tiny"),
+    Row("bert_tiny_random_init", "bert_tiny", "bert_tiny"),
 ]
 TASKS = ("cola", "sst2", "mrpc", "stsb", "rte", "wnli")
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
@@ -56,31 +68,32 @@ def main(argv=None):
         remember(args.remember, args.label, args.about, pathlib.Path(args.runs))
 
     from eelbert_tf.data_paths import data_dir
-    from eelbert_tf.glue.finetune import run_glue
+    from eelbert_tf.glue.finetune import GlueRecipe, fine_tuned_from, run_glue
     from eelbert_tf.models.model_info import model_info
     from eelbert_tf.models.pretrained import pretrained_presets
 
     runs = pathlib.Path(args.runs)
     shipped = pretrained_presets()
     table = []
-    for row, model, arch in ROWS:
-        results_file = runs / row / "results.json"
-        available = model in shipped or not model.endswith("_en")
-        stale = results_file.exists() and not _fine_tuned_from(runs / row, model)
+    for row in ROWS:
+        folder = runs / row.name
+        results_file = folder / "results.json"
+        recipe = GlueRecipe(tokenizer=row.tokenizer)
+        available = row.model in shipped or not row.model.endswith("_en")
+        stale = results_file.exists() and not fine_tuned_from(folder, row.model, recipe)
         if args.run and available and (stale or not _complete(results_file)):
             if stale:
-                shutil.rmtree(runs / row)
-            run_glue(model, list(TASKS), data_dir() / "glue", runs / row, verbose=0)
+                shutil.rmtree(folder)
+            run_glue(row.model, list(TASKS), data_dir() / "glue", folder, recipe=recipe, verbose=0)
             stale = False
         results = json.loads(results_file.read_text()) if results_file.exists() and not stale else None
         if results is not None and not _complete(results_file):
             results = None  # a row still being fine-tuned (results.json is written after each task)
-        info = model_info(arch)
-        table.append((row, info, results))
+        table.append((row.name, model_info(row.arch), results))
 
     bert = next((r for name, _, r in table if name == "bert_tiny_en" and r and r["glue5"] is not None), None)
     previous = _previous_tables()
-    models = {row: model for row, model, _ in ROWS}
+    models = {row.name: row for row in ROWS}
     header = ("| model | pretraining | shipped params | MB float32 | MB int8 | "
               + " | ".join(t.upper() for t in TASKS) + " | GLUE-5 | GLUE-5 / bert_tiny_en | "
               + " | ".join(f"GLUE-5 {p['label']}" for p in previous) + " |")
@@ -104,7 +117,7 @@ def main(argv=None):
     ]
     points = []
     for row, info, results in table:
-        cells = [f"`{row}`", _pretraining(models[row], shipped), f"{info['parameters']['total']:,}",
+        cells = [f"`{row}`", _pretraining(models[row].model, shipped, models[row].tokenizer), f"{info['parameters']['total']:,}",
                  f"{info['bytes']['float32'] / 1e6:.2f}", f"{info['bytes']['int8'] / 1e6:.2f}"]
         before = [f"{p['rows'][row]['glue5']:.1f}" if row in p["rows"] else "" for p in previous]
         if results is None:
@@ -130,17 +143,6 @@ def main(argv=None):
     print("\n".join(lines))
 
 
-def _fine_tuned_from(folder, model) -> bool:
-    """Whether every seed in `folder` was fine-tuned from the backbone `model` names now: the seeds' key holds
-    its fingerprint (weights and config, `model_fingerprint`), so a retrained or reconfigured preset makes
-    the row stale."""
-    from eelbert_tf.glue.finetune import model_fingerprint
-
-    now = {"model": model, "weights": model_fingerprint(model)}
-    seeds = [json.loads(p.read_text()) for p in sorted((folder / "seeds").glob("*.json"))]
-    return bool(seeds) and all({k: s.get(k) for k in now} == now for s in seeds)
-
-
 def _complete(results_file) -> bool:
     if not results_file.exists():
         return False
@@ -148,10 +150,10 @@ def _complete(results_file) -> bool:
     return all(t in results["tasks"] for t in TASKS)
 
 
-def _pretraining(model, shipped):
+def _pretraining(model, shipped, tokenizer=None):
     """How the row's backbone was pretrained, from the shipped record."""
     if model not in shipped:
-        return "none"
+        return "none" + (", words (no vocabulary)" if tokenizer == "words" else "")
     from eelbert_tf.models.pretrained import record_tokenizer
 
     record = json.loads((shipped[model] / "record.json").read_text())
@@ -199,36 +201,45 @@ def _comparison(table, bert, shipped):
 
 
 def _words(table):
-    """EELBERT-UNO without a vocabulary against the same model on WordPiece (the vocabulary-free issue's goal:
+    """EELBERT without a vocabulary against the same model on WordPiece (the vocabulary-free issue's goal: UNO
     within 1 GLUE-5 point), with the size of the complete text-in int8 model each needs on a device."""
     results = {row: r for row, _, r in table if r and r["glue5"] is not None}
-    words, wordpiece = results.get("eelbert_uno_words_en"), results.get("eelbert_uno_en")
-    if not (words and wordpiece):
-        return []
-    diffs, beyond = _differences(words, wordpiece)
-    d5 = words["glue5"] - wordpiece["glue5"]
     sizes = json.loads((PREVIOUS.parent / "words_sizes.json").read_text())["rows"]
 
-    def size(tokenizer, fmt):
-        row = next(r for r in sizes if r["model"] == "eelbert_uno_en" and r["tokenizer"] == tokenizer
+    def size(model, tokenizer, fmt):
+        row = next(r for r in sizes if r["model"] == model and r["tokenizer"] == tokenizer
                    and r["format"] == fmt and r["int8"])
         return row.get("one_width_per_tensor", row["one_width"]) / 1000
 
-    return [f"**Without a vocabulary.** `eelbert_uno_words_en` is EELBERT-UNO pretrained and fine-tuned on the "
-            "vocabulary-free words tokenizer (README, \"Without a vocabulary\"), at the budget, order and schedule "
-            f"of `eelbert_uno_en`. GLUE-5 {words['glue5']:.1f} against {wordpiece['glue5']:.1f} on WordPiece "
-            f"({d5:+.1f}; by task, words minus WordPiece: {', '.join(diffs)}): "
-            + ("within 1 point, the goal, " if d5 >= -1.0 else "more than 1 point below: the goal is not met, ")
-            + "at a budget where both are still near the unigram plateau (README \"Pretraining\"), fine-tuned alike; "
+    out = []
+    for model in ("eelbert_uno_en", "eelbert_tiny_en"):
+        words_row = model.removesuffix("_en") + "_words_en"
+        words, wordpiece = results.get(words_row), results.get(model)
+        if not (words and wordpiece):
+            continue
+        diffs, beyond = _differences(words, wordpiece)
+        d5 = words["glue5"] - wordpiece["glue5"]
+        goal = ""
+        if model == "eelbert_uno_en":
+            goal = ("within 1 point, the goal, " if d5 >= -1.0 else "more than 1 point below: the goal is not met, ")
+        out.append(
+            f"- `{words_row}` against `{model}`: GLUE-5 {words['glue5']:.1f} against {wordpiece['glue5']:.1f} "
+            f"({d5:+.1f}; by task, words minus WordPiece: {', '.join(diffs)}): {goal}"
             f"differences larger than both rows' seed spreads: {', '.join(beyond) or 'none'}."
-            + "".join(f" In the \"{p['label']}\" table: {p['rows']['eelbert_uno_words_en']['glue5']:.1f} against "
-                      f"{p['rows']['eelbert_uno_en']['glue5']:.1f}." for p in _previous_tables()
-                      if {"eelbert_uno_words_en", "eelbert_uno_en"} <= set(p["rows"]))
-            + " This budget says little yet about what dropping the vocabulary costs a well-pretrained model."
-            + f" What a phone downloads for it, the complete text-in int8 model (every table included; "
-            f"`python bench/words_sizes.py`, per-tensor weights): {size('words', 'utf8'):,.0f} KB with words "
-            f"(UTF-8 bytes in, builtins only) against {size('wordpiece', 'text'):,.0f} KB with WordPiece (string "
-            "in, its tokenizer's tables in the file); same architecture, so the same sizes for either pretraining."]
+            + "".join(f" In the \"{p['label']}\" table: {p['rows'][words_row]['glue5']:.1f} against "
+                      f"{p['rows'][model]['glue5']:.1f}." for p in _previous_tables()
+                      if {words_row, model} <= set(p["rows"]))
+            + f" Complete text-in int8 model: {size(model, 'words', 'utf8'):,.0f} KB with words (UTF-8 bytes in, "
+            f"builtins only) against {size(model, 'wordpiece', 'text'):,.0f} KB with WordPiece (string in, its "
+            "tokenizer's tables in the file).")
+    if not out:
+        return []
+    return ["**Without a vocabulary.** A `_words_en` row is the same architecture pretrained and fine-tuned on the "
+            "vocabulary-free words tokenizer (README, \"Without a vocabulary\"), at the budget, order and schedule of "
+            "its WordPiece row, fine-tuned alike; both are still near the unigram plateau at this budget (README "
+            "\"Pretraining\"), so this says little yet about what dropping the vocabulary costs a well-pretrained "
+            "model. Sizes: what a phone downloads, every table included (`python bench/words_sizes.py`, per-tensor "
+            "weights; the same for either pretraining).", "", *out]
 
 
 def _previous_tables():
@@ -249,10 +260,10 @@ def remember(commit, label, about, runs):
         return json.loads(done.stdout) if done.returncode == 0 else None
 
     rows = {}
-    for row, _, _ in ROWS:
-        r = show(f"{runs.as_posix()}/{row}/results.json")
+    for row in ROWS:
+        r = show(f"{runs.as_posix()}/{row.name}/results.json")
         if r and r["glue5"] is not None and all(r["tasks"].get(t) for t in TASKS):
-            rows[row] = {"tasks": {t: {"mean": round(v["score"]["mean"], 1), "std": round(v["score"]["std"], 1)}
+            rows[row.name] = {"tasks": {t: {"mean": round(v["score"]["mean"], 1), "std": round(v["score"]["std"], 1)}
                                    for t, v in r["tasks"].items() if v}, "glue5": round(r["glue5"], 1)}
     if not rows:
         raise SystemExit(f"No complete GLUE row in {runs} at commit {commit}.")
@@ -306,10 +317,11 @@ def _against_no_pretraining(table):
     (the pretraining issue's goal: above it on each, not only on the average)."""
     results = {row: r for row, _, r in table if r}
     out = []
-    for row, model, arch in ROWS:
-        base = f"{arch}_random_init"
-        if not row.endswith("_en") or row not in results or base not in results or "_words" in row:
-            continue  # (a words row's random-init row would be fine-tuned on words too; there is none yet)
+    for row in (r.name for r in ROWS):
+        # Its own architecture and tokenizer, not pretrained: eelbert_uno_words_en against eelbert_uno_words_random_init.
+        base = row.removesuffix("_en") + "_random_init"
+        if not row.endswith("_en") or row not in results or base not in results:
+            continue
         a, b = results[row], results[base]
         parts = []
         for t in ("cola", "mrpc", "stsb"):

@@ -69,7 +69,7 @@ def _cmd_evaluate_mlm(args) -> int:
 def _cmd_glue(args) -> int:
     from eelbert_tf.glue.finetune import GlueRecipe, run_glue
 
-    recipe = GlueRecipe(max_train_examples=args.max_train_examples)
+    recipe = GlueRecipe(max_train_examples=args.max_train_examples, tokenizer=args.tokenizer, dropout=args.dropout)
     if args.seeds:
         recipe.seeds = tuple(int(s) for s in args.seeds.split(","))
     if args.epochs:
@@ -248,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     glue.add_argument("--batch-size", type=int, help="override the recipe's batch size")
     glue.add_argument("--max-train-examples", type=int, help="subsample training sets (recorded in results)")
     glue.add_argument("--tfds-dir", help="TFDS cache (default: $EELBERT_CACHE_DIR or ~/.cache/eelbert_tf)")
+    glue.add_argument("--tokenizer", choices=["wordpiece", "words"],
+                      help="default: the one the model was pretrained on (WordPiece for an architecture)")
+    glue.add_argument("--dropout", type=float, help="replace the backbone's dropout (default: the model's own)")
     glue.set_defaults(func=_cmd_glue)
 
     ft = sub.add_parser("finetune", help="fine-tune a classifier on a GLUE task or your own CSV/TSV")

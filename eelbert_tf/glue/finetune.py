@@ -45,6 +45,10 @@ class GlueRecipe:
     epochs_small: int = 5
     seeds: tuple = (0, 1, 2)
     max_train_examples: int | None = None
+    # Options that default to the model's own (None); a seed's key stores them only when set (`_recipe_key`), so
+    # adding one keeps the results of earlier runs valid.
+    tokenizer: str | None = None  # "wordpiece" or "words"; None: the one the model was pretrained on
+    dropout: float | None = None  # None: the backbone's own (a preset's is the one it was pretrained with)
 
     def epochs(self, task_name):
         return self.epochs_large if task_name in LARGE_TASKS else self.epochs_small
@@ -55,7 +59,12 @@ class GlueRecipe:
 
         return FinetuneRecipe(learning_rate=self.learning_rate, batch_size=self.batch_size,
                               sequence_length=self.sequence_length, warmup_ratio=self.warmup_ratio,
-                              weight_decay=self.weight_decay, epochs=self.epochs(task_name), seed=seed)
+                              weight_decay=self.weight_decay, epochs=self.epochs(task_name), seed=seed,
+                              dropout=self.dropout)
+
+    def tokenizer_for(self, model: str) -> str:
+        """The tokenizer fine-tuning `model` uses: the recipe's, else the one `model` was pretrained on."""
+        return self.tokenizer or pretraining_tokenizer(model)
 
 
 def model_source(model: str):
@@ -139,7 +148,7 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
         raise FileNotFoundError(f"GLUE task {task.folder} has no train.tsv in {glue_dir}: it cannot be fine-tuned.")
     train = subsample(_labeled(splits["train"], task, f"GLUE {task.folder} train"), recipe.max_train_examples)
     epochs = recipe.epochs(task.name)
-    tokenizer = pretraining_tokenizer(model)
+    tokenizer = recipe.tokenizer_for(model)
     classifier, preprocessor, train_seconds = train_classifier(
         model, train, recipe.finetune_recipe(task.name, seed), vocabulary, verbose, log=lambda *_: None,
         tokenizer=tokenizer)
@@ -165,7 +174,7 @@ def run_glue(model: str, tasks, glue_dir, out_dir, recipe: GlueRecipe | None = N
     out_dir.mkdir(parents=True, exist_ok=True)
     tasks = list(TASKS) if tasks in ("all", ["all"]) else [get_task(t).name for t in tasks]
     per_task = {}
-    key = {"model": model, "weights": model_fingerprint(model), "recipe": _recipe_key(recipe)}
+    key = _seed_key(model, recipe)
     for name in tasks:
         task = TASKS[name]
         if "train" not in available_splits(glue_dir, task):
@@ -194,6 +203,20 @@ def run_glue(model: str, tasks, glue_dir, out_dir, recipe: GlueRecipe | None = N
 def _seed_file(out_dir, task_name, seed) -> pathlib.Path:
     (out_dir / "seeds").mkdir(exist_ok=True)
     return out_dir / "seeds" / f"{task_name}-seed{seed}.json"
+
+
+def _seed_key(model: str, recipe: GlueRecipe) -> dict:
+    """What a finished seed must match to be reused: the model's name, the fingerprint of its backbone now
+    (weights and config: a retrained or reconfigured preset no longer matches) and the recipe."""
+    return {"model": model, "weights": model_fingerprint(model), "recipe": _recipe_key(recipe)}
+
+
+def fine_tuned_from(out_dir, model: str, recipe: GlueRecipe | None = None) -> bool:
+    """Whether `out_dir` holds finished seeds and every one of them was fine-tuned from what `model` names now
+    with `recipe` (the key `run_glue` reuses seeds by)."""
+    key = _seed_key(model, recipe or GlueRecipe())
+    seeds = [json.loads(p.read_text()) for p in sorted((pathlib.Path(out_dir) / "seeds").glob("*.json"))]
+    return bool(seeds) and all({k: s.get(k) for k in key} == key for s in seeds)
 
 
 def _finished_seed(out_dir, key, task_name, seed):
@@ -229,9 +252,14 @@ def _finished_seed(out_dir, key, task_name, seed):
     return run
 
 
+_OPTIONAL = ("tokenizer", "dropout")
+
+
 def _recipe_key(recipe) -> dict:
-    """The recipe as JSON stores it, less the seeds (each seed's result stands on its own)."""
-    return {k: v for k, v in json.loads(json.dumps(dataclasses.asdict(recipe))).items() if k != "seeds"}
+    """The recipe as JSON stores it, less the seeds (each seed's result stands on its own) and less the options
+    left at the model's own (None), so that a recipe without them keys as it did before they existed."""
+    return {k: v for k, v in json.loads(json.dumps(dataclasses.asdict(recipe))).items()
+            if k != "seeds" and not (k in _OPTIONAL and v is None)}
 
 
 def model_fingerprint(model: str) -> str | None:

@@ -153,3 +153,28 @@ def test_finetuning_dropout_is_the_presets_own_unless_replaced():
     assert all(np.array_equal(a, b) for a, b in zip(replaced.get_weights(), shipped.get_weights()))
     with pytest.raises(ValueError, match="dropout 1.5 is not a rate"):
         build_classifier("eelbert_uno_en", 2, dropout=1.5)
+
+
+def test_glue_options_are_keyed_only_when_set_and_a_row_knows_its_own_seeds(tmp_path):
+    from eelbert_tf.glue.finetune import GlueRecipe, _recipe_key, _seed_file, _seed_key, fine_tuned_from
+
+    # Left at the model's own, the options are not in the key: seeds stored before they existed still match.
+    assert {"tokenizer", "dropout"}.isdisjoint(_recipe_key(GlueRecipe()))
+    assert _recipe_key(GlueRecipe(tokenizer="words", dropout=0.1)) == {
+        **_recipe_key(GlueRecipe()), "tokenizer": "words", "dropout": 0.1}
+    assert not fine_tuned_from(tmp_path, "eelbert_uno")  # no seeds: nothing to show
+    _seed_file(tmp_path, "rte", 0).write_text(json.dumps({**_seed_key("eelbert_uno", GlueRecipe()), "run": {}}))
+    assert fine_tuned_from(tmp_path, "eelbert_uno")
+    assert not fine_tuned_from(tmp_path, "eelbert_uno", GlueRecipe(tokenizer="words"))
+    assert not fine_tuned_from(tmp_path, "eelbert_tiny")
+
+
+def test_glue_fine_tunes_an_architecture_on_words_with_a_given_dropout(tmp_path):
+    from eelbert_tf.glue.finetune import GlueRecipe, finetune_task
+
+    recipe = GlueRecipe(tokenizer="words", dropout=0.0, epochs_small=1, epochs_large=1, batch_size=8)
+    run = finetune_task("eelbert_uno", "rte", FIXTURES, 0, recipe, tfds_dir=tmp_path, verbose=0)
+    assert run["tokenizer"] == "words" and run["epochs"] == 1
+    assert 0.0 <= run["metrics"]["validation"]["accuracy"] <= 100.0  # percent
+    with pytest.raises(ValueError, match="needs a hash backbone"):
+        finetune_task("bert_tiny", "rte", FIXTURES, 0, recipe, tfds_dir=tmp_path, verbose=0)
