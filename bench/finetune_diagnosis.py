@@ -10,7 +10,10 @@ seed with the GLUE recipe (`train_classifier`, the one training loop of GLUE and
   for a regression in the fine-tuning code since that table;
 - `v2`: the shipped weights fine-tuned with dropout 0.1 (as the GLUE table first did; the presets now ship with 0);
 - `v2_dropout0`: the same weights fine-tuned without dropout, as they were pretrained;
-- `v2_lr5e-5`: dropout 0.1 and a 4x smaller learning rate.
+- `v2_lr5e-5`: dropout 0.1 and a 4x smaller learning rate;
+- `v2_dropout0_lr1e-3`: without dropout and a 5x larger learning rate;
+- `none`, `none_dropout0`: the same architecture not pretrained (random initial weights, seeded), with dropout
+  0.1 (the GLUE table's `_random_init` row) and without.
 
 For each it reports the dev metric and the training-set loss of the final classifier beside the loss of
 predicting the training label distribution (the majority solution: a classifier that learned nothing from
@@ -39,6 +42,9 @@ VARIANTS = {  # name: (weights, fine-tuning dropout, learning rate)
     "v2": ("v2", 0.1, 2e-4),
     "v2_dropout0": ("v2", 0.0, 2e-4),
     "v2_lr5e-5": ("v2", 0.1, 5e-5),
+    "v2_dropout0_lr1e-3": ("v2", 0.0, 1e-3),
+    "none": ("none", 0.1, 2e-4),
+    "none_dropout0": ("none", 0.0, 2e-4),
 }
 
 
@@ -51,16 +57,21 @@ def _v1_weights(model: str, folder: pathlib.Path):
     return folder
 
 
-def _run_folder(model: str, weights: str, dropout: float, tmp: pathlib.Path) -> pathlib.Path:
-    """A run folder holding the preset `model`'s `weights` (v1 or v2) with the fine-tuning `dropout` in its config."""
+def _run_folder(model: str, weights: str, dropout: float, tmp: pathlib.Path, seed: int = 0) -> pathlib.Path:
+    """A run folder holding the preset `model`'s `weights` (v1, v2, or none: its architecture's seeded random
+    initialization) with the fine-tuning `dropout` in its config."""
+    import keras
+
     from eelbert_tf.models.eelbert_backbone import EelbertBackbone
     from eelbert_tf.models.pretrained import load_npz_weights, pretrained_presets
     from eelbert_tf.models.saving import save_weights_file
 
     source = _v1_weights(model, tmp / "v1_preset") if weights == "v1" else pretrained_presets()[model]
     config = {**json.loads((source / "config.json").read_text()), "dropout": dropout}
+    keras.utils.set_random_seed(seed)
     backbone = EelbertBackbone.from_config(config)
-    load_npz_weights(backbone.weights, source / "weights.npz")
+    if weights != "none":
+        load_npz_weights(backbone.weights, source / "weights.npz")
     folder = tmp / f"{weights}_dropout{dropout}"
     folder.mkdir(exist_ok=True)
     save_weights_file(backbone, folder / "backbone.weights.h5")
@@ -95,7 +106,7 @@ def diagnose(model: str, task_name: str, seed: int, variants, glue_dir, threads:
     with tempfile.TemporaryDirectory() as tmp:
         for name in variants:
             weights, dropout, learning_rate = VARIANTS[name]
-            folder = _run_folder(model, weights, dropout, pathlib.Path(tmp))
+            folder = _run_folder(model, weights, dropout, pathlib.Path(tmp), seed)
             recipe = dataclasses.replace(glue.finetune_recipe(task.name, seed), learning_rate=learning_rate)
             started = time.time()
             classifier, preprocessor, _ = train_classifier(str(folder), train, recipe, verbose=2,
