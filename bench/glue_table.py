@@ -89,11 +89,10 @@ def main(argv=None):
         results = json.loads(results_file.read_text()) if results_file.exists() and not stale else None
         if results is not None and not _complete(results_file):
             results = None  # a row still being fine-tuned (results.json is written after each task)
-        table.append((row.name, model_info(row.arch), results))
+        table.append((row, model_info(row.arch), results))
 
-    bert = next((r for name, _, r in table if name == "bert_tiny_en" and r and r["glue5"] is not None), None)
+    bert = next((r for row, _, r in table if row.name == "bert_tiny_en" and r and r["glue5"] is not None), None)
     previous = _previous_tables()
-    models = {row.name: row for row in ROWS}
     header = ("| model | pretraining | shipped params | MB float32 | MB int8 | "
               + " | ".join(t.upper() for t in TASKS) + " | GLUE-5 | GLUE-5 / bert_tiny_en | "
               + " | ".join(f"GLUE-5 {p['label']}" for p in previous) + " |")
@@ -117,9 +116,9 @@ def main(argv=None):
     ]
     points = []
     for row, info, results in table:
-        cells = [f"`{row}`", _pretraining(models[row].model, shipped, models[row].tokenizer), f"{info['parameters']['total']:,}",
+        cells = [f"`{row.name}`", _pretraining(row.model, shipped, row.tokenizer), f"{info['parameters']['total']:,}",
                  f"{info['bytes']['float32'] / 1e6:.2f}", f"{info['bytes']['int8'] / 1e6:.2f}"]
-        before = [f"{p['rows'][row]['glue5']:.1f}" if row in p["rows"] else "" for p in previous]
+        before = [f"{p['rows'][row.name]['glue5']:.1f}" if row.name in p["rows"] else "" for p in previous]
         if results is None:
             cells += ["not run"] * (len(TASKS) + 2) + before
         else:
@@ -131,7 +130,7 @@ def main(argv=None):
             cells.append(f"{g5 / bert['glue5']:.2f}" if (bert and g5 is not None) else "n/a")
             cells += before
             if g5 is not None:
-                points.append((row, info["bytes"]["float32"] / 1e6, g5))
+                points.append((row.name, info["bytes"]["float32"] / 1e6, g5))
         lines.append("| " + " | ".join(cells) + " |")
     if points:
         _plot(points, DOCS / "glue_size_vs_score.png")
@@ -165,7 +164,7 @@ def _pretraining(model, shipped, tokenizer=None):
 
 def _comparison(table, bert, shipped):
     """How our absolute scores relate to the paper's and Google's, with the figures of this table."""
-    results = {row: r for row, _, r in table if r and r["glue5"] is not None}
+    results = {row.name: r for row, _, r in table if r and r["glue5"] is not None}
     ours = (f"Here `bert_tiny_en` reaches GLUE-5 {bert['glue5']:.1f} on dev" if bert
             else "`bert_tiny_en` has no row yet")
     pretrained = [row for row in results if row.endswith("_en") and row != "bert_tiny_en"]
@@ -203,7 +202,7 @@ def _comparison(table, bert, shipped):
 def _words(table):
     """EELBERT without a vocabulary against the same model on WordPiece (the vocabulary-free issue's goal: UNO
     within 1 GLUE-5 point), with the size of the complete text-in int8 model each needs on a device."""
-    results = {row: r for row, _, r in table if r and r["glue5"] is not None}
+    results = {row.name: r for row, _, r in table if r and r["glue5"] is not None}
     sizes = json.loads((PREVIOUS.parent / "words_sizes.json").read_text())["rows"]
 
     def size(model, tokenizer, fmt):
@@ -281,7 +280,8 @@ def _against_previous(table):
     flagged, not read."""
     previous = _previous_tables()[0]["rows"] if _previous_tables() else {}
     out = []
-    for row, _, r in table:
+    for entry, _, r in table:
+        row = entry.name
         if r and r["glue5"] is not None and row in previous and r["glue5"] < previous[row]["glue5"] - 1.0:
             tasks = ", ".join(f"{t.upper()} {r['tasks'][t]['score']['mean']:.1f} (before "
                               f"{previous[row]['tasks'][t]['mean']:.1f})" for t in TASKS
@@ -326,7 +326,7 @@ def _diagnosis():
 def _against_no_pretraining(table):
     """Each pretrained row against its own architecture without pretraining, on CoLA, MRPC, STS-B and GLUE-5
     (the pretraining issue's goal: above it on each, not only on the average)."""
-    results = {row: r for row, _, r in table if r}
+    results = {row.name: r for row, _, r in table if r}
     out = []
     for row in (r.name for r in ROWS):
         # Its own architecture and tokenizer, not pretrained: eelbert_uno_words_en against eelbert_uno_words_random_init.
@@ -389,7 +389,7 @@ def _hash_ablation(results, shipped):
 
 def _timing(table):
     """Fine-tuning time per seed (training only; dev evaluation adds 1-2 s) of each task and model."""
-    rows = [(row, r) for row, _, r in table if r]
+    rows = [(row.name, r) for row, _, r in table if r]
     if not rows:
         return []
     out = ["Fine-tuning time per seed in seconds (training only) and the whole row (6 tasks x 3 seeds, with "

@@ -216,7 +216,12 @@ def fine_tuned_from(out_dir, model: str, recipe: GlueRecipe | None = None) -> bo
     with `recipe` (the key `run_glue` reuses seeds by)."""
     key = _seed_key(model, recipe or GlueRecipe())
     seeds = [json.loads(p.read_text()) for p in sorted((pathlib.Path(out_dir) / "seeds").glob("*.json"))]
-    return bool(seeds) and all({k: s.get(k) for k in key} == key for s in seeds)
+    return bool(seeds) and all(_saved_key(s, key) == key for s in seeds)
+
+
+def _saved_key(saved: dict, key: dict) -> dict:
+    """The part of a finished seed's record that `key` is compared with (missing fields read as None)."""
+    return {k: saved.get(k) for k in key}
 
 
 def _finished_seed(out_dir, key, task_name, seed):
@@ -243,7 +248,7 @@ def _finished_seed(out_dir, key, task_name, seed):
             f"eelbert_tf), so it cannot be matched to this run ({key['model']!r}); use a new --out folder or "
             f"delete {out_dir / 'seeds'}."
         )
-    saved_key, run = {k: saved[k] for k in key}, saved["run"]
+    saved_key, run = _saved_key(saved, key), saved["run"]
     if saved_key != key:
         raise ValueError(
             f"{path} holds a result of model {saved_key['model']!r} with other weights or another recipe than "
