@@ -293,7 +293,7 @@ def write_table(runs=pathlib.Path("runs/presets")):
         "of the weights exactly as shipped, with the MLM head kept in `bench/mlm_heads/` (float16), recomputed from "
         "a clean checkout by `eelbert evaluate-mlm --preset <model>_en` (it rebuilds the token cache from the "
         "corpus if missing and checks its sha256). Parameters shipped exclude the MLM head. Wall time and tokens/s "
-        "are those of the run as it was scheduled (one TF thread, the other core busy); "
+        "are those of the run as it was scheduled (its TF threads column; a one-thread run had the other core busy); "
         "`bench/pretrain_throughput.py` is the like-for-like speed comparison. The last column names the commit(s) "
         "that trained each run (a stopped run resumes from its last checkpoint; each session is listed with the "
         "step it started from).",
