@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime
-import os
 import pathlib
-import platform
 import re
 import subprocess
 
@@ -17,19 +14,9 @@ HEADER = (
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import tensorflow as tf
+    from eelbert_tf.io_utils import machine as describe
 
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {platform.system()}, "
-            f"Python {platform.python_version()}, TensorFlow {tf.__version__}")
+    return describe()
 
 
 def commit() -> str:
@@ -41,7 +28,9 @@ def commit() -> str:
 
 
 def now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    from eelbert_tf.io_utils import utc_now
+
+    return utc_now()
 
 
 def write_section(name: str, body: str, command: str, measured: dict | None = None) -> None:

@@ -138,8 +138,37 @@ def main(argv=None):
     lines += ["", *_against_previous(table), "", *_diagnosis(), "", *_comparison(table, bert, shipped), "",
               *_words(table), "",
               *_against_no_pretraining(table), "", *_timing(table)]
-    _report.write_section("GLUE", "\n".join(lines), "python bench/glue_table.py --run")
+    _report.write_section("GLUE", "\n".join(lines), "python bench/glue_table.py --run",
+                          measured=_provenance(table, runs))
     print("\n".join(lines))
+
+
+def _provenance(table, runs) -> dict:
+    """The section header's machine, date and commit, from the seed records of the rows shown (each seed names
+    where and when it was fine-tuned), not from the machine that renders the table."""
+    import collections
+
+    machines, dates, commits, unrecorded = collections.Counter(), [], set(), 0
+    for row, _, results in table:
+        if results is None:
+            continue
+        for path in sorted((runs / row.name / "seeds").glob("*.json")):
+            run = json.loads(path.read_text())["run"]
+            if "machine" not in run:
+                unrecorded += 1
+                continue
+            machines[run["machine"]] += 1
+            dates.append(run["finished"])
+            commits.add((run["commit"] or "unknown")[:7] + ("+dirty" if (run["commit"] or "").endswith("+dirty")
+                                                            else ""))
+    parts = [f"{m} ({n} seeds)" for m, n in machines.most_common()]
+    if unrecorded:
+        parts.append(f"not recorded for {unrecorded} seeds (fine-tuned before seed records named their machine; "
+                     "the headers of the commits that added them name AMD EPYC, 2 cores, 2026-12-01)")
+    date = f"rendered {_report.now()}" + (f"; seeds recorded {min(dates)} to {max(dates)}" if dates else "")
+    fine_tuned = f", fine-tuned at {', '.join(sorted(commits))}" if commits else ""
+    return {"machine": "; ".join(parts) or _report.machine(), "date": date,
+            "commit": _report.commit() + fine_tuned}
 
 
 def _complete(results_file) -> bool:

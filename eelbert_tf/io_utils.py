@@ -1,11 +1,14 @@
-"""Small file helpers shared by the pretraining and GLUE code: one home each."""
+"""Small file and provenance helpers shared by the pretraining and GLUE code and the benchmarks: one home each."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import datetime
 import os
 import pathlib
+import platform
+import subprocess
 
 
 def file_sha256(path, chunk: int = 1 << 22) -> str:
@@ -32,3 +35,35 @@ def write_json_atomically(path, value) -> None:
     path = pathlib.Path(path)
     write_atomically(lambda tmp: tmp.write_text(json.dumps(value, indent=2) + "\n"), path,
                      path.with_name(f".{path.name}.tmp-{os.getpid()}"))
+
+
+def git_commit() -> str | None:
+    """HEAD of the checkout the package runs from, "+dirty" when the code differs from it (the package or the
+    benchmarks that drive it; edited docs or tables do not change what a run computes); None outside git."""
+    try:
+        root = pathlib.Path(__file__).resolve().parents[1]
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--",
+                                "eelbert_tf", "bench"], capture_output=True, text=True).stdout.strip()
+        return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else None
+    except OSError:
+        return None
+
+
+def machine() -> str:
+    """This machine in one line (CPU model, cores, memory, OS, Python, TensorFlow), for records and benchmarks."""
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    import tensorflow as tf
+
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {platform.system()}, "
+            f"Python {platform.python_version()}, TensorFlow {tf.__version__}")
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 from eelbert_tf.glue import metrics as glue_metrics
-from eelbert_tf.io_utils import write_json_atomically
+from eelbert_tf.io_utils import git_commit, machine, utc_now, write_json_atomically
 from eelbert_tf.models.saving import load_weights_file
 from eelbert_tf.glue.tasks import GLUE5, TASKS, available_splits, get_task
 
@@ -163,6 +163,8 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
         "task": task.name, "seed": seed, "tokenizer": tokenizer, "train_examples": len(train), "epochs": epochs,
         "metrics": results, "train_seconds": round(train_seconds, 1),
         "eval_seconds": round(time.time() - eval_started, 1),
+        # where and when it ran (a table rendered elsewhere names these, not the rendering machine)
+        "machine": machine(), "finished": utc_now(), "commit": git_commit(),
     }
 
 

@@ -21,12 +21,11 @@ import hashlib
 import json
 import os
 import pathlib
-import subprocess
 import sys
 import time
 
 from eelbert_tf.hashing import spec_fingerprint
-from eelbert_tf.io_utils import write_json_atomically
+from eelbert_tf.io_utils import git_commit, write_json_atomically
 from eelbert_tf.models.presets import BACKBONE_PRESETS
 from eelbert_tf.models.saving import load_weights_file, save_weights_file
 
@@ -132,19 +131,6 @@ class PretrainConfig:
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _git_commit() -> str | None:
-    try:
-        root = pathlib.Path(__file__).resolve().parents[2]
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True)
-        # "+dirty" when the code differs from the commit (the package or the benchmarks that drive it);
-        # edited docs or tables do not change what a run computes.
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--",
-                                "eelbert_tf", "bench"], capture_output=True, text=True).stdout.strip()
-        return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else None
-    except OSError:
-        return None
-
-
 def make_schedule(peak: float, warmup_steps: int, total_steps: int):
     """Linear warm-up to `peak`, then linear decay to 0 at `total_steps`."""
     from eelbert_tf.pretraining.schedules import WarmupLinearDecay
@@ -209,7 +195,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     strategy = make_strategy(config.strategy, config.worker_timeout)
     check_global_batch(config.batch_size, strategy)
     chief = is_chief(strategy)  # only the chief writes; every worker trains
-    commit = _git_commit()
+    commit = git_commit()
     out = pathlib.Path(config.out_dir)
     checkpoints = out / "checkpoints"
     if not config.resume and ckpt.latest_checkpoint(checkpoints) is not None:

@@ -41,3 +41,22 @@ def test_every_row_names_an_architecture_and_a_known_tokenizer():
         assert row.arch in BACKBONE_PRESETS and row.tokenizer in (None, "wordpiece", "words")
         if row.name.endswith("_random_init"):  # a fresh architecture, with the tokenizer its name says
             assert row.model == row.arch and (row.tokenizer == "words") == ("_words_" in row.name)
+
+
+def test_the_header_names_where_the_seeds_ran_not_where_the_table_was_rendered(tmp_path):
+    import json
+
+    rows = {row.name: row for row in glue_table.ROWS}
+    seeds = {"eelbert_uno_en": [{"machine": "CPU A", "finished": "2026-12-01 08:00 UTC", "commit": "a" * 40},
+                                {"machine": "CPU A", "finished": "2026-12-02 09:00 UTC", "commit": "b" * 40 + "+dirty"}],
+             "bert_tiny_en": [{"task": "rte"}],  # an old seed record: no machine
+             "eelbert_tiny_en": [{"machine": "CPU B", "finished": "2026-11-30 10:00 UTC", "commit": None}]}
+    for name, runs in seeds.items():
+        (tmp_path / name / "seeds").mkdir(parents=True)
+        for i, run in enumerate(runs):
+            (tmp_path / name / "seeds" / f"rte-seed{i}.json").write_text(json.dumps({"run": run}))
+    table = [(rows[name], None, _result(40.0)) for name in seeds] + [(rows["eelbert_uno_random_init"], None, None)]
+    header = glue_table._provenance(table, tmp_path)
+    assert header["machine"].startswith("CPU A (2 seeds); CPU B (1 seeds); not recorded for 1 seeds")
+    assert "seeds recorded 2026-11-30 10:00 UTC to 2026-12-02 09:00 UTC" in header["date"]
+    assert header["commit"].endswith("fine-tuned at aaaaaaa, bbbbbbb+dirty, unknown")

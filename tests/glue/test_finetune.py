@@ -32,6 +32,9 @@ def test_glue_cli_finetunes_and_reports_absent_tasks(tmp_path):
     assert results["glue5"] is None  # cola, mrpc and rte were not run: no partial mean
     row = (tmp_path / "out" / "row.md").read_text()
     assert row.startswith("| `eelbert_uno` |") and "absent" in row
+    # Each finished seed names where, when and from which code it ran (the GLUE table's header reads these).
+    seed = json.loads((tmp_path / "out" / "seeds" / "sst2-seed1.json").read_text())["run"]
+    assert "cores" in seed["machine"] and seed["finished"].endswith(" UTC") and "commit" in seed
 
 
 def _glue_cmd(out, tfds, *extra, glue_dir=FIXTURES, model="eelbert_uno"):
