@@ -56,12 +56,18 @@ PREVIOUS = pathlib.Path(__file__).resolve().parent / "results" / "glue_previous.
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--run", action="store_true", help="fine-tune rows that have no results yet")
+    parser.add_argument("--only", metavar="ROW[,ROW]",
+                        help="with --run: fine-tune only these rows (the table still shows every row)")
     parser.add_argument("--runs", default="bench/results/glue")
     parser.add_argument("--remember", metavar="COMMIT",
                         help="keep the table committed at COMMIT as a previous table (a column), then write")
     parser.add_argument("--label", help="with --remember: the column's short name")
     parser.add_argument("--about", help="with --remember: what differs in that table (pretraining, fine-tuning)")
     args = parser.parse_args(argv)
+    only = set(args.only.split(",")) if args.only else None
+    if only and only - {row.name for row in ROWS}:
+        parser.error(f"--only: no row named {sorted(only - {row.name for row in ROWS})}; rows: "
+                     + ", ".join(row.name for row in ROWS))
     if args.remember:
         if not (args.label and args.about):
             parser.error("--remember needs --label and --about")
@@ -81,7 +87,8 @@ def main(argv=None):
         recipe = GlueRecipe(tokenizer=row.tokenizer)
         available = row.model in shipped or not row.model.endswith("_en")
         stale = results_file.exists() and not fine_tuned_from(folder, row.model, recipe)
-        if args.run and available and (stale or not _complete(results_file)):
+        chosen = only is None or row.name in only
+        if args.run and chosen and available and (stale or not _complete(results_file)):
             if stale:
                 shutil.rmtree(folder)
             run_glue(row.model, list(TASKS), data_dir() / "glue", folder, recipe=recipe, verbose=0)
