@@ -60,3 +60,34 @@ def test_the_header_names_where_the_seeds_ran_not_where_the_table_was_rendered(t
     assert header["machine"].startswith("CPU A (2 seeds); CPU B (1 seeds); not recorded for 1 seeds")
     assert "seeds recorded 2026-11-30 10:00 UTC to 2026-12-02 09:00 UTC" in header["date"]
     assert header["commit"].endswith("fine-tuned at aaaaaaa, bbbbbbb+dirty, unknown")
+
+
+def test_hash_ablation_reads_the_gap_and_the_loss_order_from_the_rows_and_records(tmp_path):
+    import json
+
+    def shipped(losses):
+        out = {}
+        for name, loss in losses.items():
+            (tmp_path / name).mkdir(exist_ok=True)
+            (tmp_path / name / "record.json").write_text(json.dumps(
+                {"config": {"tokens": 122880000, "data_order": "shuffled"}, "heldout_mlm_loss": loss}))
+            out[name] = tmp_path / name
+        return out
+
+    results = {"eelbert_tiny_en": _result(46.25), "random_hash_tiny_en": _result(44.64)}
+    text = " ".join(glue_table._hash_ablation(results, shipped({"eelbert_tiny_en": 6.009,
+                                                                "random_hash_tiny_en": 5.852})))
+    assert "GLUE-5: n-gram pooling 46.25, random hash 44.64 (+1.61)" in text
+    assert "ahead on GLUE-5 by 1.61, the paper's direction" in text and "orders them the other way" in text
+
+    results["random_hash_tiny_en"] = _result(47.0)
+    text = " ".join(glue_table._hash_ablation(results, shipped({"eelbert_tiny_en": 5.8, "random_hash_tiny_en": 5.9})))
+    assert "behind on GLUE-5 by 0.75, unlike the paper" in text
+    assert "orders them the other way (n-gram pooling lower)" in text  # the lower loss went with the lower score
+
+    text = " ".join(glue_table._hash_ablation(results, shipped({"eelbert_tiny_en": 6.0, "random_hash_tiny_en": 5.9})))
+    assert "orders them alike (the random hash lower)" in text
+
+    del results["random_hash_tiny_en"]
+    text = " ".join(glue_table._hash_ablation(results, shipped({"eelbert_tiny_en": 5.8, "random_hash_tiny_en": 5.9})))
+    assert "the GLUE row of `random_hash_tiny_en` is not run" in text
