@@ -428,8 +428,9 @@ def _hash_ablation(results, shipped):
         loss_reading = f"; the held-out MLM loss orders them alike ({lower} lower)"
     else:
         loss_reading = (f"; the held-out MLM loss orders them the other way ({lower} lower"
-                        + ("; a likely reason, measured on the codes and not tested by a pilot: pooled n-gram codes put spelling neighbours close together, "
-                           "which masked-token prediction has to tell apart, BENCHMARKS.md \"Hash codes\" and README \"Pretraining\""
+                        + ("; a likely reason, measured on the codes and not tested by a pilot: pooled n-gram "
+                           "codes put spelling neighbours close together, which masked-token prediction has to "
+                           "tell apart, BENCHMARKS.md \"Hash codes\" and README \"Pretraining\""
                            if lower == "the random hash" else "")
                         + "), so at this budget MLM loss does not predict the GLUE order of the two hashes")
     return ["", "**The paper's hash ablation.** `random_hash_tiny_en` is `eelbert_tiny_en` with one pseudo-random "
