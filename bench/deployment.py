@@ -153,8 +153,8 @@ def _time(fn, repeats) -> float:
     return statistics.median(times) * 1000
 
 
-def latency(path, text, repeats=200) -> float:
-    """Median ms per invoke on one thread, inputs prepared once (what the model itself costs)."""
+def latency_fn(path, text):
+    """One invoke of `path` on `text`, one thread, inputs prepared once (what the model itself costs)."""
     from eelbert_tf.export.interpreter import make_interpreter
     from eelbert_tf.export.runner import TFLiteClassifier
 
@@ -168,10 +168,10 @@ def latency(path, text, repeats=200) -> float:
             interpreter.set_tensor(inputs[name], value)
         interpreter.invoke()
 
-    return _time(run, repeats)
+    return run
 
 
-def hash_latency(bytes_model, text, repeats=200) -> float:
+def hash_latency_fn(bytes_model, text):
     """The hash alone, as the exports compute it (`embed_bytes_bucketed`), over the packed tokens of `text`,
     converted the same way, one thread."""
     import tensorflow as tf
@@ -196,7 +196,23 @@ def hash_latency(bytes_model, text, repeats=200) -> float:
         interpreter.set_tensor(index, token_bytes)
         interpreter.invoke()
 
-    return _time(run, repeats)
+    return run
+
+
+ROUNDS, REPEATS = 5, 100
+
+
+def timed_in_rounds(fns: dict, rounds=ROUNDS, repeats=REPEATS) -> dict:
+    """Median ms per invoke of every function in `fns`, timed in `rounds` interleaved rounds (each round times
+    every function for `repeats` invokes, then the next round starts): a slow spell of the machine falls on all
+    of them, not on whichever was being timed. Returns {key: {"ms": median of the round medians, "low", "high":
+    the fastest and slowest round}}."""
+    times = {key: [] for key in fns}
+    for r in range(rounds):
+        for key, fn in fns.items():
+            times[key].append(_time(fn, repeats))
+        print(f"latency round {r + 1}/{rounds}")
+    return {key: {"ms": statistics.median(t), "low": min(t), "high": max(t)} for key, t in times.items()}
 
 
 def measure():
@@ -249,19 +265,30 @@ def measure():
     long_text = " ".join(dev.texts)[:5000]
     results["latency_texts"] = {"typical": typical, "typical_tokens": median + 2, "long_tokens": 128}
     peers = RUNS / "exports"
+    uno_bytes = peers / "sst2_eelbert_uno_en.bytes.tflite"
+    fns, files = {}, {}
     for model in ("sst2_eelbert_uno_en", "sst2_eelbert_tiny_en", "sst2_bert_tiny_en"):
-        row = {}
         for fmt in ("text", "mediapipe", "bytes", "bytes-onewidth"):
             for int8 in (False, True):
                 name = f"{model}.{fmt}{'.int8' if int8 else ''}.tflite"
-                if not (peers / name).exists():
-                    continue
-                row[name] = {**size_breakdown(peers / name),
-                             "ms_typical": latency(peers / name, typical), "ms_128": latency(peers / name, long_text)}
-                print(name, row[name])
-        results["peers"][model] = row
-    uno_bytes = peers / "sst2_eelbert_uno_en.bytes.tflite"
-    results["hash_ms"] = {"typical": hash_latency(uno_bytes, typical), "128": hash_latency(uno_bytes, long_text)}
+                if (peers / name).exists():
+                    files[name] = model
+                    fns[(name, "typical")] = latency_fn(peers / name, typical)
+                    fns[(name, "128")] = latency_fn(peers / name, long_text)
+    fns[("hash", "typical")] = hash_latency_fn(uno_bytes, typical)
+    fns[("hash", "128")] = hash_latency_fn(uno_bytes, long_text)
+    timed = timed_in_rounds(fns)
+    results["latency_rounds"] = {"rounds": ROUNDS, "repeats": REPEATS}
+    for name, model in files.items():
+        row = {**size_breakdown(peers / name)}
+        for which in ("typical", "128"):
+            t = timed[(name, which)]
+            row[f"ms_{which}"], row[f"ms_{which}_range"] = t["ms"], [t["low"], t["high"]]
+        results["peers"].setdefault(model, {})[name] = row
+        print(name, row)
+    results["hash_ms"] = {which: timed[("hash", which)]["ms"] for which in ("typical", "128")}
+    results["hash_ms_range"] = {which: [timed[("hash", which)]["low"], timed[("hash", which)]["high"]]
+                                for which in ("typical", "128")}
     results["micro"] = micro_timing(SHIPPED / f"{STEM}.micro.int8.tflite", typical)
     results["mrpc"] = mrpc_int8()
     results["machine"], results["date"], results["commit"] = _report.machine(), _report.now(), _report.commit()
