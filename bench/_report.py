@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pathlib
 import re
-import subprocess
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
 HEADER = (
@@ -20,11 +19,12 @@ def machine() -> str:
 
 
 def commit() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                         cwd=BENCHMARKS.parent)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "eelbert_tf", "bench"],
-                           capture_output=True, text=True, cwd=BENCHMARKS.parent).stdout.strip()
-    return (out.stdout.strip() or "unknown") + (" + uncommitted changes to the code" if dirty else "")
+    from eelbert_tf.io_utils import git_commit
+
+    head = git_commit()
+    if head is None:
+        return "unknown"
+    return head[:7] + (" + uncommitted changes to the code" if head.endswith("+dirty") else "")
 
 
 def now() -> str:
