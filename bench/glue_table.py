@@ -49,6 +49,11 @@ ROWS = [
     Row("bert_tiny_random_init", "bert_tiny", "bert_tiny"),
 ]
 TASKS = ("cola", "sst2", "mrpc", "stsb", "rte", "wnli")
+# Rows compared example by example (paired bootstrap over dev examples, `eelbert_tf.glue.paired`), first minus
+# second: the words goal's pairs and the paper's hash ablation.
+PAIRS = [("eelbert_uno_words_en", "eelbert_uno_en"), ("eelbert_tiny_words_en", "eelbert_tiny_en"),
+         ("eelbert_tiny_en", "random_hash_tiny_en")]
+RESAMPLES = 1000
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
 PREVIOUS = pathlib.Path(__file__).resolve().parent / "results" / "glue_previous.json"
 
@@ -58,6 +63,9 @@ def main(argv=None):
     parser.add_argument("--run", action="store_true", help="fine-tune rows that have no results yet")
     parser.add_argument("--only", metavar="ROW[,ROW]",
                         help="with --run: fine-tune only these rows (the table still shows every row)")
+    parser.add_argument("--predictions", action="store_true",
+                        help="with --run: also rerun the chosen rows' seeds saved without dev predictions (the "
+                             "paired comparisons need them; the rerun's metrics are checked against the saved)")
     parser.add_argument("--runs", default="bench/results/glue")
     parser.add_argument("--remember", metavar="COMMIT",
                         help="keep the table committed at COMMIT as a previous table (a column), then write")
@@ -88,10 +96,12 @@ def main(argv=None):
         available = row.model in shipped or not row.model.endswith("_en")
         stale = results_file.exists() and not fine_tuned_from(folder, row.model, recipe)
         chosen = only is None or row.name in only
-        if args.run and chosen and available and (stale or not _complete(results_file)):
+        rerun = args.predictions and not stale and not _with_predictions(folder)
+        if args.run and chosen and available and (stale or rerun or not _complete(results_file)):
             if stale:
                 shutil.rmtree(folder)
-            run_glue(row.model, list(TASKS), data_dir() / "glue", folder, recipe=recipe, verbose=0)
+            run_glue(row.model, list(TASKS), data_dir() / "glue", folder, recipe=recipe, verbose=0,
+                     predictions=args.predictions)
             stale = False
         results = json.loads(results_file.read_text()) if results_file.exists() and not stale else None
         if results is not None and not _complete(results_file):
@@ -142,8 +152,9 @@ def main(argv=None):
     if points:
         _plot(points, DOCS / "glue_size_vs_score.png")
         lines += ["", "![size against GLUE-5](docs/glue_size_vs_score.png)"]
+    paired = _paired(table, runs)
     lines += ["", *_against_previous(table), "", *_diagnosis(), "", *_comparison(table, bert, shipped), "",
-              *_words(table), "",
+              *_words(table, paired), "", *_paired_lines(paired), "",
               *_against_no_pretraining(table), "", *_timing(table)]
     _report.write_section("GLUE", "\n".join(lines), "python bench/glue_table.py --run",
                           measured=_provenance(table, runs))
@@ -235,7 +246,79 @@ def _comparison(table, bert, shipped):
     return lines + _hash_ablation(results, shipped)
 
 
-def _words(table):
+def _with_predictions(folder) -> bool:
+    """Whether every finished seed in `folder` kept its dev predictions."""
+    seeds = sorted((folder / "seeds").glob("*.json"))
+    return all("predictions" in json.loads(p.read_text())["run"] for p in seeds)
+
+
+def _paired(table, runs) -> dict:
+    """The paired bootstraps of `PAIRS` whose rows are complete and kept their predictions: {(first, second):
+    result}. Cached in `runs/paired.json`, keyed by a digest of both rows' predictions, so the table renders
+    without the GLUE data once computed; computed (GLUE data needed) when the cache is missing or stale."""
+    import hashlib
+
+    done = {row.name for row, _, r in table if r is not None}
+    cache_file = runs / "paired.json"
+    cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
+    out, labels = {}, {}
+    for first, second in PAIRS:
+        if not ({first, second} <= done and _with_predictions(runs / first) and _with_predictions(runs / second)):
+            continue
+        rows = {name: _seed_runs(runs / name) for name in (first, second)}
+        digest = hashlib.sha256(json.dumps({n: [r["predictions"] for r in rs] for n, rs in rows.items()},
+                                           sort_keys=True).encode()).hexdigest()
+        name = f"{first} - {second}"
+        if cache.get(name, {}).get("digest") != digest or cache[name].get("resamples") != RESAMPLES:
+            from eelbert_tf.data_paths import data_dir
+            from eelbert_tf.glue.finetune import dev_labels
+            from eelbert_tf.glue.paired import paired_bootstrap, seed_predictions
+            from eelbert_tf.glue.tasks import GLUE5
+
+            for task in GLUE5:
+                if task not in labels:
+                    labels[task] = dev_labels(task, data_dir() / "glue")["validation"]
+            preds = {n: {t: seed_predictions([r for r in rs if r["task"] == t], "validation") for t in GLUE5}
+                     for n, rs in rows.items()}
+            result = paired_bootstrap(labels, preds[first], preds[second], resamples=RESAMPLES)
+            samples = result.pop("samples")
+            result["at_least"] = {str(x): float((samples >= x).mean()) for x in (-1.0, 0.0)}
+            cache[name] = {"digest": digest, "computed": _report.now(), **result}
+            from eelbert_tf.io_utils import write_json_atomically
+
+            write_json_atomically(cache_file, cache)
+        out[(first, second)] = cache[name]
+    return out
+
+
+def _seed_runs(folder) -> list:
+    return [json.loads(p.read_text())["run"] for p in sorted((folder / "seeds").glob("*.json"))]
+
+
+def _interval(r) -> str:
+    return f"{r['difference']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}]"
+
+
+def _paired_lines(paired) -> list:
+    if not paired:
+        return ["**Example by example** (paired bootstrap over dev examples): not computed yet; the rows of "
+                + ", ".join(f"`{a}` and `{b}`" for a, b in PAIRS) + " need their seeds' dev predictions "
+                "(`python bench/glue_table.py --run --predictions --only ROW,ROW`)."]
+    some = next(iter(paired.values()))
+    lines = [f"**Example by example.** How finely the dev sets tell two rows apart: each task's dev examples "
+             f"resampled with replacement {some['resamples']:,} times (the same draw for both rows and all three "
+             "seeds), each seed's metrics recomputed, the seeds averaged as in the table (`eelbert_tf/glue/paired.py`). "
+             f"First minus second, with the {some['level']:.0%} interval; it covers the dev sample and the three "
+             "fine-tuning seeds, not a second pretraining run.", "",
+             "| first | second | " + " | ".join(t.upper() for t in TASKS[:5]) + " | GLUE-5 | resamples ≥ -1 | "
+             "resamples ≥ 0 |", "|---|---|" + "---:|" * 8]
+    for (first, second), r in paired.items():
+        lines.append(f"| `{first}` | `{second}` | " + " | ".join(_interval(r["tasks"][t]) for t in TASKS[:5])
+                     + f" | {_interval(r['glue5'])} | {r['at_least']['-1.0']:.0%} | {r['at_least']['0.0']:.0%} |")
+    return lines
+
+
+def _words(table, paired=None):
     """EELBERT without a vocabulary against the same model on WordPiece (the vocabulary-free issue's goal: UNO
     within 1 GLUE-5 point), with the size of the complete text-in int8 model each needs on a device."""
     results = {row.name: r for row, _, r in table if r and r["glue5"] is not None}
@@ -254,13 +337,23 @@ def _words(table):
             continue
         diffs, beyond = _differences(words, wordpiece)
         d5 = words["glue5"] - wordpiece["glue5"]
-        goal = ""
+        goal, resolution = "", ""
         if model == "eelbert_uno_en":
             goal = ("within 1 point, the goal, " if d5 >= -1.0 else "more than 1 point below: the goal is not met, ")
+        r = (paired or {}).get((words_row, model))
+        if r:
+            g = r["glue5"]
+            resolution = (f" Example by example (below): GLUE-5 {_interval(g)}; "
+                          + ("the interval holds -1 and 0 alike, so these dev sets cannot tell whether the words "
+                             "model is within 1 point or level" if g["low"] < -1.0 < 0.0 < g["high"] else
+                             "the interval is above -1" if g["low"] >= -1.0 else
+                             "the interval is below -1: more than 1 point behind beyond the dev sets' resolution"
+                             if g["high"] < -1.0 else "the interval holds -1 but not 0")
+                          + f" ({r['at_least']['-1.0']:.0%} of resamples at or above -1).")
         out.append(
             f"- `{words_row}` against `{model}`: GLUE-5 {words['glue5']:.1f} against {wordpiece['glue5']:.1f} "
             f"({d5:+.1f}; by task, words minus WordPiece: {', '.join(diffs)}): {goal}"
-            f"differences larger than both rows' seed spreads: {', '.join(beyond) or 'none'}."
+            f"differences larger than both rows' seed spreads: {', '.join(beyond) or 'none'}.{resolution}"
             + "".join(f" In the \"{p['label']}\" table: {p['rows'][words_row]['glue5']:.1f} against "
                       f"{p['rows'][model]['glue5']:.1f}." for p in _previous_tables()
                       if {words_row, model} <= set(p["rows"]))

@@ -14,7 +14,10 @@ Each model is fine-tuned on the tokens it was pretrained on (`pretraining_tokeni
 vocabulary-free words of a backbone pretrained with `--tokenizer words`.
 
 Each finished (task, seed) is saved at once in `OUT/seeds/`; the same command run
-again after a stop or a `kill -9` continues from there.
+again after a stop or a `kill -9` continues from there. A seed's record keeps its dev-set predictions (labels, or
+STS-B scores to 7 significant digits, float32's precision, in the order of `dev_labels`), so two rows can be compared example by example
+(`eelbert_tf.glue.paired`); `run_glue(..., predictions=True)` reruns a finished seed saved without them and records
+whether the rerun's metrics equal the saved ones.
 """
 
 from __future__ import annotations
@@ -152,25 +155,42 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
     classifier, preprocessor, train_seconds = train_classifier(
         model, train, recipe.finetune_recipe(task.name, seed), vocabulary, verbose, log=lambda *_: None,
         tokenizer=tokenizer)
-    results = {}
+    results, kept = {}, {}
     eval_started = time.time()
     for split in [s for s in splits if s.startswith("validation")]:
         data = _labeled(splits[split], task, f"GLUE {task.folder} {split}")
         logits = predict_logits(classifier, data, preprocessor)
         predictions = logits[:, 0] if task.is_regression else logits.argmax(-1)
         results[split] = glue_metrics.task_metrics(task.name, data.labels, predictions)
+        kept[split] = ([float(f"{p:.7g}") for p in predictions] if task.is_regression
+                       else [int(p) for p in predictions])
     return {
         "task": task.name, "seed": seed, "tokenizer": tokenizer, "train_examples": len(train), "epochs": epochs,
-        "metrics": results, "train_seconds": round(train_seconds, 1),
+        "metrics": results, "predictions": kept, "train_seconds": round(train_seconds, 1),
         "eval_seconds": round(time.time() - eval_started, 1),
         # where and when it ran (a table rendered elsewhere names these, not the rendering machine)
         "machine": machine(), "finished": utc_now(), "commit": git_commit(),
     }
 
 
+def dev_labels(task_name: str, glue_dir, tfds_dir=None) -> dict:
+    """The labels of each dev split of a task, in the order a seed's record keeps its predictions (the TFDS
+    split's order, not the TSV file's)."""
+    from eelbert_tf.glue.glue_builder import load_glue
+
+    task = get_task(task_name)
+    splits = load_glue(task.name, glue_dir, tfds_dir)
+    return {split: _labeled(splits[split], task, f"GLUE {task.folder} {split}").labels
+            for split in splits if split.startswith("validation")}
+
+
 def run_glue(model: str, tasks, glue_dir, out_dir, recipe: GlueRecipe | None = None, tfds_dir=None,
-             vocabulary=None, log=print, verbose=1) -> dict:
-    """Fine-tunes `model` on `tasks` for every seed; writes `results.json` and a Markdown row."""
+             vocabulary=None, log=print, verbose=1, predictions=False) -> dict:
+    """Fine-tunes `model` on `tasks` for every seed; writes `results.json` and a Markdown row.
+
+    `predictions`: rerun each finished seed whose record has no dev predictions (saved before they were kept);
+    the new record keeps the saved metrics under `rerun_of` with `same_metrics` (fine-tuning is deterministic
+    on one machine, so a difference is reported, never hidden)."""
     recipe = recipe or GlueRecipe()
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -186,12 +206,19 @@ def run_glue(model: str, tasks, glue_dir, out_dir, recipe: GlueRecipe | None = N
         runs = []
         for seed in recipe.seeds:
             done = _finished_seed(out_dir, key, name, seed)
-            if done is not None:
+            if done is not None and not (predictions and "predictions" not in done):
                 log(f"{name}: seed {seed} already finished in {out_dir} (reused)")
                 runs.append(done)
                 continue
-            log(f"{name}: seed {seed}")
+            log(f"{name}: seed {seed}" + (" (rerun for its dev predictions)" if done is not None else ""))
             run = finetune_task(model, name, glue_dir, seed, recipe, tfds_dir, vocabulary, verbose)
+            if done is not None:
+                same = run["metrics"] == done["metrics"]
+                run["rerun_of"] = {"metrics": done["metrics"], "same_metrics": same,
+                                   **{k: done.get(k) for k in ("machine", "finished", "commit")}}
+                if not same:
+                    log(f"{name}: seed {seed}: the rerun's metrics {run['metrics']} differ from the saved "
+                        f"{done['metrics']} (both kept in its record)")
             write_json_atomically(_seed_file(out_dir, name, seed), {**key, "run": run})
             runs.append(run)
         per_task[name] = summarize_runs(runs)

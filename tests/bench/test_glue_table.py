@@ -91,3 +91,25 @@ def test_hash_ablation_reads_the_gap_and_the_loss_order_from_the_rows_and_record
     del results["random_hash_tiny_en"]
     text = " ".join(glue_table._hash_ablation(results, shipped({"eelbert_tiny_en": 5.8, "random_hash_tiny_en": 5.9})))
     assert "the GLUE row of `random_hash_tiny_en` is not run" in text
+
+
+def test_the_words_goal_is_read_against_the_paired_interval():
+    scores = {"eelbert_uno_en": 40.0, "eelbert_uno_words_en": 38.5}
+    table = [(row, None, _result(scores[row.name])) for row in glue_table.ROWS if row.name in scores]
+
+    def paired(low, high):
+        interval = {"difference": -1.5, "low": low, "high": high}
+        return {("eelbert_uno_words_en", "eelbert_uno_en"): {
+            "tasks": {t: interval for t in glue_table.TASKS[:5]}, "glue5": interval, "resamples": 1000,
+            "level": 0.95, "at_least": {"-1.0": 0.3, "0.0": 0.1}}}
+
+    wide = "\n".join(glue_table._words(table, paired(-3.0, 0.4)))
+    assert "the goal is not met" in wide and "GLUE-5 -1.5 [-3.0, +0.4]" in wide
+    assert "cannot tell whether the words model is within 1 point or level" in wide and "(30% of resamples" in wide
+    assert "beyond the dev sets' resolution" in "\n".join(glue_table._words(table, paired(-2.5, -1.2)))
+    assert "holds -1 but not 0" in "\n".join(glue_table._words(table, paired(-2.5, -0.2)))
+    lines = glue_table._paired_lines(paired(-3.0, 0.4))
+    assert lines[0].startswith("**Example by example.**") and "1,000 times" in lines[0]
+    assert "| `eelbert_uno_words_en` | `eelbert_uno_en` | -1.5 [-3.0, +0.4] |" in lines[-1]
+    assert lines[-1].endswith("| 30% | 10% |")
+    assert "not computed yet" in glue_table._paired_lines({})[0]

@@ -181,3 +181,36 @@ def test_glue_fine_tunes_an_architecture_on_words_with_a_given_dropout(tmp_path)
     assert 0.0 <= run["metrics"]["validation"]["accuracy"] <= 100.0  # percent
     with pytest.raises(ValueError, match="needs a hash backbone"):
         finetune_task("bert_tiny", "rte", FIXTURES, 0, recipe, tfds_dir=tmp_path, verbose=0)
+
+
+def test_seeds_keep_dev_predictions_and_a_rerun_for_them_checks_its_metrics(tmp_path):
+    from eelbert_tf.glue import metrics as glue_metrics
+    from eelbert_tf.glue.finetune import GlueRecipe, dev_labels, run_glue
+
+    recipe = GlueRecipe(epochs_small=2, batch_size=8, seeds=(0,))
+    out, tfds = tmp_path / "out", tmp_path / "tfds"
+    run_glue("eelbert_uno", ["stsb"], FIXTURES, out, recipe, tfds_dir=tfds, verbose=0, log=lambda *_: None)
+    seed_file = out / "seeds" / "stsb-seed0.json"
+    saved = json.loads(seed_file.read_text())
+    labels = dev_labels("stsb", FIXTURES, tfds)["validation"]
+    kept = saved["run"]["predictions"]["validation"]
+    assert len(kept) == len(labels) and len(set(kept)) > 1
+    # The kept predictions are in the labels' order: they give the saved metrics back (scores of a barely trained
+    # model differ in their 4th decimal: float32's digits are kept).
+    again = glue_metrics.task_metrics("stsb", labels, np.asarray(kept))
+    for name, value in saved["run"]["metrics"]["validation"].items():
+        assert abs(again[name] - value) < 1e-3, (name, again[name], value)
+
+    # A seed saved before predictions were kept: reused as it is, unless predictions are asked for; then it is
+    # rerun and its record says whether the rerun gave the saved metrics (fine-tuning is deterministic here).
+    del saved["run"]["predictions"]
+    seed_file.write_text(json.dumps(saved))
+    logs = []
+    run_glue("eelbert_uno", ["stsb"], FIXTURES, out, recipe, tfds_dir=tfds, verbose=0, log=logs.append)
+    assert "predictions" not in json.loads(seed_file.read_text())["run"] and "already finished" in logs[0]
+    run_glue("eelbert_uno", ["stsb"], FIXTURES, out, recipe, tfds_dir=tfds, verbose=0, log=logs.append,
+             predictions=True)
+    rerun = json.loads(seed_file.read_text())["run"]
+    assert "rerun for its dev predictions" in logs[-1]
+    assert rerun["predictions"]["validation"] == kept
+    assert rerun["rerun_of"]["same_metrics"] is True and rerun["rerun_of"]["metrics"] == rerun["metrics"]
