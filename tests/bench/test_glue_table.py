@@ -113,3 +113,51 @@ def test_the_words_goal_is_read_against_the_paired_interval():
     assert "| `eelbert_uno_words_en` | `eelbert_uno_en` | -1.5 [-3.0, +0.4] |" in lines[-1]
     assert lines[-1].endswith("| 30% | 10% |")
     assert "not computed yet" in glue_table._paired_lines({})[0]
+
+
+def test_paired_comparisons_are_cached_by_the_predictions_they_read(tmp_path, monkeypatch):
+    import json
+
+    import numpy as np
+
+    from eelbert_tf.glue import finetune
+
+    rng = np.random.default_rng(0)
+    labels = {t: (rng.uniform(0, 5, 40) if t == "stsb" else rng.integers(0, 2, 40)) for t in glue_table.TASKS}
+    first, second = glue_table.PAIRS[0]
+    for name, noise in ((first, 0.2), (second, 0.4)):
+        (tmp_path / name / "seeds").mkdir(parents=True)
+        for t in glue_table.TASKS:
+            for seed in range(3):
+                y = labels[t]
+                p = (y + rng.normal(0, noise, 40)).round(3).tolist() if t == "stsb" else \
+                    np.where(rng.random(40) < noise, 1 - y, y).tolist()
+                run = {"task": t, "seed": seed, "predictions": {"validation": p}}
+                (tmp_path / name / "seeds" / f"{t}-seed{seed}.json").write_text(json.dumps({"run": run}))
+    rows = {row.name: row for row in glue_table.ROWS}
+    table = [(rows[first], None, _result(40.0)), (rows[second], None, _result(41.0))]
+    calls = []
+
+    def dev_labels(task, glue_dir, tfds_dir=None):
+        calls.append(task)
+        return {"validation": labels[task]}
+
+    monkeypatch.setattr(finetune, "dev_labels", dev_labels)
+    monkeypatch.setenv("EELBERT_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(glue_table, "RESAMPLES", 50)
+    computed = glue_table._paired(table, tmp_path)[(first, second)]
+    assert len(calls) == 5 and computed["glue5"]["difference"] > 0  # less noise: ahead
+    assert computed["resamples"] == 50 and set(computed["at_least"]) == {"-1.0", "0.0"}
+
+    # Rendering again reads the cache (no GLUE data needed) until a prediction changes.
+    assert glue_table._paired(table, tmp_path)[(first, second)] == computed and len(calls) == 5
+    seed_file = tmp_path / first / "seeds" / "rte-seed0.json"
+    record = json.loads(seed_file.read_text())
+    record["run"]["predictions"]["validation"][0] ^= 1
+    seed_file.write_text(json.dumps(record))
+    glue_table._paired(table, tmp_path)
+    assert len(calls) == 10
+    # A row whose seeds did not keep predictions is not compared.
+    del record["run"]["predictions"]
+    seed_file.write_text(json.dumps(record))
+    assert glue_table._paired(table, tmp_path) == {}
