@@ -154,7 +154,7 @@ def main(argv=None):
         lines += ["", "![size against GLUE-5](docs/glue_size_vs_score.png)"]
     paired = _paired(table, runs)
     lines += ["", *_against_previous(table), "", *_diagnosis(), "", *_comparison(table, bert, shipped), "",
-              *_words(table, paired), "", *_paired_lines(paired), "",
+              *_words(table, paired), "", *_paired_lines(paired, DOCS / "glue_paired.png"), "",
               *_against_no_pretraining(table), "", *_timing(table)]
     _report.write_section("GLUE", "\n".join(lines), "python bench/glue_table.py --run",
                           measured=_provenance(table, runs))
@@ -299,7 +299,7 @@ def _interval(r) -> str:
     return f"{r['difference']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}]"
 
 
-def _paired_lines(paired) -> list:
+def _paired_lines(paired, plot=None) -> list:
     if not paired:
         return ["**Example by example** (paired bootstrap over dev examples): not computed yet; the rows of "
                 + ", ".join(f"`{a}` and `{b}`" for a, b in PAIRS) + " need their seeds' dev predictions "
@@ -315,7 +315,39 @@ def _paired_lines(paired) -> list:
     for (first, second), r in paired.items():
         lines.append(f"| `{first}` | `{second}` | " + " | ".join(_interval(r["tasks"][t]) for t in TASKS[:5])
                      + f" | {_interval(r['glue5'])} | {r['at_least']['-1.0']:.0%} | {r['at_least']['0.0']:.0%} |")
+    if plot is not None:
+        _plot_paired(paired, plot)
+        lines += ["", f"![paired differences with their intervals](docs/{plot.name})"]
     return lines
+
+
+def _plot_paired(paired, path):
+    """Each pair's difference by task and on GLUE-5, with its interval (one panel per pair)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [t.upper() for t in TASKS[:5]] + ["GLUE-5"]
+    fig, axes = plt.subplots(1, len(paired), figsize=(4.2 * len(paired), 3.2), dpi=110, sharey=True, squeeze=False)
+    for ax, ((first, second), r) in zip(axes[0], paired.items()):
+        values = [r["tasks"][t] for t in TASKS[:5]] + [r["glue5"]]
+        y = list(range(len(values)))[::-1]
+        d = [v["difference"] for v in values]
+        ax.errorbar(d, y, xerr=[[v["difference"] - v["low"] for v in values], [v["high"] - v["difference"]
+                                                                             for v in values]],
+                    fmt="o", capsize=3, color="tab:blue")
+        ax.axvline(0, color="black", lw=0.8)
+        if (first, second) == PAIRS[0]:  # the vocabulary-free issue's goal: UNO on words within 1 point
+            ax.axvline(-1, color="tab:red", lw=0.8, ls="--", label="goal: -1")
+            ax.legend(fontsize=7, loc="lower right")
+        ax.set_yticks(y, names)
+        ax.set_title(f"{first}\nminus {second}", fontsize=8)
+        ax.set_xlabel(f"difference, {r['level']:.0%} interval")
+        ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def _words(table, paired=None):
