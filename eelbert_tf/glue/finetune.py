@@ -320,7 +320,7 @@ def summarize_runs(runs) -> dict:
         "metrics": summary,
         "seeds": [r["seed"] for r in runs],
         "train_seconds_per_seed": float(np.mean([r["train_seconds"] for r in runs])),
-        "runs": runs,
+        "runs": [{k: v for k, v in r.items() if k != "predictions"} for r in runs],  # predictions: in the seeds
     }
 
 
