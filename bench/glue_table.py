@@ -122,7 +122,7 @@ def main(argv=None):
         "Sizes count backbone weights (float32: 4 bytes each, int8: 1). \"not run\" = no model or results yet. "
         "Fine-tuning is deterministic on this CPU: one task of the table reruns alone with "
         "`eelbert glue --model eelbert_uno_en --tasks rte --out DIR` (3.5 min), which gave the same three RTE "
-        "accuracies to the last digit (51.62, 53.43, 50.90) on 2026-11-23. Results are kept in "
+        "accuracies to the last digit (51.62, 53.43, 50.90) on 2026-11-23." + _reruns(table, runs) + " Results are kept in "
         "`bench/results/glue/<row>/`, each seed keyed by the fingerprint of the backbone it fine-tuned (weights and config): a row whose preset changed is shown as not run. The last "
         "columns: the same row in previous tables (`bench/results/glue_previous.json`): "
         + "; ".join(f"\"{p['label']}\", commit {p['commit']} ({p['date']}): {p['pretraining']}" for p in previous)
@@ -244,6 +244,19 @@ def _comparison(table, bert, shipped):
                   f"of CoLA, SST-2, STS-B and RTE) the ratios to `bert_tiny_en` are {others}. The `_random_init` "
                   "rows (no pretraining) show what pretraining adds."]
     return lines + _hash_ablation(results, shipped)
+
+
+def _reruns(table, runs) -> str:
+    """What the seeds rerun for their dev predictions say about determinism (each record's `rerun_of`)."""
+    reruns = [(row.name, r["rerun_of"]) for row, _, results in table if results is not None
+              for r in _seed_runs(runs / row.name) if "rerun_of" in r]
+    if not reruns:
+        return ""
+    same = sum(r["same_metrics"] for _, r in reruns)
+    rows = sorted({name for name, _ in reruns})
+    differ = "" if same == len(reruns) else f"; {len(reruns) - same} differ (their records keep both)"
+    return (f" The {len(reruns)} seeds of {', '.join(f'`{n}`' for n in rows)} were fine-tuned again to keep their dev "
+            f"predictions (`--predictions`): {same} gave every metric of their first run to the last digit{differ}.")
 
 
 def _with_predictions(folder) -> bool:
