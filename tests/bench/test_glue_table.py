@@ -161,3 +161,18 @@ def test_paired_comparisons_are_cached_by_the_predictions_they_read(tmp_path, mo
     del record["run"]["predictions"]
     seed_file.write_text(json.dumps(record))
     assert glue_table._paired(table, tmp_path) == {}
+
+
+def test_reruns_for_predictions_are_counted_and_a_difference_is_named(tmp_path):
+    import json
+
+    rows = {row.name: row for row in glue_table.ROWS}
+    (tmp_path / "eelbert_uno_en" / "seeds").mkdir(parents=True)
+    for i, same in enumerate((True, True, False)):
+        run = {"task": "rte", "seed": i, "rerun_of": {"same_metrics": same, "metrics": {}}}
+        (tmp_path / "eelbert_uno_en" / "seeds" / f"rte-seed{i}.json").write_text(json.dumps({"run": run}))
+    table = [(rows["eelbert_uno_en"], None, _result(40.0)), (rows["bert_tiny_en"], None, None)]
+    text = glue_table._reruns(table, tmp_path)
+    assert "The 3 seeds of `eelbert_uno_en` were fine-tuned again" in text
+    assert "2 gave every metric of their first run to the last digit; 1 differ" in text
+    assert glue_table._reruns([(rows["bert_tiny_en"], None, None)], tmp_path) == ""
