@@ -70,8 +70,9 @@ def render(rows, sequence_length):
     kb = lambda b: f"{b / 1000:,.0f} KB"  # noqa: E731
     lines = [
         f"Each shipped backbone with a two-class head, {sequence_length} tokens, exported whole (tokenizer, packing, "
-        "hash, encoder, head: what a phone downloads). Sizes do not depend on the weights' values; GLUE scores of "
-        "models pretrained on words tokens are not measured yet. `one width`: every token hashed at one byte width "
+        "hash, encoder, head: what a phone downloads). Sizes do not depend on the weights' values, so they hold for the "
+        "presets pretrained on words (`eelbert_uno_words_en`, `eelbert_tiny_words_en`) too; their GLUE scores against "
+        "WordPiece are in the section \"GLUE\". `one width`: every token hashed at one byte width "
         "(`--hash-buckets none`); `buckets`: the default (6, 10, full), faster, larger. int8 weights have one scale "
         "per output channel unless marked per-tensor (`--per-tensor`: one per matrix; its accuracy cost is in the "
         "section \"int8 weight scales\"). Every file is compacted (`eelbert_tf.export.core.compact_flatbuffer`: no "
