@@ -96,7 +96,7 @@ def main(argv=None):
         available = row.model in shipped or not row.model.endswith("_en")
         stale = results_file.exists() and not fine_tuned_from(folder, row.model, recipe)
         chosen = only is None or row.name in only
-        rerun = args.predictions and not stale and not _with_predictions(folder)
+        rerun = args.predictions and not stale and not _with_predictions(_seed_runs(folder))
         if args.run and chosen and available and (stale or rerun or not _complete(results_file)):
             if stale:
                 shutil.rmtree(folder)
@@ -170,8 +170,7 @@ def _provenance(table, runs) -> dict:
     for row, _, results in table:
         if results is None:
             continue
-        for path in sorted((runs / row.name / "seeds").glob("*.json")):
-            run = json.loads(path.read_text())["run"]
+        for run in _seed_runs(runs / row.name):
             if "machine" not in run:
                 unrecorded += 1
                 continue
@@ -263,10 +262,9 @@ def _reruns(table, runs) -> str:
             f"predictions (`--predictions`): {same} gave every metric of their first run to the last digit{differ}.")
 
 
-def _with_predictions(folder) -> bool:
-    """Whether every finished seed in `folder` kept its dev predictions."""
-    seeds = sorted((folder / "seeds").glob("*.json"))
-    return all("predictions" in json.loads(p.read_text())["run"] for p in seeds)
+def _with_predictions(seed_runs) -> bool:
+    """Whether every finished seed (`_seed_runs`) kept its dev predictions."""
+    return all("predictions" in r for r in seed_runs)
 
 
 def _paired(table, runs) -> dict:
@@ -280,9 +278,11 @@ def _paired(table, runs) -> dict:
     cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
     out, labels = {}, {}
     for first, second in PAIRS:
-        if not ({first, second} <= done and _with_predictions(runs / first) and _with_predictions(runs / second)):
+        if not {first, second} <= done:
             continue
         rows = {name: _seed_runs(runs / name) for name in (first, second)}
+        if not all(_with_predictions(rs) for rs in rows.values()):
+            continue
         digest = hashlib.sha256(json.dumps({n: [r["predictions"] for r in rs] for n, rs in rows.items()},
                                            sort_keys=True).encode()).hexdigest()
         name = f"{first} - {second}"
@@ -291,6 +291,7 @@ def _paired(table, runs) -> dict:
             from eelbert_tf.glue.finetune import dev_labels
             from eelbert_tf.glue.paired import paired_bootstrap, seed_predictions
             from eelbert_tf.glue.tasks import GLUE5
+            from eelbert_tf.io_utils import write_json_atomically
 
             for task in GLUE5:
                 if task not in labels:
@@ -301,8 +302,6 @@ def _paired(table, runs) -> dict:
             samples = result.pop("samples")
             result["at_least"] = {str(x): float((samples >= x).mean()) for x in (-1.0, 0.0)}
             cache[name] = {"digest": digest, "computed": _report.now(), **result}
-            from eelbert_tf.io_utils import write_json_atomically
-
             write_json_atomically(cache_file, cache)
         out[(first, second)] = cache[name]
     return out

@@ -157,8 +157,7 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
         tokenizer=tokenizer)
     results, kept = {}, {}
     eval_started = time.time()
-    for split in [s for s in splits if s.startswith("validation")]:
-        data = _labeled(splits[split], task, f"GLUE {task.folder} {split}")
+    for split, data in _dev_sets(task, splits).items():
         logits = predict_logits(classifier, data, preprocessor)
         predictions = logits[:, 0] if task.is_regression else logits.argmax(-1)
         results[split] = glue_metrics.task_metrics(task.name, data.labels, predictions)
@@ -179,8 +178,12 @@ def dev_labels(task_name: str, glue_dir, tfds_dir=None) -> dict:
     from eelbert_tf.glue.glue_builder import load_glue
 
     task = get_task(task_name)
-    splits = load_glue(task.name, glue_dir, tfds_dir)
-    return {split: _labeled(splits[split], task, f"GLUE {task.folder} {split}").labels
+    return {split: data.labels for split, data in _dev_sets(task, load_glue(task.name, glue_dir, tfds_dir)).items()}
+
+
+def _dev_sets(task, splits) -> dict:
+    """Each dev split of a loaded task as labeled text, in the TFDS split's order (one home for that order)."""
+    return {split: _labeled(splits[split], task, f"GLUE {task.folder} {split}")
             for split in splits if split.startswith("validation")}
 
 
