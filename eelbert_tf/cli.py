@@ -91,16 +91,12 @@ def _cmd_glue(args) -> int:
     return 0
 
 
-def _cmd_finetune(args) -> int:
-    from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
+def _training_data(args):
+    """`(train, dev, source, default_epochs)` from `--task` or `--train` (finetune and augment)."""
     from eelbert_tf.classification.labeled_text import from_glue, read_labeled_file
 
     if (args.task is None) == (args.train is None):
-        raise ValueError("finetune needs exactly one of --task GLUE_TASK or --train FILE.")
-    recipe = FinetuneRecipe(**{k: v for k, v in {
-        "epochs": args.epochs, "learning_rate": args.learning_rate, "batch_size": args.batch_size,
-        "sequence_length": args.sequence_length, "seed": args.seed, "max_train_examples": args.max_train_examples,
-        "activation": args.activation, "dropout": args.dropout}.items() if v is not None})
+        raise ValueError(f"{args.command} needs exactly one of --task GLUE_TASK or --train FILE.")
     if args.task:
         from eelbert_tf.data_paths import data_dir
         from eelbert_tf.glue.finetune import LARGE_TASKS
@@ -110,17 +106,28 @@ def _cmd_finetune(args) -> int:
         glue_dir = args.glue_dir or str(data_dir(args.data_dir) / "glue")
         train = from_glue(task.name, glue_dir, "train")
         dev = from_glue(task.name, glue_dir, next(s for s in task.splits if s.startswith("validation")))
-        if args.epochs is None:
-            recipe.epochs = 3 if task.name in LARGE_TASKS else 5
-        source = {"glue_task": task.name}
-    else:
-        if args.text_column is None or args.label_column is None:
-            raise ValueError("--train needs --text-column and --label-column (and --text-pair-column for pairs).")
-        columns = dict(text_column=args.text_column, label_column=args.label_column,
-                       text_pair_column=args.text_pair_column, delimiter=args.delimiter)
-        train = read_labeled_file(args.train, **columns)
-        dev = read_labeled_file(args.dev, label_names=train.label_names, **columns) if args.dev else None
-        source = {"train": args.train, "dev": args.dev, **columns}
+        return train, dev, {"glue_task": task.name}, 3 if task.name in LARGE_TASKS else 5
+    if args.text_column is None or args.label_column is None:
+        raise ValueError("--train needs --text-column and --label-column (and --text-pair-column for pairs).")
+    columns = dict(text_column=args.text_column, label_column=args.label_column,
+                   text_pair_column=args.text_pair_column, delimiter=args.delimiter)
+    train = read_labeled_file(args.train, **columns)
+    dev = read_labeled_file(args.dev, label_names=train.label_names, **columns) if args.dev else None
+    return train, dev, {"train": args.train, "dev": args.dev, **columns}, None
+
+
+def _cmd_finetune(args) -> int:
+    from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
+
+    recipe = FinetuneRecipe(**{k: v for k, v in {
+        "epochs": args.epochs, "learning_rate": args.learning_rate, "batch_size": args.batch_size,
+        "sequence_length": args.sequence_length, "seed": args.seed, "max_train_examples": args.max_train_examples,
+        "activation": args.activation, "dropout": args.dropout, "distill_alpha": args.distill_alpha,
+        "temperature": args.temperature, "augment": args.augment, "augment_seed": args.augment_seed,
+    }.items() if v is not None})
+    train, dev, source, default_epochs = _training_data(args)
+    if args.epochs is None and default_epochs is not None:
+        recipe.epochs = default_epochs
     if args.tokenizer is None:
         from eelbert_tf.glue.finetune import pretraining_tokenizer
 
@@ -128,8 +135,45 @@ def _cmd_finetune(args) -> int:
     if args.tokenizer == "words" and args.vocab:
         raise ValueError("--vocab: the words tokenizer has no vocabulary; give one or the other.")
     info = finetune(args.model, train, dev, args.out, recipe, vocabulary=args.vocab, source=source,
-                    verbose=1 if sys.stdout.isatty() else 2, tokenizer=args.tokenizer)
+                    verbose=1 if sys.stdout.isatty() else 2, tokenizer=args.tokenizer, teacher=args.teacher,
+                    unlabeled=args.unlabeled)
     print(json.dumps({"out": info["path"], "labels": info["label_names"], **info["metrics"]}, indent=2))
+    return 0
+
+
+def _cmd_augment(args) -> int:
+    """Writes every text `eelbert finetune --teacher SCORES.jsonl` will ask the scores file for."""
+    from eelbert_tf.classification.finetune import FinetuneRecipe, distillation_set, subsample
+    from eelbert_tf.classification.teacher import read_unlabeled
+    from eelbert_tf.io_utils import write_atomically
+
+    train, dev, _, _ = _training_data(args)
+    recipe = FinetuneRecipe(**{k: v for k, v in {"augment": args.augment, "augment_seed": args.augment_seed,
+                                                 "max_train_examples": args.max_train_examples}.items()
+                               if v is not None})
+    train = subsample(train, recipe.max_train_examples)
+    pair = train.text_pairs is not None
+    extra = read_unlabeled(args.unlabeled, pair) if args.unlabeled else None
+
+    class Listing:  # a teacher that records what it is asked for
+        def logits(self, texts, pairs=None):
+            self.rows = list(zip(texts, pairs or [None] * len(texts)))
+            import numpy as np
+
+            return np.zeros([len(texts), 1], np.float32)
+
+    listing = Listing()
+    distillation_set(train, listing, recipe, extra, log=lambda m: print(m, file=sys.stderr))
+    rows = listing.rows + (list(zip(dev.texts, dev.text_pairs or [None] * len(dev))) if dev and args.with_dev else [])
+    rows = list(dict.fromkeys(rows))
+
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
+            for a, b in rows:
+                f.write(json.dumps({"text": a, **({"text_pair": b} if pair else {})}, ensure_ascii=False) + "\n")
+
+    write_atomically(write, args.out, args.out + ".tmp")
+    print(json.dumps({"out": args.out, "texts": len(rows)}))
     return 0
 
 
@@ -175,6 +219,17 @@ def _cmd_predict(args) -> int:
     for line in prediction_lines(predictor, predictor.scores(texts, pairs)):
         print(line)
     return 0
+
+
+def _distillation_arguments(parser, teacher=True):
+    if teacher:
+        parser.add_argument("--teacher", help="distil from a classifier folder (`eelbert finetune`) or a .jsonl file of "
+                                              "teacher scores: {\"text\", \"text_pair\"?, \"scores\": [logits]}")
+    parser.add_argument("--unlabeled", help="texts of the task's domain for the teacher to label, one per line "
+                                            "(pairs: tab-separated)")
+    parser.add_argument("--augment", type=int, help="teacher-labelled variants per training text (masking, word "
+                                                    "replacement, n-gram sampling; default 0)")
+    parser.add_argument("--augment-seed", type=int, help="seed of the variants (default 0)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -226,6 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="words: the commonest words that are MLM targets of their own (default 30000)")
     pre.add_argument("--target-buckets", type=int,
                      help="words: hashed buckets shared by every other word's MLM target (default 2048)")
+    pre.add_argument("--teacher", help="distil from a frozen teacher masked LM: a shipped preset with an MLM head "
+                                       "(bert_tiny_en) or a finished run folder, on the same WordPiece vocabulary")
+    pre.add_argument("--distill-kl", type=float, help="weight of the KL to the teacher's MLM distribution (default 1)")
+    pre.add_argument("--distill-temperature", type=float, help="softmax temperature of that KL (default 1)")
+    pre.add_argument("--distill-hidden", type=float, help="weight of the hidden-state MSE (default 1; 0: off)")
+    pre.add_argument("--distill-attention", type=float, help="weight of the attention KL (default 1; 0: off)")
+    pre.add_argument("--distill-layer-map", type=lambda v: [int(x) for x in v.split(",")],
+                     help="teacher block (1-based) per student block, e.g. 2 or 1,2 (default: uniform)")
     pre.set_defaults(func=_cmd_pretrain)
 
     ev = sub.add_parser("evaluate-mlm", help="recompute the held-out MLM loss of a run or a shipped preset")
@@ -279,7 +342,21 @@ def build_parser() -> argparse.ArgumentParser:
                          "no tokenizer table on the device); default: the one the model was pretrained on")
     ft.add_argument("--glue-dir", help="folder in the glue_data layout (default: <data dir>/glue)")
     ft.add_argument("--data-dir")
+    _distillation_arguments(ft)
+    ft.add_argument("--distill-alpha", type=float,
+                    help="with --teacher: weight of the labels' loss; 1 - alpha weighs the teacher's (default 0.5)")
+    ft.add_argument("--temperature", type=float, help="with --teacher: softmax temperature of the KL term (default 1)")
     ft.set_defaults(func=_cmd_finetune)
+
+    au = sub.add_parser("augment", help="list the texts a --teacher scores file must score (JSONL, no scores)")
+    for flag, kwargs in (("--task", {}), ("--train", {}), ("--dev", {}), ("--text-column", {}),
+                         ("--text-pair-column", {}), ("--label-column", {}), ("--delimiter", {}),
+                         ("--glue-dir", {}), ("--data-dir", {}), ("--max-train-examples", {"type": int})):
+        au.add_argument(flag, **kwargs)
+    _distillation_arguments(au, teacher=False)
+    au.add_argument("--with-dev", action="store_true", help="list the dev texts too (the teacher's dev score)")
+    au.add_argument("--out", required=True, help="the .jsonl file to write: add \"scores\" to each line")
+    au.set_defaults(func=_cmd_augment)
 
     ex = sub.add_parser("export", help="a fine-tuned classifier to a .tflite file")
     ex.add_argument("--model", required=True, help="a classifier folder from `eelbert finetune` (or its .keras)")

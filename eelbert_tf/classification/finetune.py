@@ -50,6 +50,11 @@ class FinetuneRecipe:
     activation: str | None = None  # replace the backbone's feed-forward activation (e.g. "relu" for TFLite Micro)
     # Replace the backbone's dropout (default: its own; a preset keeps the dropout it was pretrained with).
     dropout: float | None = None
+    # Task distillation (used with a teacher only; `distillation_loss.py`, `augment.py`):
+    distill_alpha: float = 0.5  # weight of the labels' loss; 1 - alpha weighs the teacher's scores
+    temperature: float = 1.0  # softmax temperature of the KL term
+    augment: int = 0  # teacher-labelled variants per training text
+    augment_seed: int = 0
 
 
 def trim_to_longest(x, y):
@@ -73,13 +78,16 @@ def make_optimizer(recipe, total_steps: int):
     return optimizer
 
 
-def labeled_dataset(data: LabeledText, preprocessor, input_names, batch_size: int, shuffle_seed=None):
-    """`(backbone inputs, label)` batches of `data`, cut to each batch's longest sequence."""
+def labeled_dataset(data: LabeledText, preprocessor, input_names, batch_size: int, shuffle_seed=None, targets=None):
+    """`(backbone inputs, label)` batches of `data`, cut to each batch's longest sequence.
+
+    `targets` (one row per example) replace the labels: the packed targets of `DistillationLoss`."""
     import tensorflow as tf
 
     texts = (tf.constant(data.texts, tf.string),) + (
         (tf.constant(data.text_pairs, tf.string),) if data.text_pairs is not None else ())
-    labels = tf.constant(data.labels, tf.float32 if data.is_regression else tf.int32)
+    labels = (tf.constant(targets, tf.float32) if targets is not None
+              else tf.constant(data.labels, tf.float32 if data.is_regression else tf.int32))
     dataset = tf.data.Dataset.from_tensor_slices((texts, labels))
     if shuffle_seed is not None:
         dataset = dataset.shuffle(100_000, seed=shuffle_seed, reshuffle_each_iteration=True)
@@ -125,6 +133,20 @@ def build_classifier(model: str, num_classes: int, activation: str | None = None
     return EelbertClassifier(backbone, num_classes)
 
 
+def teacher_dev_metrics(teacher, dev: LabeledText) -> dict | None:
+    """The teacher's own dev metrics, where it can score the dev texts (a scores file may not hold them)."""
+    from eelbert_tf.classification.metrics import classification_metrics, regression_metrics
+    from eelbert_tf.classification.teacher import TeacherError
+
+    try:
+        logits = teacher.logits(dev.texts, dev.text_pairs)
+    except TeacherError:
+        return None
+    if dev.is_regression:
+        return regression_metrics(dev.labels, logits[:, 0])
+    return classification_metrics(dev.labels, logits.argmax(-1), dev.num_classes)
+
+
 def write_calibration(path, train: LabeledText, count: int = 200, seed: int = 0):
     """A seeded sample of training examples (texts only), the representative set of int8 exports."""
     rng = np.random.default_rng(seed)
@@ -140,11 +162,47 @@ def subsample(data: LabeledText, count: int | None) -> LabeledText:
     return data.subset(np.sort(np.random.default_rng(1234).choice(len(data), count, replace=False)))
 
 
+def distillation_set(train: LabeledText, teacher, recipe: FinetuneRecipe, unlabeled=None, log=print):
+    """`(data, targets, counts)`: `train` followed by the teacher-only texts (`unlabeled` `(texts, pairs)` and
+    `recipe.augment` variants of each training example), with `DistillationLoss`'s packed targets.
+
+    Every teacher score is fetched here, before any training: a scores file that lacks a text fails now."""
+    from eelbert_tf.classification.augment import augment_pairs
+    from eelbert_tf.classification.distillation_loss import pack_targets
+
+    texts, pairs = list(train.texts), (list(train.text_pairs) if train.text_pairs is not None else None)
+    seen = set(zip(texts, pairs or [None] * len(texts)))
+    extra = []
+    if unlabeled is not None:
+        extra += list(zip(unlabeled[0], unlabeled[1] or [None] * len(unlabeled[0])))
+    variants = augment_pairs(train.texts, train.text_pairs, recipe.augment, recipe.augment_seed)
+    extra += [v for vs in variants for v in vs]
+    extra = [r for r in dict.fromkeys(extra) if r not in seen]  # each text once, never again as unlabeled
+    texts += [a for a, _ in extra]
+    if pairs is not None:
+        pairs += [b for _, b in extra]
+    teacher_logits = teacher.logits(texts, pairs)
+    n = len(train)
+    labels = np.concatenate([np.asarray(train.labels, np.float32), np.zeros(len(extra), np.float32)])
+    has_label = np.concatenate([np.ones(n, np.float32), np.zeros(len(extra), np.float32)])
+    data = LabeledText(texts, labels.astype(train.labels.dtype), train.label_names, pairs, train.source)
+    counts = {"labeled": n, "unlabeled": 0 if unlabeled is None else len(dict.fromkeys(
+        zip(unlabeled[0], unlabeled[1] or [None] * len(unlabeled[0])))),
+        "augmented": sum(len(vs) for vs in variants), "teacher_only_total": len(extra)}
+    log(f"distillation set: {n:,} labeled texts + {len(extra):,} scored by the teacher alone "
+        f"({counts['unlabeled']:,} unlabeled, {counts['augmented']:,} augmented variants)")
+    return data, pack_targets(labels, has_label, teacher_logits), counts
+
+
 def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, vocabulary=None, verbose=1,
-                     log=print, tokenizer: str = "wordpiece"):
+                     log=print, tokenizer: str = "wordpiece", targets=None):
     """`(classifier, preprocessor, train_seconds)`: `model`'s backbone with a new head, fitted on `train` by
-    the recipe (seeded by `recipe.seed`). The one training loop of GLUE and of the user's data."""
+    the recipe (seeded by `recipe.seed`). The one training loop of GLUE and of the user's data.
+
+    With `targets` (`distillation_set`), the loss is `DistillationLoss` (labels and a teacher's scores)."""
     import keras
+
+    from eelbert_tf.classification.distillation_loss import DistillationLoss
 
     from eelbert_tf.preprocessing import EelbertPreprocessor
     from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
@@ -159,22 +217,30 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
         classifier.backbone.check_vocabulary_size(tokenizer.vocabulary_size(), f"The vocabulary given for {model!r}")
     preprocessor = EelbertPreprocessor(tokenizer, sequence_length=recipe.sequence_length)
     steps = -(-len(train) // recipe.batch_size) * recipe.epochs
-    classifier.compile(
-        optimizer=make_optimizer(recipe, steps),
-        loss=(keras.losses.MeanSquaredError() if train.is_regression
-              else keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
-    )
-    log(f"fine-tuning {model} on {len(train):,} examples ({train.source}), {recipe.epochs} epochs, {steps:,} steps")
+    if targets is not None:
+        loss = DistillationLoss(train.is_regression, recipe.distill_alpha, recipe.temperature)
+    elif train.is_regression:
+        loss = keras.losses.MeanSquaredError()
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    classifier.compile(optimizer=make_optimizer(recipe, steps), loss=loss)
+    log(f"fine-tuning {model} on {len(train):,} examples ({train.source}), {recipe.epochs} epochs, {steps:,} steps"
+        + (" (distilling)" if targets is not None else ""))
     started = time.time()
     classifier.fit(labeled_dataset(train, preprocessor, list(classifier.backbone.input), recipe.batch_size,
-                                   recipe.seed), epochs=recipe.epochs, verbose=verbose)
+                                   recipe.seed, targets), epochs=recipe.epochs, verbose=verbose)
     return classifier, preprocessor, time.time() - started
 
 
 def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, recipe: FinetuneRecipe | None = None,
-             vocabulary=None, verbose=1, log=print, source: dict | None = None, tokenizer: str = "wordpiece") -> dict:
-    """Fine-tunes `model` on `train`, evaluates on `dev`, saves the classifier folder; returns its info."""
+             vocabulary=None, verbose=1, log=print, source: dict | None = None, tokenizer: str = "wordpiece",
+             teacher=None, unlabeled=None) -> dict:
+    """Fine-tunes `model` on `train`, evaluates on `dev`, saves the classifier folder; returns its info.
+
+    `teacher` (a path: classifier folder or scores `.jsonl`, see `teacher.py`) distils its scores into the
+    student, on the training texts, the `unlabeled` file's texts and `recipe.augment` variants of each."""
     from eelbert_tf.classification.classifier_bundle import write_bundle
+    from eelbert_tf.classification.teacher import load_teacher, read_unlabeled
 
     recipe = recipe or FinetuneRecipe()
     out_dir = pathlib.Path(out_dir)
@@ -184,15 +250,33 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
                             (dev.text_pairs is None) != (train.text_pairs is None)):
         raise ValueError(f"The dev data ({dev.source}) has other labels or text columns than the training data "
                          f"({train.source}).")
+    if teacher is None and (unlabeled is not None or recipe.augment):
+        raise ValueError("--unlabeled and --augment add texts for a teacher to label: give --teacher too.")
     train = subsample(train, recipe.max_train_examples)
-    classifier, preprocessor, train_seconds = train_classifier(model, train, recipe, vocabulary, verbose, log,
-                                                               tokenizer)
+    targets, distillation = None, None
+    fit_data = train
+    if teacher is not None:
+        teacher_model = load_teacher(teacher, train.label_names, train.is_regression, train.text_pairs is not None)
+        extra = read_unlabeled(unlabeled, train.text_pairs is not None) if unlabeled is not None else None
+        fit_data, targets, counts = distillation_set(train, teacher_model, recipe, extra, log)
+        distillation = {"teacher": teacher_model.describe(), "texts": counts,
+                        "unlabeled": None if unlabeled is None else str(unlabeled),
+                        "alpha": recipe.distill_alpha, "temperature": recipe.temperature,
+                        "augment": recipe.augment, "augment_seed": recipe.augment_seed}
+        if dev is not None:
+            distillation["teacher_dev"] = teacher_dev_metrics(teacher_model, dev)
+    classifier, preprocessor, train_seconds = train_classifier(model, fit_data, recipe, vocabulary, verbose, log,
+                                                               tokenizer, targets)
     words = preprocessor.vocabulary_free
     metrics = {"train_examples": len(train), "train_seconds": round(train_seconds, 1)}
+    if targets is not None:
+        metrics["fit_examples"] = len(fit_data)
     if dev is not None:
         metrics["dev"] = evaluate(classifier, dev, preprocessor)
         metrics["dev_examples"] = len(dev)
         metrics["dev_source"] = dev.source
+        if distillation and distillation.get("teacher_dev"):
+            metrics["teacher_dev"] = distillation["teacher_dev"]
     info = {
         "format_version": 1,
         "base_model": model,
@@ -204,6 +288,8 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
         "train_source": train.source,
         "source": source or {},
     }
+    if distillation is not None:
+        info["distillation"] = distillation
     if words:
         info["tokenizer"] = "words"
         info["max_word_bytes"] = preprocessor.tokenizer.max_word_bytes

@@ -237,19 +237,34 @@ class EelbertBackbone(keras.Model):
         x = self.embeddings_layer_norm(x)
         return self.embeddings_dropout(x)
 
-    def encode(self, token_vectors, segment_ids, padding_mask):
+    def encode(self, token_vectors, segment_ids, padding_mask, return_intermediates=False):
         """The backbone from token vectors on: `{"sequence_output", "pooled_output"}`.
 
         The functional model calls this on `token_embedding(tokens)`; exports call it on
         vectors computed elsewhere (`DynamicHashEmbedding.embed_bytes`, or host code on a
         microcontroller), so every format runs the same layers with the same weights.
+
+        `return_intermediates=True` adds `"hidden_states"` (the embeddings' output, then each
+        block's: `num_layers + 1` tensors `[batch, seq, hidden_dim]`) and `"attention_scores"`
+        (each block's attention probabilities, `[batch, heads, seq, seq]`): the targets and
+        outputs of distillation (`pretraining/distillation.py`).
         """
         x = self.embed_vectors(token_vectors, segment_ids)
+        hidden_states, attention_scores = [x], []
         for transformer_layer in self.transformer_layers:
-            x = transformer_layer(x, padding_mask=padding_mask)
+            if return_intermediates:
+                x, scores = transformer_layer(x, padding_mask=padding_mask, return_attention_scores=True)
+                attention_scores.append(scores)
+            else:
+                x = transformer_layer(x, padding_mask=padding_mask)
+            hidden_states.append(x)
         if self.final_layer_norm is not None:
             x = self.final_layer_norm(x)
-        return {"sequence_output": x, "pooled_output": self.pooled_dense(x[:, 0, :])}
+        outputs = {"sequence_output": x, "pooled_output": self.pooled_dense(x[:, 0, :])}
+        if return_intermediates:
+            outputs["hidden_states"] = hidden_states
+            outputs["attention_scores"] = attention_scores
+        return outputs
 
     def parameter_counts(self):
         """Parameters split as `embedding` / `encoder` / `pooler`, and `total`."""

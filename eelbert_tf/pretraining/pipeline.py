@@ -41,11 +41,14 @@ def _inputs_and_targets(cache: TokenCache, vocabulary: list[str]):
 
 
 def _features(masked_ids, pairs, vocabulary_table, token_input):
+    """Backbone inputs; `token_input` is `"tokens"`, `"token_ids"` or both (a tuple: a hash student and its
+    table teacher read the same masked sequence)."""
     segment_ids, padding_mask = _segment_and_padding(masked_ids, pairs)
     features = {"segment_ids": segment_ids, "padding_mask": padding_mask}
-    if token_input == "tokens":
+    names = (token_input,) if isinstance(token_input, str) else tuple(token_input)
+    if "tokens" in names:
         features["tokens"] = tf.gather(vocabulary_table, masked_ids)
-    else:
+    if "token_ids" in names:
         features["token_ids"] = masked_ids
     return features
 

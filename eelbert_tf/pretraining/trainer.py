@@ -61,6 +61,13 @@ class PretrainConfig:
     max_word_bytes: int = 20  # words: the longest word kept whole (spec section 9)
     target_words: int = 30_000  # words: MLM targets of their own (the commonest words, special tokens included)
     target_buckets: int = 2_048  # words: buckets shared by every other word's MLM target
+    # Distillation (`distillation.py`): a frozen teacher masked LM (shipped preset or run folder) and each term's weight.
+    teacher: str | None = None
+    distill_kl: float = 1.0  # KL to the teacher's MLM distribution at the masked positions
+    distill_temperature: float = 1.0
+    distill_hidden: float = 1.0  # MSE of hidden states, student block -> teacher block
+    distill_attention: float = 1.0  # KL of attention distributions per head (MiniLM)
+    distill_layer_map: list[int] | None = None  # teacher block (1-based) per student block; default: uniform
 
     @classmethod
     def from_dict(cls, values: dict) -> "PretrainConfig":
@@ -100,6 +107,18 @@ class PretrainConfig:
             if self.mlm_head not in (None, "separate"):
                 raise ValueError(f"--tokenizer words pretrains with the 'separate' MLM head over its training-only "
                                  f"target vocabulary. Received: mlm_head={self.mlm_head!r}")
+        if self.teacher is not None:
+            for name in ("distill_kl", "distill_hidden", "distill_attention"):
+                if getattr(self, name) < 0:
+                    raise ValueError(f"`{name}` must be 0 (off) or positive. Received: {getattr(self, name)!r}")
+            if self.distill_temperature <= 0:
+                raise ValueError(f"`distill_temperature` must be positive. Received: {self.distill_temperature!r}")
+            if self.tokenizer == "words":
+                raise ValueError("--teacher: a teacher masked LM predicts WordPiece tokens; the words tokenizer's "
+                                 "student reads other tokens. Distil a words student on a task instead "
+                                 "(`eelbert finetune --teacher`).")
+            if self.strategy != "default":
+                raise ValueError("--teacher runs on one device for now (`strategy` 'default').")
         if self.backbone_overrides:
             import inspect
 
@@ -127,6 +146,9 @@ class PretrainConfig:
             del values["masking"]  # ... and runs masked by keras-hub, before per-batch masks
         if values["tokenizer"] == "wordpiece":  # ... and WordPiece runs, before the words tokenizer
             for key in ("tokenizer", "max_word_bytes", "target_words", "target_buckets"):
+                del values[key]
+        if values["teacher"] is None:  # ... and runs without a teacher, before distillation
+            for key in [k for k in values if k == "teacher" or k.startswith("distill_")]:
                 del values[key]
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -220,7 +242,17 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
             epsilon=1e-6, clipnorm=config.clipnorm,
         )
         optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
-        model.compile(
+        train_model, teacher_info = model, None
+        if config.teacher is not None:
+            from eelbert_tf.pretraining.distillation import DistilledMaskedLM, load_teacher
+
+            teacher, teacher_info = load_teacher(config.teacher, vocabulary, config.tokenizer, log=log)
+            train_model = DistilledMaskedLM(
+                model, teacher, kl=config.distill_kl, temperature=config.distill_temperature,
+                hidden=config.distill_hidden, attention=config.distill_attention, layer_map=config.distill_layer_map)
+            _build(train_model, teacher_inputs=True)  # its projections exist before a checkpoint is restored
+            teacher_info.update(train_model.describe())
+        train_model.compile(
             optimizer=optimizer,
             loss=MaskedLMLoss(),
             weighted_metrics=[MaskedLMAccuracy()],
@@ -233,15 +265,18 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     latest = ckpt.latest_checkpoint(checkpoints)
     if config.resume and latest is not None:
         state = ckpt.read_state(latest, fingerprint)
-        for key, now, what in (("cache_sha256", cache.sha256(), f"token cache {cache.path}"),
-                               ("order_fingerprint", order_id, f"data order ({config.data_order}, seed {config.seed})")):
+        checks = [("cache_sha256", cache.sha256(), f"token cache {cache.path}"),
+                  ("order_fingerprint", order_id, f"data order ({config.data_order}, seed {config.seed})")]
+        if teacher_info is not None:
+            checks.append(("teacher_fingerprint", teacher_info["weights_fingerprint"], f"teacher ({config.teacher})"))
+        for key, now, what in checks:
             if key in state and state[key] != now:
                 raise ckpt.CheckpointError(
                     f"Checkpoint {latest} was trained on another {what.split(' (')[0]}: {what} gives "
                     f"{now[:16]}, the checkpoint recorded {state[key][:16]}; resume with the cache and order "
                     "it was trained on, or start a new --out.")
         with strategy.scope():
-            ckpt.restore(latest, model, optimizer)
+            ckpt.restore(latest, train_model, optimizer)
         step, elapsed = state["step"], state["elapsed_seconds"]
         log(f"resumed from {latest.name}: step {step}/{total}")
     # One line per (re)start, so that a record shows every commit that trained the run.
@@ -252,6 +287,9 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
                                 "replicas": strategy.num_replicas_in_sync,
                                 "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n")
     token_input = model.backbone.token_input_name
+    if teacher_info is not None:  # the teacher reads the same masked sequences, by id or by token string
+        token_input = tuple(dict.fromkeys((token_input, teacher.backbone.token_input_name)))
+    logged_terms = ("loss", "accuracy") + tuple(f"{t}_loss" for t in (getattr(train_model, "term_trackers", None) or {}))
     remaining = total - step
     if config.stop_after_steps is not None:
         remaining = min(remaining, max(config.stop_after_steps - step, 0))
@@ -277,7 +315,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
             g = self.global_step()
             # Keras reports running means over this fit() call; turn them into interval means.
             n = batch + 1
-            sums = {k: float(logs[k]) * n for k in ("loss", "accuracy")}
+            sums = {k: float(logs[k]) * n for k in logged_terms}
             if g % config.log_every == 0 and chief:
                 now = time.time()
                 seen = n - self.mark_batches
@@ -285,9 +323,11 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
                 interval = {k: (sums[k] - self.mark_sums.get(k, 0.0)) / max(seen, 1) for k in sums}
                 self.mark_time, self.mark_step, self.mark_batches, self.mark_sums = now, g, n, sums
                 scalars = {
-                    "loss": interval["loss"], "accuracy": interval["accuracy"],
-                    "tokens_per_second": rate, "learning_rate": float(schedule(g - 1)),
+                    **interval, "tokens_per_second": rate, "learning_rate": float(schedule(g - 1)),
                 }
+                if teacher_info is not None:  # "loss" is the sum of every term; the MLM loss alone:
+                    scalars["mlm_loss"] = interval["loss"] - sum(
+                        getattr(train_model, t) * interval[f"{t}_loss"] for t in train_model.term_trackers)
                 with self.writer.as_default():
                     for k, v in scalars.items():
                         tf.summary.scalar(k, v, step=g)
@@ -302,26 +342,29 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
         def save(self, g):
             if not chief:
                 return
-            ckpt.save_checkpoint(
-                checkpoints, model, optimizer,
-                {"step": g, "sequences_consumed": g * config.batch_size, "elapsed_seconds": self.elapsed(),
-                 "fingerprint": fingerprint, "cache_sha256": cache.sha256(), "order_fingerprint": order_id},
-            )
+            state = {"step": g, "sequences_consumed": g * config.batch_size, "elapsed_seconds": self.elapsed(),
+                     "fingerprint": fingerprint, "cache_sha256": cache.sha256(), "order_fingerprint": order_id}
+            if teacher_info is not None:
+                state["teacher_fingerprint"] = teacher_info["weights_fingerprint"]
+            ckpt.save_checkpoint(checkpoints, train_model, optimizer, state)
 
     progress = Progress()
     if remaining > 0:
         def make_dataset(rows):
-            return training_dataset(
+            dataset = training_dataset(
                 cache, vocabulary, token_input, config.batch_size,
                 start_sequence=step * config.batch_size, num_batches=remaining, order=order,
                 masking=config.masking, seed=config.seed, rows=rows,
             )[0]
+            if teacher_info is not None:  # the distillation terms weigh the masked slots as the MLM loss does
+                dataset = dataset.map(lambda x, ids, weights: ({**x, "mask_weights": weights}, ids, weights))
+            return dataset
 
         dataset = distributed_dataset(strategy, make_dataset, config.batch_size)
         if isinstance(dataset, tf.distribute.DistributedDataset):
             keras_multi_worker_fixes(model, next(iter(make_dataset(rows=None).take(1))))
         verbose = 1 if sys.stdout.isatty() else 0  # a progress bar on a terminal; log lines always
-        model.fit(dataset, epochs=1, steps_per_epoch=remaining, callbacks=[progress], verbose=verbose)
+        train_model.fit(dataset, epochs=1, steps_per_epoch=remaining, callbacks=[progress], verbose=verbose)
         g = progress.global_step()
         if g % config.checkpoint_every and g != total:
             progress.save(g)
@@ -357,11 +400,12 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
         "steps": final_step,
         "wall_seconds": round(wall, 1),
         "final_train_loss": last.get("loss"),
-        "train_loss_reduction": model.loss.reduction,  # "mean_with_sample_weight": per masked token
+        "train_loss_reduction": train_model.loss.reduction,  # "mean_with_sample_weight": per masked token
         "final_train_accuracy": last.get("accuracy"),
         "heldout_mlm_loss": evaluation["loss"],
         "heldout_mlm_accuracy": evaluation["accuracy"],
         "heldout_sequences": evaluation["sequences"],
+        **({"distillation": teacher_info, "final_train_mlm_loss": last.get("mlm_loss")} if teacher_info else {}),
         "hash_spec_fingerprint": spec_fingerprint(),
         "commit": commit,  # at the start of the last (resumed) session
         "sessions": [json.loads(line) for line in sessions_path.read_text(encoding="utf-8").splitlines()
@@ -429,15 +473,20 @@ def export_mlm_head(run_dir, path, dtype: str = "float16") -> pathlib.Path:
                             path.with_name(f".{path.stem}.tmp.npz"))
 
 
-def _build(model, length: int = 8, masks: int = 2):
+def _build(model, length: int = 8, masks: int = 2, teacher_inputs: bool = False):
+    """Creates a model's variables with one call on a dummy batch (both token inputs and the mask weights of a
+    `DistilledMaskedLM` with `teacher_inputs`)."""
     import tensorflow as tf
 
-    x = {
-        model.backbone.token_input_name: (tf.fill([1, length], "[MASK]") if model.backbone.token_input_name == "tokens"
-                                          else tf.fill([1, length], 4)),
-        "segment_ids": tf.zeros([1, length], tf.int32), "padding_mask": tf.ones([1, length], tf.int32),
-        "mask_positions": tf.zeros([1, masks], tf.int32),
-    }
+    x = {"segment_ids": tf.zeros([1, length], tf.int32), "padding_mask": tf.ones([1, length], tf.int32),
+         "mask_positions": tf.zeros([1, masks], tf.int32)}
+    if teacher_inputs:
+        x.update(tokens=tf.fill([1, length], "[MASK]"), token_ids=tf.fill([1, length], 4),
+                 mask_weights=tf.ones([1, masks], tf.float32))
+    elif model.backbone.token_input_name == "tokens":
+        x["tokens"] = tf.fill([1, length], "[MASK]")
+    else:
+        x["token_ids"] = tf.fill([1, length], 4)
     model(x, training=False)
 
 
