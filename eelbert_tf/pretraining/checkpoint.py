@@ -115,8 +115,12 @@ def restore(path, model, optimizer):
         raise CheckpointError(
             f"Checkpoint {path}: optimizer.npz has {len(keys)} variables, the optimizer {len(optimizer.variables)}."
         )
+    def unprefixed(variable_path):  # the optimizer's own name gets a suffix per instance in one process
+        return variable_path.split("/", 1)[-1]
+
     for key, variable in zip(keys, optimizer.variables):
         value = saved[key]
-        if key.split(":", 1)[1] != variable.path or tuple(value.shape) != tuple(variable.shape):
+        if (unprefixed(key.split(":", 1)[1]) != unprefixed(variable.path)
+                or tuple(value.shape) != tuple(variable.shape)):
             raise CheckpointError(f"Checkpoint {path}: optimizer variable {key} does not fit {variable.path}.")
         variable.assign(value)

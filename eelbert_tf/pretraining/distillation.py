@@ -111,6 +111,14 @@ def load_teacher(spec: str, vocabulary, student_tokenizer: str, log=print):
     return teacher, description
 
 
+class _Frozen:
+    """Holds the teacher as a plain object: Keras neither tracks, trains nor saves what it holds (a Layer
+    attribute, even one set through `__dict__`, is walked by `save_weights`)."""
+
+    def __init__(self, model):
+        self.model = model
+
+
 class DistilledMaskedLM(keras.Model):
     """A student `EelbertMaskedLM` trained with a frozen teacher's targets (see the module docstring).
 
@@ -145,7 +153,7 @@ class DistilledMaskedLM(keras.Model):
             raise ValueError(f"The distillation temperature must be positive. Received: {temperature}")
         self.student = student
         # The teacher is not tracked: its weights are not this run's (never trained, never checkpointed).
-        self.__dict__["teacher"] = teacher
+        self.frozen_teacher = _Frozen(teacher)
         self.kl, self.temperature, self.hidden, self.attention = float(kl), float(temperature), float(hidden), \
             float(attention)
         self.layer_map = layer_map
@@ -168,7 +176,7 @@ class DistilledMaskedLM(keras.Model):
 
         intermediates = bool(self.hidden or self.attention)
         logits, out = self._forward(self.student, inputs, training, intermediates)
-        t_logits, t_out = self._forward(self.teacher, inputs, False, intermediates)
+        t_logits, t_out = self._forward(self.frozen_teacher.model, inputs, False, intermediates)
         t_logits = tf.stop_gradient(t_logits)
         weights = tf.cast(inputs["mask_weights"], tf.float32)
         tokens = tf.cast(inputs["padding_mask"], tf.float32)
