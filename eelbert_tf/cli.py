@@ -143,7 +143,7 @@ def _cmd_finetune(args) -> int:
 
 def _cmd_augment(args) -> int:
     """Writes every text `eelbert finetune --teacher SCORES.jsonl` will ask the scores file for."""
-    from eelbert_tf.classification.finetune import FinetuneRecipe, distillation_set, subsample
+    from eelbert_tf.classification.finetune import FinetuneRecipe, distillation_texts, subsample
     from eelbert_tf.classification.teacher import read_unlabeled
     from eelbert_tf.io_utils import write_atomically
 
@@ -155,17 +155,9 @@ def _cmd_augment(args) -> int:
     pair = train.text_pairs is not None
     extra = read_unlabeled(args.unlabeled, pair) if args.unlabeled else None
 
-    class Listing:  # a teacher that records what it is asked for
-        def logits(self, texts, pairs=None):
-            self.rows = list(zip(texts, pairs or [None] * len(texts)))
-            import numpy as np
-
-            return np.zeros([len(texts), 1], np.float32)
-
-    listing = Listing()
-    distillation_set(train, listing, recipe, extra, log=lambda m: print(m, file=sys.stderr))
-    rows = listing.rows + (list(zip(dev.texts, dev.text_pairs or [None] * len(dev))) if dev and args.with_dev else [])
-    rows = list(dict.fromkeys(rows))
+    data, _ = distillation_texts(train, recipe, extra, log=lambda m: print(m, file=sys.stderr))
+    listed = [data] + ([dev] if dev is not None and args.with_dev else [])
+    rows = list(dict.fromkeys(r for d in listed for r in zip(d.texts, d.text_pairs or [None] * len(d))))
 
     def write(tmp):
         with open(tmp, "w", encoding="utf-8") as f:

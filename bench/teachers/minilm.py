@@ -48,14 +48,15 @@ def load_split(task, split):
     return from_glue(task, data_dir() / "glue", split)
 
 
-def batches_by_length(tokenizer, texts, pairs, batch_size, rng=None):
-    """Index batches of texts of similar token length (shuffled chunks when `rng` is given)."""
+def batches_by_length(texts, pairs, batch_size, rng=None):
+    """Index batches of texts of similar length in characters (shuffled chunks when `rng` is given)."""
     import numpy as np
 
     lengths = np.asarray([len(t) + (len(p) if pairs is not None else 0)
                           for t, p in zip(texts, pairs if pairs is not None else texts)])
-    order = np.argsort(lengths, kind="stable")
-    if rng is not None:  # sort within shuffled chunks of 50 batches, then shuffle the batches
+    if rng is None:
+        order = np.argsort(lengths, kind="stable")
+    else:  # sort within shuffled chunks of 50 batches, then shuffle the batches
         order = rng.permutation(len(texts))
         chunk = batch_size * 50
         order = np.concatenate([c[np.argsort(lengths[c], kind="stable")]
@@ -79,7 +80,7 @@ def logits_of(model, tokenizer, texts, pairs, batch_size=256):
     model.eval()
     out = np.zeros([len(texts), model.config.num_labels], np.float32)
     with torch.no_grad():
-        for idx in batches_by_length(tokenizer, texts, pairs, batch_size):
+        for idx in batches_by_length(texts, pairs, batch_size):
             out[idx] = model(**encode(tokenizer, texts, pairs, idx)).logits.float().numpy()
     return out
 
@@ -98,7 +99,7 @@ def train(args):
     tokenizer = AutoTokenizer.from_pretrained(model_dir())
     model = AutoModelForSequenceClassification.from_pretrained(model_dir(), num_labels=train_data.num_classes)
     plan = [b for _ in range(args.epochs)
-            for b in batches_by_length(tokenizer, train_data.texts, train_data.text_pairs, args.batch_size, rng)]
+            for b in batches_by_length(train_data.texts, train_data.text_pairs, args.batch_size, rng)]
     total, warmup = len(plan), int(0.1 * len(plan))
     decay = [p for n, p in model.named_parameters() if not any(k in n for k in ("bias", "LayerNorm"))]
     rest = [p for n, p in model.named_parameters() if any(k in n for k in ("bias", "LayerNorm"))]
@@ -136,7 +137,6 @@ def train(args):
 
 
 def score(args):
-    import numpy as np
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 

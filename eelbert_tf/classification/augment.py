@@ -20,7 +20,7 @@ rules, applied word by word (words are whitespace-separated):
 
 The rules are NumPy only and seeded, so the same `(texts, n, seed)` gives the same
 variants in every process: a teacher in another framework scores exactly the texts the
-student will read (`eelbert augment` writes them; `scores.py` reads the scores back).
+student will read (`eelbert augment` writes them; `teacher.py` reads the scores back).
 A variant equal to its source text, or to one already drawn for it, is dropped, so a text
 may get fewer than `n` variants (one-word texts, mostly); the count is reported.
 """

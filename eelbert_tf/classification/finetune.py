@@ -162,36 +162,39 @@ def subsample(data: LabeledText, count: int | None) -> LabeledText:
     return data.subset(np.sort(np.random.default_rng(1234).choice(len(data), count, replace=False)))
 
 
+def distillation_texts(train: LabeledText, recipe: FinetuneRecipe, unlabeled=None, log=print):
+    """`(data, counts)`: `train` followed by the teacher-only texts (`unlabeled` `(texts, pairs)` and
+    `recipe.augment` variants of each training example, each once and none that is a training text), with
+    label 0 on those (`distillation_set` marks them unlabeled). `eelbert augment` lists these texts."""
+    from eelbert_tf.classification.augment import augment_pairs
+
+    def rows(texts, pairs):
+        return list(zip(texts, pairs if pairs is not None else [None] * len(texts)))
+
+    seen = set(rows(train.texts, train.text_pairs))
+    unlabeled_rows = list(dict.fromkeys(rows(*unlabeled))) if unlabeled is not None else []
+    variants = augment_pairs(train.texts, train.text_pairs, recipe.augment, recipe.augment_seed)
+    extra = [r for r in dict.fromkeys(unlabeled_rows + [v for vs in variants for v in vs]) if r not in seen]
+    texts = list(train.texts) + [a for a, _ in extra]
+    pairs = None if train.text_pairs is None else list(train.text_pairs) + [b for _, b in extra]
+    labels = np.concatenate([np.asarray(train.labels), np.zeros(len(extra), train.labels.dtype)])
+    counts = {"labeled": len(train), "unlabeled": len(unlabeled_rows),
+              "augmented": sum(len(vs) for vs in variants), "teacher_only_total": len(extra)}
+    log(f"distillation set: {len(train):,} labeled texts + {len(extra):,} scored by the teacher alone "
+        f"({counts['unlabeled']:,} unlabeled, {counts['augmented']:,} augmented variants)")
+    return LabeledText(texts, labels, train.label_names, pairs, train.source), counts
+
+
 def distillation_set(train: LabeledText, teacher, recipe: FinetuneRecipe, unlabeled=None, log=print):
-    """`(data, targets, counts)`: `train` followed by the teacher-only texts (`unlabeled` `(texts, pairs)` and
-    `recipe.augment` variants of each training example), with `DistillationLoss`'s packed targets.
+    """`(data, targets, counts)`: `distillation_texts` with `DistillationLoss`'s packed targets.
 
     Every teacher score is fetched here, before any training: a scores file that lacks a text fails now."""
-    from eelbert_tf.classification.augment import augment_pairs
     from eelbert_tf.classification.distillation_loss import pack_targets
 
-    texts, pairs = list(train.texts), (list(train.text_pairs) if train.text_pairs is not None else None)
-    seen = set(zip(texts, pairs or [None] * len(texts)))
-    extra = []
-    if unlabeled is not None:
-        extra += list(zip(unlabeled[0], unlabeled[1] or [None] * len(unlabeled[0])))
-    variants = augment_pairs(train.texts, train.text_pairs, recipe.augment, recipe.augment_seed)
-    extra += [v for vs in variants for v in vs]
-    extra = [r for r in dict.fromkeys(extra) if r not in seen]  # each text once, never again as unlabeled
-    texts += [a for a, _ in extra]
-    if pairs is not None:
-        pairs += [b for _, b in extra]
-    teacher_logits = teacher.logits(texts, pairs)
-    n = len(train)
-    labels = np.concatenate([np.asarray(train.labels, np.float32), np.zeros(len(extra), np.float32)])
-    has_label = np.concatenate([np.ones(n, np.float32), np.zeros(len(extra), np.float32)])
-    data = LabeledText(texts, labels.astype(train.labels.dtype), train.label_names, pairs, train.source)
-    counts = {"labeled": n, "unlabeled": 0 if unlabeled is None else len(dict.fromkeys(
-        zip(unlabeled[0], unlabeled[1] or [None] * len(unlabeled[0])))),
-        "augmented": sum(len(vs) for vs in variants), "teacher_only_total": len(extra)}
-    log(f"distillation set: {n:,} labeled texts + {len(extra):,} scored by the teacher alone "
-        f"({counts['unlabeled']:,} unlabeled, {counts['augmented']:,} augmented variants)")
-    return data, pack_targets(labels, has_label, teacher_logits), counts
+    data, counts = distillation_texts(train, recipe, unlabeled, log)
+    teacher_logits = teacher.logits(data.texts, data.text_pairs)
+    has_label = (np.arange(len(data)) < len(train)).astype(np.float32)
+    return data, pack_targets(data.labels, has_label, teacher_logits), counts
 
 
 def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, vocabulary=None, verbose=1,
@@ -253,7 +256,7 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
     if teacher is None and (unlabeled is not None or recipe.augment):
         raise ValueError("--unlabeled and --augment add texts for a teacher to label: give --teacher too.")
     train = subsample(train, recipe.max_train_examples)
-    targets, distillation = None, None
+    targets, distillation, teacher_dev = None, None, None
     fit_data = train
     if teacher is not None:
         teacher_model = load_teacher(teacher, train.label_names, train.is_regression, train.text_pairs is not None)
@@ -264,7 +267,7 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
                         "alpha": recipe.distill_alpha, "temperature": recipe.temperature,
                         "augment": recipe.augment, "augment_seed": recipe.augment_seed}
         if dev is not None:
-            distillation["teacher_dev"] = teacher_dev_metrics(teacher_model, dev)
+            teacher_dev = teacher_dev_metrics(teacher_model, dev)
     classifier, preprocessor, train_seconds = train_classifier(model, fit_data, recipe, vocabulary, verbose, log,
                                                                tokenizer, targets)
     words = preprocessor.vocabulary_free
@@ -275,8 +278,8 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
         metrics["dev"] = evaluate(classifier, dev, preprocessor)
         metrics["dev_examples"] = len(dev)
         metrics["dev_source"] = dev.source
-        if distillation and distillation.get("teacher_dev"):
-            metrics["teacher_dev"] = distillation["teacher_dev"]
+        if teacher_dev is not None:
+            metrics["teacher_dev"] = teacher_dev
     info = {
         "format_version": 1,
         "base_model": model,

@@ -41,11 +41,11 @@ class ExportError(ValueError):
 def tokenizer_metadata(bundle) -> dict:
     """What a .tflite file records of its tokenizer: the WordPiece vocabulary's digest, or the words
     tokenizer's setting."""
-    import hashlib
+    from eelbert_tf.preprocessing.vocabulary import vocabulary_sha256
 
     if bundle.tokenizer_kind == "words":
         return {"tokenizer": "words", "max_word_bytes": bundle.max_word_bytes}
-    return {"vocabulary_sha256": hashlib.sha256("\n".join(bundle.vocabulary).encode()).hexdigest()}
+    return {"vocabulary_sha256": vocabulary_sha256(bundle.vocabulary)}
 
 
 def token_byte_width(vocabulary) -> int:

@@ -9,7 +9,6 @@ tokenizer the file names. `utf8` files take the texts' UTF-8 bytes.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import pathlib
 import zipfile
@@ -56,6 +55,7 @@ class TFLiteClassifier:
 
     def _preprocessor(self, content, vocabulary):
         from eelbert_tf.preprocessing import EelbertPreprocessor, EelbertTokenizer, EelbertWordTokenizer
+        from eelbert_tf.preprocessing.vocabulary import vocabulary_sha256
 
         if self.meta.get("tokenizer") == "words":
             return EelbertPreprocessor(EelbertWordTokenizer(self.meta["max_word_bytes"]),
@@ -66,7 +66,7 @@ class TFLiteClassifier:
                 names = [n for n in archive.namelist() if n.endswith(".txt") and "label" not in n]
                 vocabulary = archive.read(names[0]).decode("utf-8").splitlines()
         tokenizer = EelbertTokenizer(vocabulary)
-        digest = hashlib.sha256("\n".join(tokenizer.vocabulary).encode()).hexdigest()
+        digest = vocabulary_sha256(tokenizer.vocabulary)
         if self.meta.get("vocabulary_sha256", digest) != digest:
             raise ExportError(f"{self.path} was exported with another vocabulary than the one given "
                               "(sha256 differs): pass the model's vocabulary (--vocab).")

@@ -8,6 +8,13 @@ import pathlib
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 
+def vocabulary_sha256(tokens) -> str:
+    """The digest that token caches, pretraining records and .tflite metadata record of a vocabulary."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(tokens).encode()).hexdigest()
+
+
 def load_vocabulary(vocabulary: str | os.PathLike | list[str] | tuple[str, ...]) -> list[str]:
     """A vocabulary as a list of tokens, from a list or a file with one token per line.
 

@@ -56,6 +56,7 @@ def load_teacher(spec: str, vocabulary, student_tokenizer: str, log=print):
     from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM, build_masked_lm
     from eelbert_tf.models.pretrained import load_npz_weights, load_pretrained_backbone, pretrained_presets
     from eelbert_tf.models.saving import load_weights_file
+    from eelbert_tf.preprocessing.vocabulary import vocabulary_sha256
     from eelbert_tf.pretraining.trainer import _build, _head_variables
 
     if student_tokenizer != "wordpiece":
@@ -87,7 +88,7 @@ def load_teacher(spec: str, vocabulary, student_tokenizer: str, log=print):
         raise TeacherError(f"--teacher {spec} predicts a vocabulary of {size:,} tokens; the student's has "
                            f"{len(vocabulary):,}. Both must read the same WordPiece vocabulary.")
     recorded_vocab = (record.get("data") or {}).get("vocabulary_sha256")
-    ours = hashlib.sha256("\n".join(vocabulary).encode()).hexdigest()  # as the token cache records it
+    ours = vocabulary_sha256(vocabulary)
     if recorded_vocab and recorded_vocab != ours:
         raise TeacherError(f"--teacher {spec} was pretrained on another vocabulary (sha256 {recorded_vocab[:12]}, "
                            f"the student's {ours[:12]}).")
@@ -163,7 +164,7 @@ class DistilledMaskedLM(keras.Model):
         self.term_trackers = {name: keras.metrics.Mean(name=f"{name}_loss") for name in TERMS
                               if getattr(self, name)}
 
-    def _forward(self, model, inputs, training, intermediates):
+    def _forward(self, model, inputs, intermediates):
         backbone = model.backbone
         vectors = backbone.token_embedding(inputs[backbone.token_input_name])
         out = backbone.encode(vectors, inputs["segment_ids"], inputs["padding_mask"],
@@ -175,8 +176,8 @@ class DistilledMaskedLM(keras.Model):
         import tensorflow as tf
 
         intermediates = bool(self.hidden or self.attention)
-        logits, out = self._forward(self.student, inputs, training, intermediates)
-        t_logits, t_out = self._forward(self.frozen_teacher.model, inputs, False, intermediates)
+        logits, out = self._forward(self.student, inputs, intermediates)
+        t_logits, t_out = self._forward(self.frozen_teacher.model, inputs, intermediates)
         t_logits = tf.stop_gradient(t_logits)
         weights = tf.cast(inputs["mask_weights"], tf.float32)
         tokens = tf.cast(inputs["padding_mask"], tf.float32)

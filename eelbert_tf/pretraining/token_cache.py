@@ -151,6 +151,7 @@ def build_token_cache(
     import tensorflow as tf
 
     from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer
+    from eelbert_tf.preprocessing.vocabulary import vocabulary_sha256
 
     if tokenizer not in TOKENIZERS:
         raise ValueError(f"`tokenizer` must be one of {TOKENIZERS}. Received: {tokenizer!r}")
@@ -166,7 +167,7 @@ def build_token_cache(
                               "target_words": int(target_words), "target_buckets": int(target_buckets)}
     else:
         tokenizer = EelbertTokenizer(vocabulary=vocabulary)
-        vocabulary_setting = {"vocabulary_sha256": hashlib.sha256("\n".join(tokenizer.vocabulary).encode()).hexdigest()}
+        vocabulary_setting = {"vocabulary_sha256": vocabulary_sha256(tokenizer.vocabulary)}
     n_train = -(-int(train_tokens) // sequence_length)
     settings = {
         "cache_version": CACHE_VERSION,
