@@ -35,13 +35,19 @@ RUNS = REPO / "runs" / "deploy"
 SHIPPED = REPO / "tflite" / "models" / "sst2_eelbert_uno"
 RESULTS = REPO / "bench" / "results" / "deployment.json"
 STEM = "sst2_eelbert_uno"
-# name: (base model, GLUE task, activation)
+# The teacher of the shipped classifier: all-MiniLM-L6-v2 fine-tuned on SST-2 (bench/teachers/minilm.py),
+# its scores of the train texts, 4 augmented variants of each and the dev texts, committed compressed.
+TEACHER_SCORES = REPO / "bench" / "results" / "teachers" / "minilm_sst2_aug4_scores.jsonl.xz"
+DISTILLED = {"epochs": 2, "augment": 4, "augment_seed": 0, "distill_alpha": 0.5}
+# name: (base model, GLUE task, activation, distilled from TEACHER_SCORES)
 CLASSIFIERS = {
-    "sst2_eelbert_uno_en": ("eelbert_uno_en", "sst2", None),
-    "sst2_eelbert_uno_en_relu": ("eelbert_uno_en", "sst2", "relu"),
-    "mrpc_eelbert_uno_en": ("eelbert_uno_en", "mrpc", None),
-    "sst2_eelbert_tiny_en": ("eelbert_tiny_en", "sst2", None),
-    "sst2_bert_tiny_en": ("bert_tiny_en", "sst2", None),
+    "sst2_eelbert_uno_en": ("eelbert_uno_en", "sst2", None, True),
+    "sst2_eelbert_uno_en_relu": ("eelbert_uno_en", "sst2", "relu", True),
+    "sst2_eelbert_uno_words_en": ("eelbert_uno_words_en", "sst2", None, True),
+    "sst2_eelbert_uno_en_plain": ("eelbert_uno_en", "sst2", None, False),
+    "mrpc_eelbert_uno_en": ("eelbert_uno_en", "mrpc", None, False),
+    "sst2_eelbert_tiny_en": ("eelbert_tiny_en", "sst2", None, False),
+    "sst2_bert_tiny_en": ("bert_tiny_en", "sst2", None, False),
 }
 
 
@@ -55,15 +61,39 @@ def finetune_all(names=None):
     from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
     from eelbert_tf.classification.labeled_text import from_glue
 
-    for name, (model, task, activation) in CLASSIFIERS.items():
+    for name, (model, task, activation, distilled) in CLASSIFIERS.items():
         if names and name not in names:
             continue
         out = RUNS / name
         if (out / "classifier.keras").exists():
             continue
-        recipe = FinetuneRecipe(epochs=3 if task == "sst2" else 5, activation=activation)
+        recipe = FinetuneRecipe(epochs=3 if task == "sst2" else 5, activation=activation,
+                                **(DISTILLED if distilled else {}))
         finetune(model, from_glue(task, glue_dir(), "train"), from_glue(task, glue_dir(), "validation"), out,
-                 recipe, verbose=2, source={"glue_task": task})
+                 recipe, verbose=2, source={"glue_task": task}, teacher=teacher_scores() if distilled else None)
+
+
+def teacher_scores() -> pathlib.Path:
+    """The committed teacher scores, decompressed once into runs/deploy/ (checked against their record)."""
+    import hashlib
+    import lzma
+
+    path = RUNS / TEACHER_SCORES.name.removesuffix(".xz")
+    record = json.loads(TEACHER_SCORES.with_name(path.name + ".record.json").read_text())
+    if not path.exists():
+        RUNS.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with lzma.open(TEACHER_SCORES) as f, open(tmp, "wb") as out:
+            shutil.copyfileobj(f, out)
+        tmp.replace(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != record["scores_sha256"]:
+        raise SystemExit(f"{path}: sha256 {digest} is not the record's {record['scores_sha256']}; delete it and rerun.")
+    return path
+
+
+# The classifier folder each shipped format is exported from (and compared with in Keras).
+REFERENCE = {"micro": "sst2_eelbert_uno_en_relu", "utf8": "sst2_eelbert_uno_words_en"}
 
 
 def shipped_files():
@@ -71,10 +101,12 @@ def shipped_files():
     out = []
     for fmt in ("text", "mediapipe", "bytes"):
         out += [(fmt, False, f"{STEM}.{fmt}.tflite"), (fmt, True, f"{STEM}.{fmt}.int8.tflite")]
-    return out + [("micro", True, f"{STEM}.micro.int8.tflite")]
+    # The vocabulary-free text-in model: UTF-8 bytes in, words tokenizer, packing and hash in builtin ops.
+    return out + [("micro", True, f"{STEM}.micro.int8.tflite"), ("utf8", True, f"{STEM}_words.utf8.int8.tflite")]
 
 
 def export_all():
+    from eelbert_tf.export import core
     from eelbert_tf.export.exporter import export
 
     SHIPPED.mkdir(parents=True, exist_ok=True)
@@ -82,9 +114,16 @@ def export_all():
     for f in ("classifier.keras", "labels.txt", "vocab.txt", "classifier.json", "metrics.json", "calibration.jsonl"):
         shutil.copy(source / f, SHIPPED / f)
     reports = {}
+    # Every shipped file beside its own reference model: the micro (ReLU) and words variants' .keras too.
+    for fmt, stem in (("micro", f"{STEM}.micro"), ("utf8", f"{STEM}_words")):
+        shutil.copy(RUNS / REFERENCE[fmt] / "classifier.keras", SHIPPED / f"{stem}.keras")
     for fmt, int8, name in shipped_files():
-        model = RUNS / ("sst2_eelbert_uno_en_relu" if fmt == "micro" else "sst2_eelbert_uno_en")
-        reports[name] = export(model, fmt, SHIPPED / name, int8=int8)
+        model = RUNS / REFERENCE.get(fmt, "sst2_eelbert_uno_en")
+        # The words file hashes at one width with per-tensor int8 scales: the smallest file, for its 300 KB
+        # budget (bench/words_sizes.py: 290,872 bytes, against 309,208 with per-channel scales).
+        words = fmt == "utf8"
+        reports[name] = export(model, fmt, SHIPPED / name, int8=int8, hash_widths=() if words else core.HASH_WIDTHS,
+                               int8_weights="per_tensor" if words else "per_channel")
         print(f"{name}: {reports[name]['bytes']:,} bytes")
     peers = RUNS / "exports"
     for peer, formats in (("sst2_eelbert_tiny_en", ("text", "mediapipe", "bytes")),
@@ -227,7 +266,9 @@ def measure():
     reports = json.loads((RUNS / "export_reports.json").read_text())
     dev = from_glue("sst2", glue_dir(), "validation")
     results = {"keras": {}, "files": {}, "peers": {}, "mrpc": {}}
-    for name in ("sst2_eelbert_uno_en", "sst2_eelbert_uno_en_relu", "sst2_eelbert_tiny_en", "sst2_bert_tiny_en"):
+    for name in ("sst2_eelbert_uno_en", "sst2_eelbert_uno_en_relu", "sst2_eelbert_uno_words_en",
+                 "sst2_eelbert_uno_en_plain",
+                 "sst2_eelbert_tiny_en", "sst2_bert_tiny_en"):
         bundle = load_classifier(RUNS / name)
         scores = bundle.scores(dev.texts)
         results["keras"][name] = {"accuracy": classification_metrics(dev.labels, scores.argmax(-1), 2)["accuracy"],
@@ -238,7 +279,7 @@ def measure():
         path = SHIPPED / name
         scores = TFLiteClassifier(path).scores(dev.texts)
         labels = scores.argmax(-1)
-        reference = "sst2_eelbert_uno_en_relu" if fmt == "micro" else "sst2_eelbert_uno_en"
+        reference = REFERENCE.get(fmt, "sst2_eelbert_uno_en")
         keras_labels = np.array(results["keras"][reference]["labels"])
         entry = {"format": fmt, "int8": int8, "accuracy": classification_metrics(dev.labels, labels, 2)["accuracy"],
                  "agrees_with_keras": float(np.mean(labels == keras_labels) * 100),
@@ -291,6 +332,15 @@ def measure():
                                 for which in ("typical", "128")}
     results["micro"] = micro_timing(SHIPPED / f"{STEM}.micro.int8.tflite", typical)
     results["mrpc"] = mrpc_int8()
+    # The baseline a practitioner fits first, in the same run, and the teacher the shipped model learned from.
+    from baselines import tfidf_logistic_regression
+
+    results["baselines"] = {"tfidf_lr": tfidf_logistic_regression(from_glue("sst2", glue_dir(), "train"), dev)}
+    distillation = json.loads((RUNS / "sst2_eelbert_uno_en" / "classifier.json").read_text()).get("distillation")
+    metrics = json.loads((RUNS / "sst2_eelbert_uno_en" / "metrics.json").read_text())
+    results["teacher"] = {"distillation": distillation, "dev": metrics.get("teacher_dev"),
+                          "scores_record": json.loads(TEACHER_SCORES.with_name(
+                              TEACHER_SCORES.name.removesuffix(".xz") + ".record.json").read_text())}
     results["machine"], results["date"], results["commit"] = _report.machine(), _report.now(), _report.commit()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")

@@ -2,6 +2,7 @@
 
     python bench/recipe_pilots.py [--only NAME,...] [--threads 1]   # shuffled series: train missing, write table
     python bench/recipe_pilots.py --table-only                      # render from bench/results/recipe_pilots/
+    python bench/recipe_pilots.py --series distilled [--only NAME]  # distillation pilots (bert_tiny_en teacher)
     python bench/recipe_pilots.py --series in_order ...             # the first series (runs/ only)
 
 Two series. The first (`in_order`, below) ran before the training data was shuffled; its runs
@@ -74,6 +75,23 @@ SHUFFLED = [
       "learning_rate": 2e-3, "warmup_ratio": 0.1}),
     ("in-order", "none: the shipped recipe, cache order (the pre-shuffle baseline, rerun)",
      "runs/recipe2/in_order", {"data_order": "in_order"}),
+]
+
+
+# The distilled series (issue 27): the chosen recipe `shuffled_v2` at the pilot budget (the
+# `no-dropout-b32-lr2e-3` pilot is its plain row) with the frozen `bert_tiny_en` as teacher, adding one
+# distillation term at a time and then changing the weights. Same cache, order, masks and seed.
+V2 = {**NO_DROPOUT, "batch_size": 32, "learning_rate": 2e-3, "warmup_ratio": 0.1, "data_order": "shuffled"}
+TEACHER = "bert_tiny_en"
+DISTILLED = [
+    ("no-dropout-b32-lr2e-3", "none: `shuffled_v2` at the pilot budget (MLM alone)",
+     "runs/recipe2/no_dropout_b32_lr2e-3", V2),
+    ("distil-kl", "+ KL to the teacher's MLM distribution (weight 1, T 1)", "runs/distil/kl",
+     {**V2, "teacher": TEACHER, "distill_kl": 1.0, "distill_hidden": 0.0, "distill_attention": 0.0}),
+    ("distil-kl-hidden", "+ KL (1) and the last hidden states' MSE (1)", "runs/distil/kl_hidden",
+     {**V2, "teacher": TEACHER, "distill_kl": 1.0, "distill_hidden": 1.0, "distill_attention": 0.0}),
+    ("distil-all", "+ KL (1), hidden MSE (1) and the last block's attention KL (1)", "runs/distil/all",
+     {**V2, "teacher": TEACHER, "distill_kl": 1.0, "distill_hidden": 1.0, "distill_attention": 1.0}),
 ]
 
 
@@ -181,6 +199,96 @@ def write_shuffled_table():
     print("\n".join(lines))
 
 
+DISTILLED_READING = (
+    "Reading. Against MLM alone ({plain:.3f}), the teacher's MLM distribution alone brings the held-out loss to "
+    "{kl:.3f}, its last hidden states on top to {kl_hidden:.3f}, and the attention distributions on top of both "
+    "to {all:.3f}. Median speed on one thread: {speed_plain:,.0f} tokens/s without a teacher, {speed_all:,.0f} "
+    "with all three terms ({slowdown:.2f}x the time per step)."
+)
+
+
+def _median_speed(log):
+    import numpy as np
+
+    values = [row["tokens_per_second"] for row in log[2:] if "tokens_per_second" in row]
+    return float(np.median(values)) if values else float("nan")
+
+
+def write_distilled_table():
+    import numpy as np
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = {}
+    for name, change, _, _ in DISTILLED:
+        path = RESULTS / f"{name}.json"
+        if path.exists():
+            results[name] = (change, json.loads(path.read_text()))
+    if not results:
+        print("no distilled pilot has finished yet")
+        return
+    entropy = heldout_unigram_entropy(CACHE) if pathlib.Path(CACHE).exists() else None
+    rows = []
+    for name, (change, res) in results.items():
+        r = res["record"]
+        c = r["config"]
+        d = r.get("distillation") or {}
+        weights = (f"{c['distill_kl']:g} / {c['distill_hidden']:g} / {c['distill_attention']:g}" if d else "-")
+        mlm = r.get("final_train_mlm_loss", r.get("final_train_loss"))
+        rows.append(f"| {name} | {change} | {d.get('teacher', '-')} | {weights} | {r['tokens_seen']:,} | "
+                    f"{r['steps']:,} | {r['wall_seconds'] / 60:.0f} min | {_median_speed(res['log']):,.0f} | "
+                    f"{mlm:.3f} | **{r['heldout_mlm_loss']:.3f}** | {100 * r['heldout_mlm_accuracy']:.2f}% | "
+                    f"{_report.commit_cell(r)} |")
+    losses = {n: res["record"]["heldout_mlm_loss"] for n, (_, res) in results.items()}
+    lines = [
+        f"Each pilot pretrains `eelbert_uno` with the `shuffled_v2` recipe (shuffled, batch 32 x 128, peak lr 2e-3, "
+        f"10% warm-up, dropout 0, separate MLM head) on the same {TOKENS:,}-token cache, order, masks and seed, "
+        f"one thread; the distilled ones add the frozen `{TEACHER}` preset as teacher (`eelbert pretrain --teacher`), "
+        "its terms weighted as the row says (KL to its MLM distribution at the masked positions, T 1 / MSE of the "
+        "last hidden states / KL of the last block's attention distributions per head). Held-out MLM loss and "
+        "accuracy on the cache's fixed, pre-masked validation set"
+        + (f"; the loss of predicting word frequencies there is {entropy:.2f} nats, the teacher's own on the "
+           "122.88M cache 4.392." if entropy else "."),
+        "",
+        "| pilot | what changes | teacher | weights KL / hidden / attention | tokens | steps | wall time "
+        "| tokens/s | final train MLM loss | held-out MLM loss | held-out accuracy | commit |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        *rows,
+    ]
+    names = {"plain": "no-dropout-b32-lr2e-3", "kl": "distil-kl", "kl_hidden": "distil-kl-hidden", "all": "distil-all"}
+    if all(n in results for n in names.values()):
+        speed = {k: _median_speed(results[n][1]["log"]) for k, n in names.items()}
+        lines += ["", DISTILLED_READING.format(**{k: losses[n] for k, n in names.items()},
+                                               speed_plain=speed["plain"], speed_all=speed["all"],
+                                               slowdown=speed["plain"] / speed["all"])]
+    missing = [name for name, *_ in DISTILLED if name not in results]
+    if missing:
+        lines += ["", f"Not run yet: {', '.join(missing)}."]
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    for name, (_, res) in results.items():
+        log = res["log"]
+        ax.plot([row["tokens"] / 1e6 for row in log], [row.get("mlm_loss", row["loss"]) for row in log],
+                label=f"{name} (held-out {res['record']['heldout_mlm_loss']:.2f})")
+    if entropy:
+        ax.axhline(entropy, color="grey", ls=":", lw=1, label="word-frequency loss")
+    ax.set_xlabel("tokens seen (millions)")
+    ax.set_ylabel("training MLM loss (per masked token)")
+    ax.set_ylim(top=float(np.nanmax([res["log"][2].get("mlm_loss", res["log"][2]["loss"])
+                                     for _, res in results.values()])))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(DOCS / "recipe_pilots_distilled.png")
+    plt.close(fig)
+    lines += ["", "![training MLM loss of the distilled pilots](docs/recipe_pilots_distilled.png)"]
+    _report.write_section("Distillation in pretraining", "\n".join(lines),
+                          "python bench/recipe_pilots.py --series distilled")
+    print("\n".join(lines))
+
+
 def run_pilot(out, settings, threads=None):
     from eelbert_tf.pretraining.trainer import PretrainConfig, pretrain
 
@@ -254,8 +362,21 @@ def main(argv=None):
     parser.add_argument("--only", help="comma-separated pilot names (default: all)")
     parser.add_argument("--threads", type=int)
     parser.add_argument("--table-only", action="store_true")
-    parser.add_argument("--series", choices=["shuffled", "in_order"], default="shuffled")
+    parser.add_argument("--series", choices=["shuffled", "distilled", "in_order"], default="shuffled")
     args = parser.parse_args(argv)
+    if args.series == "distilled":
+        names = [p[0] for p in DISTILLED]
+        wanted = args.only.split(",") if args.only else names
+        unknown = set(wanted) - set(names)
+        if unknown:
+            parser.error(f"unknown pilots {sorted(unknown)}; known: {names}")
+        for name, _, out, settings in DISTILLED:
+            if name in wanted and not args.table_only and not (RESULTS / f"{name}.json").exists():
+                run_pilot(out, settings, args.threads)
+                save_result(name, out)
+                write_distilled_table()
+        write_distilled_table()
+        return
     if args.series == "shuffled":
         names = [p[0] for p in SHUFFLED]
         wanted = args.only.split(",") if args.only else names

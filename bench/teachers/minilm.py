@@ -73,16 +73,30 @@ def encode(tokenizer, texts, pairs, idx):
     return tokenizer(a, b, padding=True, truncation=True, max_length=128, return_tensors="pt")
 
 
-def logits_of(model, tokenizer, texts, pairs, batch_size=256):
+def logits_of(model, tokenizer, texts, pairs, batch_size=256, progress_every=0):
     import numpy as np
     import torch
 
     model.eval()
     out = np.zeros([len(texts), model.config.num_labels], np.float32)
+    started, done = time.time(), 0
     with torch.no_grad():
-        for idx in batches_by_length(texts, pairs, batch_size):
+        for n, idx in enumerate(batches_by_length(texts, pairs, batch_size), start=1):
             out[idx] = model(**encode(tokenizer, texts, pairs, idx)).logits.float().numpy()
+            done += len(idx)
+            if progress_every and n % progress_every == 0:
+                rate = done / (time.time() - started)
+                print(f"scored {done:,}/{len(texts):,} texts, {rate:.0f}/s, "
+                      f"{(len(texts) - done) / rate / 60:.1f} min left", flush=True)
     return out
+
+
+def quantized(model):
+    """Dynamic int8 quantization of the linear layers (PyTorch's `quantize_dynamic`): about twice the scoring
+    speed on this CPU; its dev accuracy is measured from the scores it writes (the dev texts are scored too)."""
+    import torch
+
+    return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def train(args):
@@ -131,7 +145,8 @@ def train(args):
               "train_source": train_data.source, "train_examples": len(train_data), "epochs": args.epochs,
               "batch_size": args.batch_size, "learning_rate": args.learning_rate, "seed": args.seed,
               "threads": args.threads, "history": history, "dev_accuracy": history[-1]["dev_accuracy"],
-              "train_seconds": round(time.time() - started, 1), "torch": torch.__version__}
+              "train_seconds": round(time.time() - started, 1), "torch": torch.__version__,
+              "transformers": __import__("transformers").__version__}
     (out / "teacher.json").write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps(record))
 
@@ -145,6 +160,8 @@ def score(args):
     torch.set_num_threads(args.threads)
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     model = AutoModelForSequenceClassification.from_pretrained(args.model)
+    if args.quantize:
+        model = quantized(model)
     train_data, dev = load_split(args.task, "train"), load_split(args.task, "validation")
     rows = list(zip(train_data.texts, train_data.text_pairs or [None] * len(train_data)))
     for variants in augment_pairs(train_data.texts, train_data.text_pairs, args.augment, args.seed):
@@ -154,7 +171,7 @@ def score(args):
     texts = [a for a, _ in unique]
     pairs = [b for _, b in unique] if train_data.text_pairs is not None else None
     started = time.time()
-    logits = logits_of(model, tokenizer, texts, pairs)
+    logits = logits_of(model, tokenizer, texts, pairs, progress_every=50)
     out = pathlib.Path(args.out)
     tmp = out.with_name(out.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
@@ -162,7 +179,26 @@ def score(args):
             line = {"text": a, **({"text_pair": b} if b is not None else {}), "scores": [round(float(v), 5) for v in s]}
             f.write(json.dumps(line, ensure_ascii=False) + "\n")
     os.replace(tmp, out)
-    print(f"scored {len(unique):,} texts in {time.time() - started:.0f} s -> {out}")
+    seconds = time.time() - started
+    position = {r: i for i, r in enumerate(unique)}
+    dev_logits = logits[[position[r] for r in zip(dev.texts, dev.text_pairs or [None] * len(dev))]]
+    record = {"model": args.model, "task": args.task, "augment": args.augment, "seed": args.seed,
+              "quantized": args.quantize, "threads": args.threads, "texts": len(unique),
+              "seconds": round(seconds, 1), "scores": out.name, "scores_sha256": _sha256(out)}
+    if not dev.is_regression:
+        record["dev_accuracy_of_scores"] = float((dev_logits.argmax(-1) == dev.labels).mean() * 100)
+    out.with_name(out.name + ".record.json").write_text(json.dumps(record, indent=2) + "\n")
+    print(f"scored {len(unique):,} texts in {seconds:.0f} s -> {out}; {json.dumps(record)}")
+
+
+def _sha256(path):
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def main():
@@ -183,6 +219,7 @@ def main():
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", required=True)
     s.add_argument("--threads", type=int, default=2)
+    s.add_argument("--quantize", action="store_true", help="score with dynamic int8 linear layers (faster)")
     args = parser.parse_args()
     (train if args.command == "train" else score)(args)
 
