@@ -2,16 +2,21 @@
 
     python bench/deployment.py [--threads 1] [--stage finetune|export|measure|all]
 
-1. finetune (cached in runs/deploy/): `eelbert_uno_en` on SST-2 (the shipped classifier), the same
-   with ReLU feed-forward layers (TFLite Micro has no GELU), `eelbert_uno_en` on MRPC (a pair task for
-   the int8 check), and the peers `eelbert_tiny_en` and `bert_tiny_en` on SST-2. Same recipe for all
+1. finetune (cached in runs/deploy/): the shipped classifier, `eelbert_uno_en` distilled on SST-2 from
+   the MiniLM teacher's committed scores (TEACHER_SCORES: the train texts, 4 augmented variants of each,
+   the dev texts; DISTILLED: 2 epochs, alpha 0.5), the same with ReLU feed-forward layers (TFLite Micro
+   has no GELU) and on `eelbert_uno_words_en` (the vocabulary-free text-in file); `eelbert_uno_en` on the
+   labels alone (the plain row), on MRPC (a pair task for the int8 check), and the peers
+   `eelbert_tiny_en` and `bert_tiny_en` on SST-2, all on the labels with the GLUE recipe
    (FinetuneRecipe: 3 epochs, AdamW 2e-4, batch 32, 128 tokens, seed 0).
 2. export: the shipped classifier to tflite/models/sst2_eelbert_uno/ (.keras, labels, every format in
-   float and int8, the micro model with its generated C sources); the peers to runs/deploy/exports/.
+   float and int8, the micro model with its generated C sources and its own .keras, the words model's
+   `utf8` int8 file and its .keras); the peers to runs/deploy/exports/.
 3. measure: SST-2 dev accuracy of every file in its runtime (LiteRT, MediaPipe TextClassifier, TFLite
    Micro), int8 against float agreement, MRPC float against int8, file sizes split into weights and
    tokenizer/vocabulary tables, latency per sentence in ai-edge-litert on one thread split into
-   tokenization, hashing and encoder, and the TFLite Micro arena and invoke time. Writes
+   tokenization, hashing and encoder, the TFLite Micro arena and invoke time, and TF-IDF plus logistic
+   regression fitted on the same split in the same run (bench/baselines.py). Writes
    bench/results/deployment.json, the "Deployment" section of BENCHMARKS.md, the README's deployment
    table and docs/deployment_sizes.png.
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import shutil
 import statistics
@@ -60,6 +66,7 @@ def glue_dir():
 def finetune_all(names=None):
     from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
     from eelbert_tf.classification.labeled_text import from_glue
+    from eelbert_tf.glue.finetune import pretraining_tokenizer
 
     for name, (model, task, activation, distilled) in CLASSIFIERS.items():
         if names and name not in names:
@@ -67,10 +74,11 @@ def finetune_all(names=None):
         out = RUNS / name
         if (out / "classifier.keras").exists():
             continue
-        recipe = FinetuneRecipe(epochs=3 if task == "sst2" else 5, activation=activation,
-                                **(DISTILLED if distilled else {}))
+        recipe = FinetuneRecipe(**{"epochs": 3 if task == "sst2" else 5, "activation": activation,
+                                   **(DISTILLED if distilled else {})})
         finetune(model, from_glue(task, glue_dir(), "train"), from_glue(task, glue_dir(), "validation"), out,
-                 recipe, verbose=2, source={"glue_task": task}, teacher=teacher_scores() if distilled else None)
+                 recipe, verbose=2, source={"glue_task": task}, tokenizer=pretraining_tokenizer(model),
+                 teacher=teacher_scores() if distilled else None)
 
 
 def teacher_scores() -> pathlib.Path:
@@ -82,7 +90,7 @@ def teacher_scores() -> pathlib.Path:
     record = json.loads(TEACHER_SCORES.with_name(path.name + ".record.json").read_text())
     if not path.exists():
         RUNS.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
+        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
         with lzma.open(TEACHER_SCORES) as f, open(tmp, "wb") as out:
             shutil.copyfileobj(f, out)
         tmp.replace(path)
@@ -316,6 +324,9 @@ def measure():
                     files[name] = model
                     fns[(name, "typical")] = latency_fn(peers / name, typical)
                     fns[(name, "128")] = latency_fn(peers / name, long_text)
+    words = f"{STEM}_words.utf8.int8.tflite"  # the shipped vocabulary-free file, timed in the same rounds
+    fns[(words, "typical")] = latency_fn(SHIPPED / words, typical)
+    fns[(words, "128")] = latency_fn(SHIPPED / words, long_text)
     fns[("hash", "typical")] = hash_latency_fn(uno_bytes, typical)
     fns[("hash", "128")] = hash_latency_fn(uno_bytes, long_text)
     timed = timed_in_rounds(fns)
@@ -327,6 +338,9 @@ def measure():
             row[f"ms_{which}"], row[f"ms_{which}_range"] = t["ms"], [t["low"], t["high"]]
         results["peers"].setdefault(model, {})[name] = row
         print(name, row)
+    for which in ("typical", "128"):
+        t = timed[(words, which)]
+        results["files"][words][f"ms_{which}"], results["files"][words][f"ms_{which}_range"] = t["ms"], [t["low"], t["high"]]
     results["hash_ms"] = {which: timed[("hash", which)]["ms"] for which in ("typical", "128")}
     results["hash_ms_range"] = {which: [timed[("hash", which)]["low"], timed[("hash", which)]["high"]]
                                 for which in ("typical", "128")}

@@ -2,7 +2,7 @@
 
     python bench/recipe_pilots.py [--only NAME,...] [--threads 1]   # shuffled series: train missing, write table
     python bench/recipe_pilots.py --table-only                      # render from bench/results/recipe_pilots/
-    python bench/recipe_pilots.py --series distilled [--only NAME]  # distillation pilots (bert_tiny_en teacher)
+    python bench/recipe_pilots.py --series distilled [--only NAME] [--sst2-check]  # distillation pilots
     python bench/recipe_pilots.py --series in_order ...             # the first series (runs/ only)
 
 Two series. The first (`in_order`, below) ran before the training data was shuffled; its runs
@@ -214,6 +214,26 @@ def _median_speed(log):
     return float(np.median(values)) if values else float("nan")
 
 
+def sst2_check(name, out):
+    """One SST-2 seed as a check on the held-out loss: `eelbert finetune --model RUN --task sst2` (the GLUE
+    recipe: 3 epochs, AdamW 2e-4, batch 32, seed 0), its dev accuracy kept in the pilot's result file."""
+    from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
+    from eelbert_tf.classification.labeled_text import from_glue
+    from eelbert_tf.data_paths import data_dir
+
+    path = RESULTS / f"{name}.json"
+    result = json.loads(path.read_text())
+    if "sst2_check" in result:
+        return result["sst2_check"]
+    glue = data_dir() / "glue"
+    folder = pathlib.Path(out) / "sst2_check"
+    metrics = finetune(str(out), from_glue("sst2", glue, "train"), from_glue("sst2", glue, "validation"), folder,
+                       FinetuneRecipe(), verbose=2, source={"glue_task": "sst2"})
+    result["sst2_check"] = {"accuracy": metrics["metrics"]["dev"]["accuracy"], "seed": 0, "epochs": 3}
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    return result["sst2_check"]
+
+
 def write_distilled_table():
     import numpy as np
 
@@ -241,7 +261,8 @@ def write_distilled_table():
         rows.append(f"| {name} | {change} | {d.get('teacher', '-')} | {weights} | {r['tokens_seen']:,} | "
                     f"{r['steps']:,} | {r['wall_seconds'] / 60:.0f} min | {_median_speed(res['log']):,.0f} | "
                     f"{mlm:.3f} | **{r['heldout_mlm_loss']:.3f}** | {100 * r['heldout_mlm_accuracy']:.2f}% | "
-                    f"{_report.commit_cell(r)} |")
+                    + (f"{res['sst2_check']['accuracy']:.2f}% | " if "sst2_check" in res else "- | ")
+                    + f"{_report.commit_cell(r)} |")
     losses = {n: res["record"]["heldout_mlm_loss"] for n, (_, res) in results.items()}
     lines = [
         f"Each pilot pretrains `eelbert_uno` with the `shuffled_v2` recipe (shuffled, batch 32 x 128, peak lr 2e-3, "
@@ -254,8 +275,8 @@ def write_distilled_table():
            "122.88M cache 4.392." if entropy else "."),
         "",
         "| pilot | what changes | teacher | weights KL / hidden / attention | tokens | steps | wall time "
-        "| tokens/s | final train MLM loss | held-out MLM loss | held-out accuracy | commit |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| tokens/s | final train MLM loss | held-out MLM loss | held-out accuracy | SST-2 dev (1 seed) | commit |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *rows,
     ]
     names = {"plain": "no-dropout-b32-lr2e-3", "kl": "distil-kl", "kl_hidden": "distil-kl-hidden", "all": "distil-all"}
@@ -363,6 +384,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int)
     parser.add_argument("--table-only", action="store_true")
     parser.add_argument("--series", choices=["shuffled", "distilled", "in_order"], default="shuffled")
+    parser.add_argument("--sst2-check", action="store_true",
+                        help="distilled series: fine-tune each pilot on SST-2 once (seed 0) as a check")
     args = parser.parse_args(argv)
     if args.series == "distilled":
         names = [p[0] for p in DISTILLED]
@@ -371,9 +394,12 @@ def main(argv=None):
         if unknown:
             parser.error(f"unknown pilots {sorted(unknown)}; known: {names}")
         for name, _, out, settings in DISTILLED:
-            if name in wanted and not args.table_only and not (RESULTS / f"{name}.json").exists():
-                run_pilot(out, settings, args.threads)
-                save_result(name, out)
+            if name in wanted and not args.table_only:
+                if not (RESULTS / f"{name}.json").exists():
+                    run_pilot(out, settings, args.threads)
+                    save_result(name, out)
+                if args.sst2_check and (pathlib.Path(out) / "record.json").exists():
+                    print(name, "SST-2 check", sst2_check(name, out))
                 write_distilled_table()
         write_distilled_table()
         return
