@@ -102,6 +102,7 @@ def teacher_scores() -> pathlib.Path:
 
 # The classifier folder each shipped format is exported from (and compared with in Keras).
 REFERENCE = {"micro": "sst2_eelbert_uno_en_relu", "utf8": "sst2_eelbert_uno_words_en"}
+REFERENCE_FOLDERS = {"micro": "micro_reference", "utf8": "words_reference"}  # under SHIPPED
 
 
 def shipped_files():
@@ -122,9 +123,13 @@ def export_all():
     for f in ("classifier.keras", "labels.txt", "vocab.txt", "classifier.json", "metrics.json", "calibration.jsonl"):
         shutil.copy(source / f, SHIPPED / f)
     reports = {}
-    # Every shipped file beside its own reference model: the micro (ReLU) and words variants' .keras too.
-    for fmt, stem in (("micro", f"{STEM}.micro"), ("utf8", f"{STEM}_words")):
-        shutil.copy(RUNS / REFERENCE[fmt] / "classifier.keras", SHIPPED / f"{stem}.keras")
+    # Every shipped file beside its own reference model: the micro (ReLU) and words variants' classifier
+    # folders too (loadable with `load_classifier`, as the main one).
+    for fmt, folder in REFERENCE_FOLDERS.items():
+        (SHIPPED / folder).mkdir(exist_ok=True)
+        for f in ("classifier.keras", "labels.txt", "vocab.txt", "classifier.json", "metrics.json"):
+            if (RUNS / REFERENCE[fmt] / f).exists():
+                shutil.copy(RUNS / REFERENCE[fmt] / f, SHIPPED / folder / f)
     for fmt, int8, name in shipped_files():
         model = RUNS / REFERENCE.get(fmt, "sst2_eelbert_uno_en")
         # The words file hashes at one width with per-tensor int8 scales: the smallest file, for its 300 KB
