@@ -44,6 +44,7 @@ STEM = "sst2_eelbert_uno"
 # The teacher of the shipped classifier: all-MiniLM-L6-v2 fine-tuned on SST-2 (bench/teachers/minilm.py),
 # its scores of the train texts, 4 augmented variants of each and the dev texts, committed compressed.
 TEACHER_SCORES = REPO / "bench" / "results" / "teachers" / "minilm_sst2_aug4_scores.jsonl.xz"
+TEACHER_RECORD = TEACHER_SCORES.with_name("minilm_sst2_aug4_scores.jsonl.record.json")  # written by minilm.py score
 DISTILLED = {"epochs": 2, "augment": 4, "augment_seed": 0, "distill_alpha": 0.5}
 # name: (base model, GLUE task, activation, distilled from TEACHER_SCORES)
 CLASSIFIERS = {
@@ -83,18 +84,19 @@ def finetune_all(names=None):
 
 def teacher_scores() -> pathlib.Path:
     """The committed teacher scores, decompressed once into runs/deploy/ (checked against their record)."""
-    import hashlib
     import lzma
 
+    from eelbert_tf.io_utils import file_sha256
+
     path = RUNS / TEACHER_SCORES.name.removesuffix(".xz")
-    record = json.loads(TEACHER_SCORES.with_name(path.name + ".record.json").read_text())
+    record = json.loads(TEACHER_RECORD.read_text())
     if not path.exists():
         RUNS.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
         with lzma.open(TEACHER_SCORES) as f, open(tmp, "wb") as out:
             shutil.copyfileobj(f, out)
         tmp.replace(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = file_sha256(path)
     if digest != record["scores_sha256"]:
         raise SystemExit(f"{path}: sha256 {digest} is not the record's {record['scores_sha256']}; delete it and rerun.")
     return path
@@ -358,8 +360,7 @@ def measure():
     distillation = json.loads((RUNS / "sst2_eelbert_uno_en" / "classifier.json").read_text()).get("distillation")
     metrics = json.loads((RUNS / "sst2_eelbert_uno_en" / "metrics.json").read_text())
     results["teacher"] = {"distillation": distillation, "dev": metrics.get("teacher_dev"),
-                          "scores_record": json.loads(TEACHER_SCORES.with_name(
-                              TEACHER_SCORES.name.removesuffix(".xz") + ".record.json").read_text())}
+                          "scores_record": json.loads(TEACHER_RECORD.read_text())}
     results["machine"], results["date"], results["commit"] = _report.machine(), _report.now(), _report.commit()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")

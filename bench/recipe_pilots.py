@@ -119,7 +119,18 @@ def save_result(name, out):
     return path
 
 
-def write_shuffled_table():
+def load_results(series) -> dict:
+    """`{name: (what changes, {"record", "log", ...})}` of the series' pilots saved in bench/results/."""
+    results = {}
+    for name, change, _, _ in series:
+        path = RESULTS / f"{name}.json"
+        if path.exists():
+            results[name] = (change, json.loads(path.read_text()))
+    return results
+
+
+def plot_series(results, entropy, path):
+    """Training MLM loss against tokens of each pilot (the MLM term alone where a teacher adds others)."""
     import numpy as np
 
     import matplotlib
@@ -127,11 +138,28 @@ def write_shuffled_table():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    results = {}
-    for name, change, _, _ in SHUFFLED:
-        path = RESULTS / f"{name}.json"
-        if path.exists():
-            results[name] = (change, json.loads(path.read_text()))
+    def mlm(row):
+        return row.get("mlm_loss", row["loss"])
+
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    for name, (_, res) in results.items():
+        log = res["log"]
+        ax.plot([row["tokens"] / 1e6 for row in log], [mlm(row) for row in log],
+                label=f"{name} (held-out {res['record']['heldout_mlm_loss']:.2f})")
+    if entropy:
+        ax.axhline(entropy, color="grey", ls=":", lw=1, label="word-frequency loss")
+    ax.set_xlabel("tokens seen (millions)")
+    ax.set_ylabel("training MLM loss (per masked token)")
+    ax.set_ylim(top=float(np.nanmax([mlm(res["log"][2]) for _, res in results.values()])))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write_shuffled_table():
+    results = load_results(SHUFFLED)
     if not results:
         print("no shuffled pilot has finished yet")
         return
@@ -178,21 +206,7 @@ def write_shuffled_table():
     missing = [name for name, *_ in SHUFFLED if name not in results]
     if missing:
         lines += ["", f"Not run yet: {', '.join(missing)}."]
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
-    for name, (_, res) in results.items():
-        log = res["log"]
-        ax.plot([row["tokens"] / 1e6 for row in log], [row["loss"] for row in log],
-                label=f"{name} (held-out {res['record']['heldout_mlm_loss']:.2f})")
-    if entropy:
-        ax.axhline(entropy, color="grey", ls=":", lw=1, label="word-frequency loss")
-    ax.set_xlabel("tokens seen (millions)")
-    ax.set_ylabel("training MLM loss (per masked token)")
-    ax.set_ylim(top=float(np.nanmax([res["log"][2]["loss"] for _, res in results.values()])))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(DOCS / "recipe_pilots_shuffled.png")
-    plt.close(fig)
+    plot_series(results, entropy, DOCS / "recipe_pilots_shuffled.png")
     lines += ["", "![training MLM loss of the shuffled recipe pilots](docs/recipe_pilots_shuffled.png)"]
     _report.write_section("Pretraining recipe pilots, shuffled data", "\n".join(lines),
                           "python bench/recipe_pilots.py")
@@ -235,18 +249,7 @@ def sst2_check(name, out):
 
 
 def write_distilled_table():
-    import numpy as np
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    results = {}
-    for name, change, _, _ in DISTILLED:
-        path = RESULTS / f"{name}.json"
-        if path.exists():
-            results[name] = (change, json.loads(path.read_text()))
+    results = load_results(DISTILLED)
     if not results:
         print("no distilled pilot has finished yet")
         return
@@ -288,22 +291,7 @@ def write_distilled_table():
     missing = [name for name, *_ in DISTILLED if name not in results]
     if missing:
         lines += ["", f"Not run yet: {', '.join(missing)}."]
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
-    for name, (_, res) in results.items():
-        log = res["log"]
-        ax.plot([row["tokens"] / 1e6 for row in log], [row.get("mlm_loss", row["loss"]) for row in log],
-                label=f"{name} (held-out {res['record']['heldout_mlm_loss']:.2f})")
-    if entropy:
-        ax.axhline(entropy, color="grey", ls=":", lw=1, label="word-frequency loss")
-    ax.set_xlabel("tokens seen (millions)")
-    ax.set_ylabel("training MLM loss (per masked token)")
-    ax.set_ylim(top=float(np.nanmax([res["log"][2].get("mlm_loss", res["log"][2]["loss"])
-                                     for _, res in results.values()])))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(DOCS / "recipe_pilots_distilled.png")
-    plt.close(fig)
+    plot_series(results, entropy, DOCS / "recipe_pilots_distilled.png")
     lines += ["", "![training MLM loss of the distilled pilots](docs/recipe_pilots_distilled.png)"]
     _report.write_section("Distillation in pretraining", "\n".join(lines),
                           "python bench/recipe_pilots.py --series distilled")

@@ -156,6 +156,7 @@ def score(args):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from eelbert_tf.classification.augment import augment_pairs
+    from eelbert_tf.io_utils import file_sha256
 
     torch.set_num_threads(args.threads)
     tokenizer = AutoTokenizer.from_pretrained(args.model)
@@ -184,21 +185,12 @@ def score(args):
     dev_logits = logits[[position[r] for r in zip(dev.texts, dev.text_pairs or [None] * len(dev))]]
     record = {"model": args.model, "task": args.task, "augment": args.augment, "seed": args.seed,
               "quantized": args.quantize, "threads": args.threads, "texts": len(unique),
-              "seconds": round(seconds, 1), "scores": out.name, "scores_sha256": _sha256(out)}
+              "seconds": round(seconds, 1), "scores": out.name, "scores_sha256": file_sha256(out)}
     if not dev.is_regression:
         record["dev_accuracy_of_scores"] = float((dev_logits.argmax(-1) == dev.labels).mean() * 100)
     out.with_name(out.name + ".record.json").write_text(json.dumps(record, indent=2) + "\n")
     print(f"scored {len(unique):,} texts in {seconds:.0f} s -> {out}; {json.dumps(record)}")
 
-
-def _sha256(path):
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def main():
