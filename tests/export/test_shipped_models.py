@@ -1,5 +1,7 @@
-"""The shipped SST-2 classifier (tflite/models/sst2_eelbert_uno/): every file runs in its runtime, float
-equals Keras, int8 is as accurate as float on SST-2 dev and agrees with it where float is confident, the micro model equals TFLite's reference kernels."""
+"""The shipped SST-2 classifier (tflite/models/sst2_eelbert_uno/): every file runs in its runtime and equals
+its own reference model (classifier.keras; micro_reference/ for the ReLU micro file; words_reference/ for the
+vocabulary-free `utf8` file), int8 is as accurate as float on SST-2 dev and agrees with it where float is
+confident, the micro model equals TFLite's reference kernels."""
 
 import numpy as np
 import pytest
@@ -12,6 +14,9 @@ from tests.export.conftest import INVALID_UTF8, SENTENCES
 
 SHIPPED = REPO / "tflite" / "models" / "sst2_eelbert_uno"
 FORMATS = ("text", "mediapipe", "bytes")
+# The reference model of each file that is not the shipped classifier.keras itself.
+REFERENCES = {"sst2_eelbert_uno.micro.int8.tflite": "micro_reference",
+              "sst2_eelbert_uno_words.utf8.int8.tflite": "words_reference"}
 
 
 @pytest.fixture(scope="module")
@@ -22,21 +27,22 @@ def sst2_dev():
     return from_glue("sst2", data_dir() / "glue", "validation")
 
 
-def test_every_shipped_file_describes_itself_and_equals_keras():
-    bundle = load_classifier(SHIPPED)
-    assert bundle.label_names == ["0", "1"] and (SHIPPED / "labels.txt").read_text().split() == ["0", "1"]
+def test_every_shipped_file_describes_itself_and_equals_its_reference_model():
     texts = SENTENCES[:3] + [SENTENCES[5], SENTENCES[7]] + [t.decode("utf-8", "replace") for t in INVALID_UTF8]
-    expected = bundle.scores(texts)
+    expected = {}
+    for folder in ("", *REFERENCES.values()):
+        bundle = load_classifier(SHIPPED / folder)
+        assert bundle.label_names == ["0", "1"] and (SHIPPED / folder / "labels.txt").read_text().split() == ["0", "1"]
+        expected[folder] = bundle.scores(texts)
     files = sorted(SHIPPED.glob("*.tflite"))
-    assert len(files) == 7
+    assert [p.name for p in files if p.name in REFERENCES] == sorted(REFERENCES) and len(files) == 8
     for path in files:
         meta = read_metadata(path.read_bytes(), path)
         fmt, int8 = path.name.split(".")[1], ".int8." in path.name
         assert meta["format"] == fmt and meta["int8"] == int8 and meta["label_names"] == ["0", "1"]
-        if fmt == "micro":
-            continue
         got = TFLiteClassifier(path).scores(texts)
-        np.testing.assert_allclose(got, expected, atol=1e-4 if not int8 else 0.1, err_msg=path.name)
+        reference = expected[REFERENCES.get(path.name, "")]
+        np.testing.assert_allclose(got, reference, atol=1e-4 if not int8 else 0.1, err_msg=path.name)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -47,13 +53,14 @@ def test_int8_labels_agree_with_float_on_sst2_dev(fmt, sst2_dev):
     gold = np.asarray(sst2_dev.labels)
     # The deployment goal: int8 at most 1 point below float in accuracy.
     assert np.mean(int8_labels == gold) >= np.mean(float_labels == gold) - 0.01
-    # Where float is confident (probability at least 0.1 from 0.5: 87% of dev for the shipped model), the labels
-    # are the same; near the boundary int8 may flip a label (the shipped model: 19 of 872, all of them with a
-    # float probability within 0.1 of 0.5; 99.5% agreement for the v1 classifier, 97.8% for this one).
-    confident = np.abs(float_scores[:, 1] - 0.5) >= 0.1
-    assert confident.mean() >= 0.8
+    # Where float is confident (probability at least 0.15 from 0.5: 78% of dev for the shipped distilled model),
+    # the labels are the same; near the boundary int8 may flip a label (the shipped model, `bytes`: 29 of 872, all
+    # with a float probability within 0.14 of 0.5, so 96.7% agreement; the plain v2 classifier agreed on 97.8%:
+    # soft teacher targets leave the distilled student less confident).
+    confident = np.abs(float_scores[:, 1] - 0.5) >= 0.15
+    assert confident.mean() >= 0.75
     np.testing.assert_array_equal(int8_labels[confident], float_labels[confident])
-    assert np.mean(int8_labels == float_labels) >= 0.97
+    assert np.mean(int8_labels == float_labels) >= 0.96
 
 
 def test_shipped_micro_model_equals_the_reference_kernels_and_its_c_sources(sst2_dev):
