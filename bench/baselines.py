@@ -5,6 +5,10 @@
 Word 1-2 gram TF-IDF (sublinear tf) and logistic regression (C=4), fitted on the task's train split and
 scored on its dev split; with `--char` a `char_wb` 2-5 gram TF-IDF is stacked beside it. Writes
 bench/results/baselines.json (score, fit seconds, machine, commit) for the tables that compare against it.
+
+It also probes what EELBERT's fixed token vectors carry for the task (`hash_probe`): logistic regression on
+each text's mean 128-d n-gram hash vector (the input the backbone sees, before any trained layer), the same
+through 2,048 fixed random ReLU features, and TF-IDF unigrams through a random projection to 128 dimensions.
 """
 
 from __future__ import annotations
@@ -41,6 +45,45 @@ def tfidf_logistic_regression(train, dev, char: bool = False) -> dict:
             "features": "word 1-2 grams" + (" + char_wb 2-5 grams" if char else ""), "C": 4}
 
 
+def hash_probe(train, dev, dim: int = 128, seed: int = 0) -> dict:
+    """Linear probes of the fixed token vectors (single-text tasks): how much of the task a model can read
+    from the mean of its inputs, and how much a bag of words loses when squeezed into `dim` dimensions."""
+    import numpy as np
+    import tensorflow as tf
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
+    from eelbert_tf.preprocessing import EelbertTokenizer
+
+    tokenizer, embedding = EelbertTokenizer(), DynamicHashEmbedding(output_dim=dim)
+
+    def mean_vectors(texts):
+        out = []
+        for i in range(0, len(texts), 2048):
+            tokens = tokenizer(tf.constant(list(texts[i:i + 2048])))["tokens"]
+            vectors = embedding(tokens.to_tensor(default_value="[PAD]"))  # zeros at [PAD]
+            count = tf.maximum(tf.cast(tokens.row_lengths(), tf.float32), 1.0)[:, None]
+            out.append((tf.reduce_sum(vectors, 1) / count).numpy())
+        return np.concatenate(out)
+
+    def fit(x_train, x_dev, c):
+        model = LogisticRegression(C=c, max_iter=3000).fit(x_train, train.labels)
+        return {"train": float(model.score(x_train, train.labels) * 100), "dev": float(model.score(x_dev, dev.labels) * 100)}
+
+    rng = np.random.default_rng(seed)
+    h_train, h_dev = mean_vectors(train.texts), mean_vectors(dev.texts)
+    w = rng.normal(size=(dim, 2048)) / np.sqrt(dim)
+    tfidf = TfidfVectorizer(ngram_range=(1, 1), sublinear_tf=True)
+    t_train, t_dev = tfidf.fit_transform(train.texts), tfidf.transform(dev.texts)
+    projection = rng.normal(size=(t_train.shape[1], dim)) / np.sqrt(dim)
+    return {"mean_hash_vector_lr": fit(h_train, h_dev, 10),
+            "mean_hash_vector_random_relu_2048_lr": fit(np.maximum(h_train @ w, 0), np.maximum(h_dev @ w, 0), 10),
+            "tfidf_unigrams_lr": fit(t_train, t_dev, 4),
+            f"tfidf_unigrams_projected_{dim}_lr": fit(t_train @ projection, t_dev @ projection, 10),
+            "dim": dim, "seed": seed}
+
+
 def main():
     from eelbert_tf.classification.labeled_text import from_glue
     from eelbert_tf.data_paths import data_dir
@@ -54,6 +97,7 @@ def main():
     result = {"task": args.task, "train_examples": len(train), "dev_examples": len(dev),
               "tfidf_lr": tfidf_logistic_regression(train, dev),
               "tfidf_char_lr": tfidf_logistic_regression(train, dev, char=True),
+              **({"hash_probe": hash_probe(train, dev)} if train.text_pairs is None else {}),
               "machine": machine(), "date": utc_now(), "commit": git_commit()}
     path = REPO / "bench" / "results" / "baselines.json"
     existing = json.loads(path.read_text()) if path.exists() else {}

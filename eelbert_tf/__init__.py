@@ -17,8 +17,12 @@ from eelbert_tf import hashing  # noqa: E402
 from eelbert_tf.hashing import embed_tokens  # noqa: E402
 from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding  # noqa: E402
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone  # noqa: E402
+from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier  # noqa: E402
+from eelbert_tf.models.eelbert_text_classifier_preprocessor import (  # noqa: E402
+    EelbertPreprocessor,
+    EelbertTextClassifierPreprocessor,
+)
 from eelbert_tf.models.presets import BACKBONE_PRESETS  # noqa: E402
-from eelbert_tf.preprocessing.eelbert_preprocessor import EelbertPreprocessor  # noqa: E402
 from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer  # noqa: E402
 from eelbert_tf.preprocessing.word_tokenizer import EelbertWordTokenizer  # noqa: E402
 
@@ -29,6 +33,8 @@ __all__ = [
     "DynamicHashEmbedding",
     "EelbertBackbone",
     "EelbertPreprocessor",
+    "EelbertTextClassifier",
+    "EelbertTextClassifierPreprocessor",
     "EelbertTokenizer",
     "EelbertWordTokenizer",
     "embed_tokens",

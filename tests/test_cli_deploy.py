@@ -86,7 +86,7 @@ def test_bad_export_and_predict_input_is_named(finetuned, tmp_path, capsys):
     save_model(eelbert_tf.EelbertBackbone.from_preset("eelbert_uno"), other / "classifier.keras")
     (other / "classifier.json").write_text("{}")
     _fails(["export", "--model", str(other), "--format", "bytes", "--out", str(out)], capsys,
-           "holds a EelbertBackbone, not an EelbertClassifier")
+           "holds a EelbertBackbone, not an EelbertTextClassifier")
     # A damaged or foreign .tflite.
     good = tmp_path / "good.tflite"
     assert main(["export", "--model", str(finetuned), "--format", "bytes", "--out", str(good)]) == 0

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from eelbert_tf import hashing as spec
 from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone
-from eelbert_tf.preprocessing import EelbertPreprocessor, EelbertTokenizer
+from eelbert_tf.models import EelbertTextClassifierPreprocessor
+from eelbert_tf.preprocessing import EelbertTokenizer
 
 HOSTILE_TEXTS = [
     "",
@@ -37,7 +38,7 @@ def test_tensorflow_equals_numpy_on_random_unicode(tokens, hash_type, orders):
 
 
 def test_hostile_texts_through_preprocessing_and_model(real_vocab_path):
-    preprocessor = EelbertPreprocessor(EelbertTokenizer(real_vocab_path), sequence_length=64)
+    preprocessor = EelbertTextClassifierPreprocessor(EelbertTokenizer(real_vocab_path), sequence_length=64)
     texts = tf.constant([t.encode("utf-8") for t in HOSTILE_TEXTS] + INVALID_UTF8)
     x = preprocessor(texts)
     assert x["tokens"].shape == (len(HOSTILE_TEXTS) + len(INVALID_UTF8), 64)
@@ -123,13 +124,13 @@ def _shipped_presets():
 @pytest.mark.parametrize("name", _shipped_presets())
 def test_hostile_batch_through_each_shipped_model_saved_and_reloaded(name, real_vocab_path, tmp_path):
     from eelbert_tf.models import saving
-    from eelbert_tf.models.eelbert_classifier import EelbertClassifier
+    from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
 
-    preprocessor = EelbertPreprocessor(EelbertTokenizer(real_vocab_path), sequence_length=128)
+    preprocessor = EelbertTextClassifierPreprocessor(EelbertTokenizer(real_vocab_path), sequence_length=128)
     texts = tf.constant([t.encode("utf-8") for t in HOSTILE_TEXTS] + INVALID_UTF8)
     pairs = (texts, tf.reverse(texts, [0]))
     backbone = EelbertBackbone.from_preset(name)
-    model = EelbertClassifier(backbone, 3)
+    model = EelbertTextClassifier(backbone, 3)
     for packed in (preprocessor(texts), preprocessor(pairs)):
         x = {k: packed[k] for k in backbone.input}
         out = backbone(x)

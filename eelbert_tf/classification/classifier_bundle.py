@@ -36,7 +36,7 @@ class ClassifierBundle:
     """A loaded classifier folder."""
 
     path: pathlib.Path
-    model: object  # EelbertClassifier
+    model: object  # EelbertTextClassifier
     info: dict
     vocabulary: list[str] | None  # None with the vocabulary-free tokenizer
 
@@ -82,10 +82,10 @@ class ClassifierBundle:
         return ["score"] if self.regression else self.label_names
 
     def preprocessor(self, sequence_length: int | None = None):
-        from eelbert_tf.preprocessing import EelbertPreprocessor
+        from eelbert_tf.models.eelbert_text_classifier_preprocessor import EelbertTextClassifierPreprocessor
         from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
 
-        return EelbertPreprocessor(make_tokenizer(self.tokenizer_kind, self.vocabulary, self.max_word_bytes),
+        return EelbertTextClassifierPreprocessor(make_tokenizer(self.tokenizer_kind, self.vocabulary, self.max_word_bytes),
                                    sequence_length=sequence_length or self.sequence_length)
 
     def scores(self, texts, pairs=None, batch_size: int = 64, sequence_length: int | None = None) -> np.ndarray:
@@ -110,6 +110,7 @@ class ClassifierBundle:
 def load_classifier(path) -> ClassifierBundle:
     """The classifier folder at `path` (the folder, or the `classifier.keras` inside it)."""
     from eelbert_tf.models.eelbert_classifier import EelbertClassifier
+    from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
     from eelbert_tf.models.saving import load_model
     from eelbert_tf.preprocessing.vocabulary import load_vocabulary
 
@@ -123,8 +124,10 @@ def load_classifier(path) -> ClassifierBundle:
         raise ValueError(f"--model {path} is not a classifier folder written by `eelbert finetune`: it needs "
                          f"{KERAS_FILE} and {INFO_FILE} side by side.")
     model = load_model(keras_file)
-    if not isinstance(model, EelbertClassifier):
-        raise ValueError(f"--model {keras_file} holds a {type(model).__name__}, not an EelbertClassifier.")
+    if isinstance(model, EelbertClassifier):  # the former class: the same weights in the keras-hub task
+        model = model.to_text_classifier()
+    if not isinstance(model, EelbertTextClassifier):
+        raise ValueError(f"--model {keras_file} holds a {type(model).__name__}, not an EelbertTextClassifier.")
     try:
         info = json.loads(info_file.read_text(encoding="utf-8"))
     except ValueError as e:

@@ -10,7 +10,7 @@ shows its progress bar.
 The folder `out_dir` (written under a temporary name and renamed into place, so
 a stopped run leaves nothing half-written) holds:
 
-- `classifier.keras`: the `EelbertClassifier` (token strings in, logits out);
+- `classifier.keras`: the `EelbertTextClassifier` with its preprocessor (texts in through `predict`, logits out);
 - `labels.txt`: one label name per line, in the order of the model's outputs;
 - `vocab.txt`: the WordPiece vocabulary the model reads, so that exports need
   no data folder (none with the vocabulary-free `words` tokenizer);
@@ -114,11 +114,11 @@ def evaluate(classifier, data: LabeledText, preprocessor) -> dict:
 
 
 def build_classifier(model: str, num_classes: int, activation: str | None = None, dropout: float | None = None):
-    """An `EelbertClassifier` on the backbone `model` names (preset, shipped preset or run folder), with its
+    """An `EelbertTextClassifier` (no preprocessor yet) on the backbone `model` names (preset, shipped preset or run folder), with its
     feed-forward `activation` or its `dropout` replaced where given (settings that own no weights)."""
     from eelbert_tf.glue.finetune import load_backbone
     from eelbert_tf.models.eelbert_backbone import EelbertBackbone
-    from eelbert_tf.models.eelbert_classifier import EelbertClassifier
+    from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
 
     backbone = load_backbone(model)
     if dropout is not None and not 0.0 <= dropout < 1.0:
@@ -130,7 +130,7 @@ def build_classifier(model: str, num_classes: int, activation: str | None = None
         weights = backbone.get_weights()
         backbone = EelbertBackbone.from_config({**backbone.get_config(), **changes})
         backbone.set_weights(weights)
-    return EelbertClassifier(backbone, num_classes)
+    return EelbertTextClassifier(backbone, num_classes)
 
 
 def teacher_dev_metrics(teacher, dev: LabeledText) -> dict | None:
@@ -207,7 +207,7 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
 
     from eelbert_tf.classification.distillation_loss import DistillationLoss
 
-    from eelbert_tf.preprocessing import EelbertPreprocessor
+    from eelbert_tf.models.eelbert_text_classifier_preprocessor import EelbertTextClassifierPreprocessor
     from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
 
     keras.utils.set_random_seed(recipe.seed)
@@ -216,9 +216,9 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
         raise ValueError(f"--tokenizer words: {model!r} looks tokens up in a table by WordPiece id (BERT); the "
                          "vocabulary-free tokenizer needs a hash backbone (EELBERT).")
     tokenizer = make_tokenizer(tokenizer, vocabulary)
-    if hasattr(tokenizer, "vocabulary_size"):
+    if not getattr(tokenizer, "vocabulary_free", False):
         classifier.backbone.check_vocabulary_size(tokenizer.vocabulary_size(), f"The vocabulary given for {model!r}")
-    preprocessor = EelbertPreprocessor(tokenizer, sequence_length=recipe.sequence_length)
+    preprocessor = EelbertTextClassifierPreprocessor(tokenizer, sequence_length=recipe.sequence_length)
     steps = -(-len(train) // recipe.batch_size) * recipe.epochs
     if targets is not None:
         loss = DistillationLoss(train.is_regression, recipe.distill_alpha, recipe.temperature)
@@ -226,13 +226,17 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
         loss = keras.losses.MeanSquaredError()
     else:
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    classifier.compile(optimizer=make_optimizer(recipe, steps), loss=loss)
+    classifier.compile(optimizer=make_optimizer(recipe, steps), loss=loss, metrics=[])
     log(f"fine-tuning {model} on {len(train):,} examples ({train.source}), {recipe.epochs} epochs, {steps:,} steps"
         + (" (distilling)" if targets is not None else ""))
     started = time.time()
     classifier.fit(labeled_dataset(train, preprocessor, list(classifier.backbone.input), recipe.batch_size,
                                    recipe.seed, targets), epochs=recipe.epochs, verbose=verbose)
-    return classifier, preprocessor, time.time() - started
+    seconds = time.time() - started
+    # Trained on preprocessed batches (the pipeline above also carries the teacher's targets); the saved
+    # classifier takes texts: `keras.saving.load_model(...).predict(["a text"])`.
+    classifier.preprocessor = preprocessor
+    return classifier, preprocessor, seconds
 
 
 def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, recipe: FinetuneRecipe | None = None,

@@ -120,13 +120,13 @@ def with_sequence_length(bundle, sequence_length: int):
     import dataclasses
 
     from eelbert_tf.models.eelbert_backbone import EelbertBackbone
-    from eelbert_tf.models.eelbert_classifier import EelbertClassifier
+    from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
 
     old = bundle.model
     if old.backbone.max_sequence_length == sequence_length:
         return bundle
     backbone = EelbertBackbone.from_config({**old.backbone.get_config(), "max_sequence_length": sequence_length})
-    model = EelbertClassifier(backbone, old.num_classes, dropout=old.dropout)
+    model = EelbertTextClassifier(backbone, old.num_classes, preprocessor=old.preprocessor, dropout=old.dropout)
     table = old.backbone.position_embedding.position_embeddings
     for new, value in zip(model.weights, old.weights):
         new.assign(value[:sequence_length] if value is table else value)

@@ -54,7 +54,10 @@ class TFLiteClassifier:
         return bool(self.meta["text_pair"])
 
     def _preprocessor(self, content, vocabulary):
-        from eelbert_tf.preprocessing import EelbertPreprocessor, EelbertTokenizer, EelbertWordTokenizer
+        from eelbert_tf.models.eelbert_text_classifier_preprocessor import (
+            EelbertTextClassifierPreprocessor as EelbertPreprocessor,
+        )
+        from eelbert_tf.preprocessing import EelbertTokenizer, EelbertWordTokenizer
         from eelbert_tf.preprocessing.vocabulary import vocabulary_sha256
 
         if self.meta.get("tokenizer") == "words":

@@ -11,8 +11,13 @@ def bert_kernel_initializer(stddev=0.02):
 
 
 @keras.saving.register_keras_serializable(package="eelbert_tf")
-class EelbertBackbone(keras.Model):
+class EelbertBackbone(keras_hub.models.Backbone):
     """A BERT encoder whose token embedding is injected: EELBERT's or BERT's.
+
+    A keras-hub `Backbone`: `from_preset` reads a shipped preset name, an
+    architecture name, a local preset folder written by `save_to_preset`, or a
+    `kaggle://` / `hf://` handle (keras-hub's loader), and the text tasks
+    (`EelbertTextClassifier`, `EelbertMaskedLM`) wrap it.
 
     Token embedding + trainable position embedding + segment embedding, summed,
     layer-normalized and dropped out, then `num_layers` keras-hub
@@ -58,18 +63,18 @@ class EelbertBackbone(keras.Model):
             training; 0.29 starts the two alike, as in BERT. Only the initial values change.
             Defaults to `0.02`.
         dtype: the dtype policy of the model's layers.
-        **kwargs: other keyword arguments passed to `keras.Model`.
+        **kwargs: other keyword arguments passed to `keras_hub.models.Backbone`.
 
     Inputs (a dict): `"tokens"` (string `[batch, seq]`, for the hash embeddings)
     or `"token_ids"` (int32, for `"table"`), plus `"segment_ids"` and
-    `"padding_mask"` (int32, 1 for real tokens). `EelbertPreprocessor` makes all four.
+    `"padding_mask"` (int32, 1 for real tokens). `EelbertTextClassifierPreprocessor` makes all four.
 
     Outputs (a dict): `"sequence_output"` `[batch, seq, hidden_dim]` and
     `"pooled_output"` `[batch, hidden_dim]`.
 
     Example:
     >>> backbone = EelbertBackbone.from_preset("eelbert_uno")
-    >>> preprocessor = EelbertPreprocessor(sequence_length=16)
+    >>> preprocessor = EelbertTextClassifierPreprocessor(sequence_length=16)
     >>> backbone(preprocessor(tf.constant(["a tiny model"])))["pooled_output"].shape
     TensorShape([1, 128])
 
@@ -288,25 +293,32 @@ class EelbertBackbone(keras.Model):
         }
 
     @classmethod
-    def from_preset(cls, preset, **kwargs):
-        """A backbone from a preset name.
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """A backbone from a preset.
 
-        An architecture preset (`eelbert_uno`, `bert_tiny`, ...: see
-        `eelbert_tf.models.presets`) gives freshly initialized weights; a shipped
-        pretrained preset (`eelbert_uno_en`, ...: see `eelbert_tf.models.pretrained`)
-        gives the pretrained weights, read from the installed package.
+        - an architecture preset (`eelbert_uno`, `bert_tiny`, ...: see `eelbert_tf.models.presets`): freshly
+          initialized weights;
+        - a shipped pretrained preset (`eelbert_uno_en`, ...: see `eelbert_tf.models.pretrained`): the
+          pretrained weights, read offline from the installed package;
+        - anything else keras-hub's loader reads: a local preset folder written by `save_to_preset`, or a
+          `kaggle://` or `hf://` handle.
         """
         from eelbert_tf.models.presets import BACKBONE_PRESETS, backbone_config
         from eelbert_tf.models.pretrained import load_pretrained_backbone, pretrained_presets
 
-        if preset not in BACKBONE_PRESETS and preset in pretrained_presets():
-            return load_pretrained_backbone(preset, **kwargs)
-        return cls(**{**backbone_config(preset), **kwargs})
+        if isinstance(preset, str) and preset in BACKBONE_PRESETS:
+            return cls(**{**backbone_config(preset), **kwargs})
+        if isinstance(preset, str) and preset in pretrained_presets():
+            backbone = load_pretrained_backbone(preset, **kwargs)
+            return backbone if load_weights else cls.from_config(backbone.get_config())
+        from eelbert_tf.models.preset_folder import check_preset_folder
+
+        check_preset_folder(preset)
+        return super().from_preset(preset, load_weights=load_weights, **kwargs)
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "num_layers": self.num_layers,
             "num_heads": self.num_heads,
             "hidden_dim": self.hidden_dim,
@@ -323,12 +335,4 @@ class EelbertBackbone(keras.Model):
             **({"token_embedding_scale": self.token_embedding_scale} if self.token_embedding_scale != 1.0 else {}),
             **({"position_embedding_stddev": self.position_embedding_stddev}
                if self.position_embedding_stddev != 0.02 else {}),
-            "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
-        return cls(**config)

@@ -1,3 +1,7 @@
+"""The former classifier class, kept so that `.keras` files saved before `EelbertTextClassifier` still load:
+`load_classifier` and `to_text_classifier` turn one into the keras-hub task with the same weights. New code
+uses `EelbertTextClassifier`."""
+
 import keras
 
 from eelbert_tf.models.eelbert_backbone import bert_kernel_initializer
@@ -5,7 +9,7 @@ from eelbert_tf.models.eelbert_backbone import bert_kernel_initializer
 
 @keras.saving.register_keras_serializable(package="eelbert_tf")
 class EelbertClassifier(keras.Model):
-    """A backbone with a classification (or regression) head on the pooled `[CLS]` output.
+    """Former: a backbone with a classification (or regression) head on the pooled `[CLS]` output.
 
     Args:
         backbone: an `EelbertBackbone`.
@@ -31,6 +35,15 @@ class EelbertClassifier(keras.Model):
         # === Config ===
         self.num_classes = num_classes
         self.dropout = dropout
+
+    def to_text_classifier(self, preprocessor=None):
+        """The same model as an `EelbertTextClassifier` (same backbone object, the head's weights copied)."""
+        from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
+
+        model = EelbertTextClassifier(self.backbone, self.num_classes, preprocessor=preprocessor,
+                                      dropout=self.dropout)
+        model.output_dense.set_weights(self.output_dense.get_weights())
+        return model
 
     def get_config(self):
         return {

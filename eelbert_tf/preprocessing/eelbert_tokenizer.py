@@ -1,13 +1,24 @@
+import functools
+import os
+
 import keras
+import keras_hub
 import tensorflow as tf
 import tensorflow_text as tf_text
 
 from eelbert_tf.data_paths import default_vocabulary_path
-from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+from eelbert_tf.preprocessing.vocabulary import load_vocabulary, vocabulary_sha256
+
+VOCABULARY_ASSET = "vocabulary.txt"
+
+
+@functools.lru_cache(maxsize=1)
+def _packaged_vocabulary_sha256() -> str:
+    return vocabulary_sha256(load_vocabulary(default_vocabulary_path()))
 
 
 @keras.saving.register_keras_serializable(package="eelbert_tf")
-class EelbertTokenizer(keras.layers.Layer):
+class EelbertTokenizer(keras_hub.tokenizers.Tokenizer):
     """BERT text normalization and WordPiece tokenization, in the TensorFlow graph.
 
     TF Text's `FastBertNormalizer` (lower case, NFD, strip accents, drop control
@@ -17,13 +28,20 @@ class EelbertTokenizer(keras.layers.Layer):
     in training and on device. A word longer than `max_bytes_per_word` UTF-8 bytes
     becomes `[UNK]`, as in BERT (which counts 100 characters).
 
+    A keras-hub `Tokenizer`: `save_to_preset` writes the vocabulary as the asset
+    `assets/tokenizer/vocabulary.txt`, `from_preset` reads it back, and the special
+    token ids (`start_token_id` `[CLS]`, `end_token_id` `[SEP]`, `pad_token_id`,
+    `mask_token_id`) are what keras-hub's packers and maskers take. Unlike keras-hub's
+    tokenizers it returns the token strings beside the ids: the hash embedding reads
+    the strings, a table reads the ids.
+
     Args:
         vocabulary: a list of tokens or the path of a vocabulary file, one token
             per line. Defaults to the BERT uncased vocabulary in the data
             directory (`eelbert_tf.data_paths`).
         lowercase: bool. Lower-case and strip accents. Defaults to `True`.
         max_bytes_per_word: int. Defaults to `100`.
-        **kwargs: other keyword arguments passed to `keras.layers.Layer`.
+        **kwargs: other keyword arguments passed to `keras_hub.tokenizers.Tokenizer`.
 
     Call arguments:
         inputs: a string tensor of texts, any rank.
@@ -38,13 +56,21 @@ class EelbertTokenizer(keras.layers.Layer):
     [[b'the', b'qu', b'##ick', b'fox']]
     """
 
+    vocabulary_free = False
+
     def __init__(self, vocabulary=None, lowercase=True, max_bytes_per_word=100, **kwargs):
         super().__init__(**kwargs)
-        if vocabulary is None:
-            vocabulary = default_vocabulary_path()
-        self.vocabulary = load_vocabulary(vocabulary)
+        self.file_assets = [VOCABULARY_ASSET]
         self.lowercase = bool(lowercase)
         self.max_bytes_per_word = int(max_bytes_per_word)
+        self.set_vocabulary(default_vocabulary_path() if vocabulary is None else vocabulary)
+        self.built = True
+
+    def set_vocabulary(self, vocabulary):
+        """(Re)builds the WordPiece tables over `vocabulary` (a list of tokens or a file, checked by
+        `load_vocabulary`)."""
+        self.vocabulary = load_vocabulary(vocabulary)
+        self._index = {t: i for i, t in enumerate(self.vocabulary)}
         self._normalizer = tf_text.FastBertNormalizer(lower_case_nfd_strip_accents=self.lowercase)
         self._wordpiece = tf_text.FastWordpieceTokenizer(
             vocab=self.vocabulary,
@@ -55,16 +81,26 @@ class EelbertTokenizer(keras.layers.Layer):
             max_bytes_per_word=self.max_bytes_per_word,
         )
         self._token_table = tf.constant(self.vocabulary, tf.string)
-        self.built = True
+        for token, name in (("[CLS]", "start_token"), ("[SEP]", "end_token"), ("[PAD]", "pad_token"),
+                            ("[MASK]", "mask_token"), ("[UNK]", "unk_token")):
+            setattr(self, name, token)
+            setattr(self, f"{name}_id", self._index[token])
+
+    def get_vocabulary(self):
+        return list(self.vocabulary)
 
     def vocabulary_size(self):
         return len(self.vocabulary)
 
     def token_to_id(self, token):
-        return self.vocabulary.index(token)
+        if token not in self._index:
+            raise ValueError(f"Token {token!r} is not in the vocabulary ({len(self.vocabulary):,} tokens).")
+        return self._index[token]
 
     def id_to_token(self, token_id):
-        return self.vocabulary[token_id]
+        if not 0 <= int(token_id) < len(self.vocabulary):
+            raise ValueError(f"Token id {token_id} is outside the vocabulary (0 to {len(self.vocabulary) - 1}).")
+        return self.vocabulary[int(token_id)]
 
     def ids_to_tokens(self, token_ids):
         """Token strings for int ids, any shape or ragged."""
@@ -72,7 +108,7 @@ class EelbertTokenizer(keras.layers.Layer):
             return token_ids.with_flat_values(self.ids_to_tokens(token_ids.flat_values))
         return tf.gather(self._token_table, token_ids)
 
-    def call(self, inputs):
+    def tokenize(self, inputs):
         inputs = tf.convert_to_tensor(inputs, tf.string)
         if inputs.shape.rank == 0:  # one unbatched text: its tokens, a dense vector
             token_ids = self._wordpiece.tokenize(self._normalizer.normalize(inputs[None]))[0]
@@ -80,11 +116,25 @@ class EelbertTokenizer(keras.layers.Layer):
             token_ids = self._wordpiece.tokenize(self._normalizer.normalize(inputs))
         return {"token_ids": token_ids, "tokens": self.ids_to_tokens(token_ids)}
 
+    def call(self, inputs):
+        return self.tokenize(inputs)
+
+    def save_assets(self, dir_path):
+        with open(os.path.join(dir_path, VOCABULARY_ASSET), "w", encoding="utf-8") as f:
+            f.write("\n".join(self.vocabulary) + "\n")
+
+    def load_assets(self, dir_path):
+        self.set_vocabulary(os.path.join(dir_path, VOCABULARY_ASSET))
+
     def get_config(self):
         config = super().get_config()
+        # The packaged BERT vocabulary is named by None (a preset's tokenizer.json stays small; the asset file
+        # holds it too); any other vocabulary is kept in the config, so that get_config/from_config alone
+        # rebuilds the same tokenizer.
+        default = vocabulary_sha256(self.vocabulary) == _packaged_vocabulary_sha256()
         config.update(
             {
-                "vocabulary": self.vocabulary,
+                "vocabulary": None if default else self.vocabulary,
                 "lowercase": self.lowercase,
                 "max_bytes_per_word": self.max_bytes_per_word,
             }

@@ -15,6 +15,7 @@ FLOOR_MOD, SELECT, CONCATENATION): no table, no string op. Two outputs are built
 from __future__ import annotations
 
 import keras
+import keras_hub
 import tensorflow as tf
 import tensorflow_text as tf_text
 
@@ -113,7 +114,7 @@ _BYTE_STRINGS = [bytes([i]) for i in range(256)]
 
 
 @keras.saving.register_keras_serializable(package="eelbert_tf")
-class EelbertWordTokenizer(keras.layers.Layer):
+class EelbertWordTokenizer(keras_hub.tokenizers.Tokenizer):
     """The vocabulary-free tokenizer: texts to word and punctuation tokens, with no table.
 
     ASCII and Latin-1 letters are lower-cased; whitespace and control bytes separate tokens; each
@@ -124,11 +125,13 @@ class EelbertWordTokenizer(keras.layers.Layer):
     by `docs/hash_spec.md`, section 9, and equals `eelbert_tf.words.tokenize` token for token.
 
     Unlike `EelbertTokenizer` it gives no token ids: a model built on it has no input vocabulary
-    (its pretraining targets have one, dropped after pretraining).
+    (its pretraining targets have one, dropped after pretraining). A keras-hub `Tokenizer` with no
+    assets and no special token ids: `EelbertTextClassifierPreprocessor` packs `[CLS]`, `[SEP]` and
+    `[PAD]` as strings.
 
     Args:
         max_word_bytes: int, at least 3. Defaults to `20`.
-        **kwargs: other keyword arguments passed to `keras.layers.Layer`.
+        **kwargs: other keyword arguments passed to `keras_hub.tokenizers.Tokenizer`.
 
     Call arguments:
         inputs: a string tensor of texts, rank 0 or 1.
@@ -141,6 +144,8 @@ class EelbertWordTokenizer(keras.layers.Layer):
     [[b'don', b"'", b't', b'panic', b'!']]
     """
 
+    vocabulary_free = True
+
     def __init__(self, max_word_bytes=spec.DEFAULT_MAX_WORD_BYTES, **kwargs):
         super().__init__(**kwargs)
         self.max_word_bytes = spec.check_max_word_bytes(max_word_bytes)
@@ -149,9 +154,12 @@ class EelbertWordTokenizer(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs):
+        return self.tokenize(inputs)
+
+    def tokenize(self, inputs):
         inputs = tf.convert_to_tensor(inputs, tf.string)
         if inputs.shape.rank == 0:
-            return {"tokens": self.call(inputs[None])["tokens"][0]}
+            return {"tokens": self.tokenize(inputs[None])["tokens"][0]}
         if inputs.shape.rank != 1:
             raise ValueError(f"EelbertWordTokenizer takes a text or a batch (rank 0 or 1). Received rank {inputs.shape.rank}.")
         byte_rows = self._splitter.split(inputs)  # ragged uint8 [batch, bytes]

@@ -160,13 +160,13 @@ def test_a_token_embedding_scale_folds_into_the_micro_tables(relu_classifier):
     and segment tables by it instead (LayerNorm does not see the difference), so the device still feeds
     the raw hash vectors."""
     from eelbert_tf.models.eelbert_backbone import EelbertBackbone
-    from eelbert_tf.models.eelbert_classifier import EelbertClassifier
+    from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
 
     bundle = load_classifier(relu_classifier)
     backbone = bundle.model.backbone
     scaled = EelbertBackbone.from_config({**backbone.get_config(), "token_embedding_scale": 0.07})
     scaled.set_weights(backbone.get_weights())
-    classifier = EelbertClassifier(scaled, num_classes=2)
+    classifier = EelbertTextClassifier(scaled, num_classes=2)
     classifier.output_dense.set_weights(bundle.model.output_dense.get_weights())
     weights = micro_format.MicroWeights.from_classifier(classifier, 64)
     preprocessor = bundle.preprocessor(64)

@@ -5,7 +5,8 @@ import tensorflow as tf
 
 from eelbert_tf.models import BACKBONE_PRESETS, EelbertBackbone
 from eelbert_tf.models.presets import SIZES
-from eelbert_tf.preprocessing import EelbertPreprocessor, EelbertTokenizer
+from eelbert_tf.models import EelbertTextClassifierPreprocessor
+from eelbert_tf.preprocessing import EelbertTokenizer
 
 
 def independent_count(num_layers, hidden_dim, intermediate_dim, vocabulary_size, table,
@@ -37,7 +38,7 @@ def test_preset_table_and_paper_ratio():
     ratio = EelbertBackbone.from_preset("bert_tiny").count_params() / EelbertBackbone.from_preset(
         "eelbert_uno").count_params()
     assert 14 < ratio < 17  # the paper: UNO-EELBERT is about 15x smaller than BERT-tiny
-    with pytest.raises(ValueError, match="Known presets"):
+    with pytest.raises(ValueError, match="Unknown preset .eelbert_huge.*eelbert_uno"):
         EelbertBackbone.from_preset("eelbert_huge")
     with pytest.raises(ValueError, match="embedding_type"):
         EelbertBackbone(num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=8, embedding_type="x")
@@ -45,7 +46,7 @@ def test_preset_table_and_paper_ratio():
 
 @pytest.fixture(scope="module")
 def preprocessor(small_vocab_path):
-    return EelbertPreprocessor(tokenizer=EelbertTokenizer(small_vocab_path), sequence_length=12)
+    return EelbertTextClassifierPreprocessor(tokenizer=EelbertTokenizer(small_vocab_path), sequence_length=12)
 
 
 @pytest.mark.parametrize("embedding_type", ["ngram_hash", "random_hash", "table"])

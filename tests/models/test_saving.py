@@ -9,6 +9,7 @@ import tensorflow as tf
 from eelbert_tf.models import saving
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone
 from eelbert_tf.models.eelbert_classifier import EelbertClassifier
+from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
 
 X = {"tokens": tf.constant([["[CLS]", "good", "film", "[SEP]"]]), "segment_ids": tf.zeros([1, 4], tf.int32),
      "padding_mask": tf.ones([1, 4], tf.int32)}
@@ -17,7 +18,7 @@ X = {"tokens": tf.constant([["[CLS]", "good", "film", "[SEP]"]]), "segment_ids":
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     backbone = EelbertBackbone(num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32, max_sequence_length=16)
-    model = EelbertClassifier(backbone, 2)
+    model = EelbertTextClassifier(backbone, 2)
     path = saving.save_model(model, tmp_path_factory.mktemp("saved") / "classifier.keras")
     return model, path
 
@@ -96,3 +97,17 @@ def test_weights_that_do_not_fit_are_refused_by_name(tmp_path):
         saving.load_weights_file(small, tmp_path / "t.weights.h5")
     with pytest.raises(FileNotFoundError, match="nope.weights.h5 does not exist"):
         saving.load_weights_file(small, tmp_path / "nope.weights.h5")
+
+
+def test_a_classifier_saved_with_the_former_class_loads_as_the_keras_hub_task(tmp_path):
+    from eelbert_tf.classification.classifier_bundle import load_classifier
+
+    backbone = EelbertBackbone(num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32, max_sequence_length=16)
+    old = EelbertClassifier(backbone, 2)
+    old.output_dense.set_weights([np.arange(32, dtype="float32").reshape(16, 2) / 32, np.array([0.5, -0.5], "float32")])
+    saving.save_model(old, tmp_path / "classifier.keras")
+    (tmp_path / "classifier.json").write_text('{"label_names": ["0", "1"], "regression": false, "text_pair": false, '
+                                              '"sequence_length": 16, "tokenizer": "words"}')
+    bundle = load_classifier(tmp_path)
+    assert type(bundle.model) is EelbertTextClassifier
+    np.testing.assert_array_equal(bundle.model(X).numpy(), old(X).numpy())

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from eelbert_tf.preprocessing import EelbertPreprocessor, EelbertTokenizer
+from eelbert_tf.models import EelbertTextClassifierPreprocessor
+from eelbert_tf.preprocessing import EelbertTokenizer
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def test_real_bert_tokenization(real_vocab_path):
 
 
 def test_packing_single_and_pairs(tokenizer):
-    pre = EelbertPreprocessor(tokenizer=tokenizer, sequence_length=8)
+    pre = EelbertTextClassifierPreprocessor(tokenizer=tokenizer, sequence_length=8)
     x = pre(tf.constant(["the quick brown fox jumped over the lazy dog"]))
     assert x["tokens"].numpy()[0].tolist() == [
         b"[CLS]", b"the", b"quick", b"brown", b"fox", b"jump", b"##ed", b"[SEP]"]
@@ -47,7 +48,7 @@ def test_packing_single_and_pairs(tokenizer):
 
 
 def test_labels_pass_through_and_tf_data(tokenizer):
-    pre = EelbertPreprocessor(tokenizer=tokenizer, sequence_length=6)
+    pre = EelbertTextClassifierPreprocessor(tokenizer=tokenizer, sequence_length=6)
     texts = ["hello world", "a good movie", "bad"]
     unbatched = tf.data.Dataset.from_tensor_slices((texts, [1, 0, 1])).map(pre).batch(3)
     batched = tf.data.Dataset.from_tensor_slices((texts, [1, 0, 1])).batch(3).map(pre)
@@ -60,7 +61,7 @@ def test_labels_pass_through_and_tf_data(tokenizer):
 
 
 def test_preprocessor_config_round_trip(tokenizer):
-    pre = EelbertPreprocessor(tokenizer=tokenizer, sequence_length=10, truncate="waterfall")
+    pre = EelbertTextClassifierPreprocessor(tokenizer=tokenizer, sequence_length=10, truncate="waterfall")
     clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(pre))
     x = tf.constant(["the quick fox"])
     np.testing.assert_array_equal(clone(x)["token_ids"].numpy(), pre(x)["token_ids"].numpy())
@@ -69,7 +70,7 @@ def test_preprocessor_config_round_trip(tokenizer):
 
 
 def test_python_texts_lists_and_empty_batches(small_vocab_path):
-    preprocessor = EelbertPreprocessor(EelbertTokenizer(small_vocab_path), sequence_length=8)
+    preprocessor = EelbertTextClassifierPreprocessor(EelbertTokenizer(small_vocab_path), sequence_length=8)
     for texts, batch in [([], 0), (tf.constant([], tf.string), 0), (["a b", "c"], 2), (np.array(["x"]), 1)]:
         x = preprocessor(texts)
         assert {k: tuple(v.shape) for k, v in x.items()} == {k: (batch, 8) for k in x}

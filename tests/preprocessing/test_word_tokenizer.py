@@ -163,9 +163,9 @@ def test_preprocessor_packs_word_tokens_for_a_hash_backbone():
     import keras
 
     from eelbert_tf.models import EelbertBackbone
-    from eelbert_tf.preprocessing import EelbertPreprocessor
+    from eelbert_tf.models import EelbertTextClassifierPreprocessor
 
-    preprocessor = EelbertPreprocessor(EelbertWordTokenizer(), sequence_length=8)
+    preprocessor = EelbertTextClassifierPreprocessor(EelbertWordTokenizer(), sequence_length=8)
     x = preprocessor((tf.constant(["Hello, world", "A"]), tf.constant(["General Kenobi!", "b c d e f g"])))
     assert "token_ids" not in x  # no vocabulary anywhere
     assert x["tokens"].numpy().tolist() == [
