@@ -120,19 +120,10 @@ class EelbertTextClassifier(keras_hub.models.TextClassifier):
 
 
 def preset_tokenizer(preset):
-    """The tokenizer a shipped or architecture preset was (or will be) pretrained with: WordPiece over the
-    packaged BERT vocabulary, or the vocabulary-free words tokenizer for a `*_words_*` preset."""
-    import json
-
-    from eelbert_tf.models.pretrained import pretrained_presets, record_tokenizer
+    """The tokenizer a shipped or architecture preset was (or will be) pretrained with, as `eelbert finetune`
+    picks it (`pretraining_tokenizer`): WordPiece over the packaged BERT vocabulary, or the vocabulary-free
+    words tokenizer for a backbone pretrained on words."""
+    from eelbert_tf.glue.finetune import pretraining_tokenizer
     from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
 
-    presets = pretrained_presets()
-    kind, max_word_bytes = "wordpiece", None
-    if preset in presets and (presets[preset] / "record.json").is_file():
-        record = json.loads((presets[preset] / "record.json").read_text())
-        kind = record_tokenizer(record)
-        max_word_bytes = record.get("config", {}).get("max_word_bytes")
-    if kind == "words" and max_word_bytes:
-        return make_tokenizer(kind, max_word_bytes=int(max_word_bytes))
-    return make_tokenizer(kind)
+    return make_tokenizer(pretraining_tokenizer(preset))

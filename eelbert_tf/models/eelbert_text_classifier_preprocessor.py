@@ -142,16 +142,6 @@ class EelbertTextClassifierPreprocessor(keras_hub.models.TextClassifierPreproces
         table = tf.concat(flats + [tf.constant(["[CLS]", "[SEP]", "[PAD]"])], 0)
         return tf.gather(table, tf.where(packed < 0, offset - packed - 1, packed)), segment_ids
 
-    @property
-    def sequence_length(self):
-        return self._sequence_length
-
-    @sequence_length.setter
-    def sequence_length(self, value):
-        self._sequence_length = int(value)
-        if getattr(self, "packer", None) is not None:
-            self.packer.sequence_length = int(value)
-
 
 @keras.saving.register_keras_serializable(package="eelbert_tf")
 class EelbertPreprocessor(EelbertTextClassifierPreprocessor):
