@@ -411,9 +411,9 @@ def _words(table, paired=None):
     if not out:
         return []
     return ["**Without a vocabulary.** A `_words_en` row is the same architecture pretrained and fine-tuned on the "
-            "vocabulary-free words tokenizer (README, \"Without a vocabulary\"), at the budget, order and schedule of "
-            "its WordPiece row, fine-tuned alike; both are still near the unigram plateau at this budget (README "
-            "\"Pretraining\"), so this says little yet about what dropping the vocabulary costs a well-pretrained "
+            "vocabulary-free words tokenizer (docs/design.md, \"Without a vocabulary\"), at the budget, order and schedule of "
+            "its WordPiece row, fine-tuned alike; both are still near the unigram plateau at this budget (docs/pretraining.md"
+            "), so this says little yet about what dropping the vocabulary costs a well-pretrained "
             "model. Sizes: what a phone downloads, every table included (`python bench/words_sizes.py`, per-tensor "
             "weights; the same for either pretraining).", "", *out]
 
@@ -571,7 +571,7 @@ def _hash_ablation(results, shipped):
         loss_reading = (f"; the held-out MLM loss orders them the other way ({lower} lower"
                         + ("; a likely reason, measured on the codes and not tested by a pilot: pooled n-gram "
                            "codes put spelling neighbours close together, which masked-token prediction has to "
-                           "tell apart, BENCHMARKS.md \"Hash codes\" and README \"Pretraining\""
+                           "tell apart, BENCHMARKS.md \"Hash codes\" and docs/pretraining.md"
                            if lower == "the random hash" else "")
                         + "), so at this budget MLM loss does not predict the GLUE order of the two hashes")
     return ["", "**The paper's hash ablation.** `random_hash_tiny_en` is `eelbert_tiny_en` with one pseudo-random "

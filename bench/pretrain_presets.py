@@ -47,6 +47,19 @@ RECIPES = {
                                  "backbone_overrides": {"dropout": 0.0}, "masking": "keras_hub"},
                     "embedding_overrides": {"ngram_hash": {"position_embedding_stddev": 0.29},
                                             "random_hash": {"position_embedding_stddev": 0.58}}},
+    # shuffled_v2 with the frozen `bert_tiny_en` preset as teacher (`eelbert pretrain --teacher`, issue 27): KL to
+    # its MLM distribution at the masked positions (T 1), MSE of the last hidden states and KL of the last block's
+    # attention distributions per head, each weight 1 (the `distil-all` pilot, BENCHMARKS.md "Distillation
+    # pilots"). Same cache, order, batch, peak rate, warm-up share and masks as shuffled_v2, on a third of its
+    # tokens (10,000 steps): a distilled step costs 2x a plain one here (about 7K tokens/s on one thread), and a
+    # run must finish inside one 3-hour session, because nothing outside the repository survives between
+    # sessions on this machine (an 81 MB checkpoint, teacher included, is no thing to commit each session).
+    # Ships as `<model>_distilled_en`; the plain presets stay the paper's equal-budget comparison.
+    "distilled_v1": {"tokens": 40_960_000, "cache": "cache_123M", "suffix": "distilled",
+                     "settings": {"batch_size": 32, "learning_rate": 2e-3, "warmup_ratio": 0.1,
+                                  "backbone_overrides": {"dropout": 0.0}, "masking": "keras_hub",
+                                  "teacher": "bert_tiny_en", "distill_kl": 1.0, "distill_hidden": 1.0,
+                                  "distill_attention": 1.0}},
     # shuffled_v2 on the vocabulary-free words tokenizer (the vocabulary-free issue): the same budget, batch,
     # schedule and seed; the cache holds words (ids ranked by frequency, MLM targets the 30,000 commonest words
     # and 2,048 hashed buckets); masks drawn per batch (the same 15% / 80-10-10 rule as keras-hub's generator,
@@ -98,8 +111,8 @@ def stage(model, runs, recipe):
     from eelbert_tf.models.pretrained import export_preset
     from eelbert_tf.pretraining.trainer import export_mlm_head
 
-    out, name = runs / model, f"{model}_en"
-    staged = STAGED / f"presets_{recipe.split('_')[-1]}"
+    out, name = runs / model, preset_name(model, recipe)
+    staged = _staged(recipe)
     if not (out / "record.json").is_file():
         raise SystemExit(f"{out} has no record.json: the run is not finished.")
     folder = export_preset(out, name, presets_dir=staged, dtype=WEIGHTS_DTYPE.get(model, "float32"))
@@ -119,8 +132,8 @@ def ship(model, runs, recipe):
     from eelbert_tf.models.pretrained import PRESETS_DIR, record_shipped_evaluation
     from eelbert_tf.pretraining.trainer import evaluate_preset
 
-    name = f"{model}_en"
-    staged = STAGED / f"presets_{recipe.split('_')[-1]}"
+    name = preset_name(model, recipe)
+    staged = _staged(recipe)
     source, target = staged / name, PRESETS_DIR / name
     if not (source / "record.json").is_file():
         raise SystemExit(f"{source} is not staged: run --stage first.")
@@ -176,9 +189,18 @@ def _words(recipe):
     return RECIPES[recipe]["settings"].get("tokenizer") == "words"
 
 
+def _staged(recipe):
+    """bench/results/presets_<version>/ (`shuffled_v2`: presets_v2), or presets_<recipe> for a named recipe."""
+    return STAGED / (f"presets_{recipe}" if RECIPES[recipe].get("suffix") else f"presets_{recipe.split('_')[-1]}")
+
+
 def preset_name(model, recipe):
-    """The shipped name of `model` trained by `recipe`: `<model>_en`, `<model>_words_en` without a vocabulary."""
-    return f"{model}_words_en" if _words(recipe) else f"{model}_en"
+    """The shipped name of `model` trained by `recipe`: `<model>_en`, `<model>_words_en` without a vocabulary,
+    `<model>_<suffix>_en` for a recipe that names one (`distilled_v1`: `<model>_distilled_en`)."""
+    if _words(recipe):
+        return f"{model}_words_en"
+    suffix = RECIPES[recipe].get("suffix")
+    return f"{model}_{suffix}_en" if suffix else f"{model}_en"
 
 
 def reconfigure():

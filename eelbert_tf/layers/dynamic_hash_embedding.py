@@ -30,13 +30,17 @@ class DynamicHashEmbedding(keras.layers.Layer):
 
     Call arguments:
         inputs: a string tensor of tokens, dense `[batch, seq]` (padded with
-            `""` or `"[PAD]"`, which embed to zeros) or ragged. Tokens are
-            hashed byte for byte: normalize them first (the BERT uncased
-            tokenizer lowercases and strips accents).
+            `""` or `"[PAD]"`, which embed to zeros) or ragged; or the tokens'
+            int32 UTF-8 bytes `[batch, seq, max_bytes]`, padded with -1
+            (`hash_ops.token_strings_to_bytes`). Tokens are hashed byte for
+            byte: normalize them first (the BERT uncased tokenizer lowercases
+            and strips accents).
 
     Returns a float32 tensor `[batch, seq, output_dim]` (ragged in, ragged out).
-    `embed_bytes()` computes the same from int32 UTF-8 bytes padded with -1
-    (`[..., max_bytes]`), with TFLite builtin ops only.
+    Strings are TensorFlow's (the training path, TF Text's byte splitter). Bytes go
+    through `embed_bytes()`, written in `keras.ops`: it runs under every Keras
+    backend (JAX, PyTorch, TensorFlow) and, under TensorFlow, converts to TFLite
+    builtin ops only. Both give the same vectors bit for bit.
 
     Example:
     >>> layer = DynamicHashEmbedding(output_dim=8)
@@ -69,16 +73,19 @@ class DynamicHashEmbedding(keras.layers.Layer):
     def call(self, inputs):
         if isinstance(inputs, tf.RaggedTensor):
             return inputs.with_flat_values(self._embed_flat(inputs.flat_values))
-        inputs = tf.convert_to_tensor(inputs)
-        if inputs.dtype != tf.string:
+        if _is_string(inputs):
+            inputs = tf.convert_to_tensor(inputs)
+            flat = self._embed_flat(tf.reshape(inputs, [-1]))
+            outputs = tf.reshape(flat, tf.concat([tf.shape(inputs), [self.output_dim]], 0))
+            outputs.set_shape(inputs.shape.concatenate([self.output_dim]))
+            return tf.cast(outputs, self.compute_dtype)
+        dtype = keras.backend.standardize_dtype(inputs.dtype)
+        if dtype not in ("int32", "int64"):
             raise ValueError(
-                "DynamicHashEmbedding takes a string tensor of tokens; for UTF-8 bytes as int32 "
-                f"use `embed_bytes()`. Received: dtype={inputs.dtype.name}"
+                "DynamicHashEmbedding takes a string tensor of tokens, or their UTF-8 bytes as int32 "
+                f"`[..., max_bytes]` padded with -1. Received: dtype={dtype}"
             )
-        flat = self._embed_flat(tf.reshape(inputs, [-1]))
-        outputs = tf.reshape(flat, tf.concat([tf.shape(inputs), [self.output_dim]], 0))
-        outputs.set_shape(inputs.shape.concatenate([self.output_dim]))
-        return tf.cast(outputs, self.compute_dtype)
+        return self.embed_bytes(keras.ops.cast(inputs, "int32"))
 
     def _embed_flat(self, tokens):
         embed = lambda t: hash_ops.embed_token_strings(  # noqa: E731
@@ -90,22 +97,32 @@ class DynamicHashEmbedding(keras.layers.Layer):
         return tf.gather(embed(unique), index)
 
     def embed_bytes(self, token_bytes):
-        """Embeds int32 UTF-8 bytes `[..., max_bytes]` (padded with -1): `[..., output_dim]`."""
-        token_bytes = tf.convert_to_tensor(token_bytes)
+        """Embeds int32 UTF-8 bytes `[..., max_bytes]` (padded with -1, `max_bytes` static): `[..., output_dim]`.
+        Any Keras backend."""
+        ops = keras.ops
+        token_bytes = ops.convert_to_tensor(token_bytes)
         max_bytes = token_bytes.shape[-1]
+        if keras.backend.backend() == "tensorflow":  # keep the static shape the TFLite exports rely on
+            flat = hash_ops.embed_token_bytes(
+                tf.reshape(token_bytes, [-1, max_bytes if max_bytes is not None else -1]),
+                self.output_dim, self.hash_type, self.ngram_orders, self.seed,
+            )
+            outputs = tf.reshape(flat, tf.concat([tf.shape(token_bytes)[:-1], [self.output_dim]], 0))
+            outputs.set_shape(token_bytes.shape[:-1].concatenate([self.output_dim]))
+            return tf.cast(outputs, self.compute_dtype)
         flat = hash_ops.embed_token_bytes(
-            tf.reshape(token_bytes, [-1, max_bytes if max_bytes is not None else -1]),
-            self.output_dim,
-            self.hash_type,
-            self.ngram_orders,
-            self.seed,
+            ops.reshape(token_bytes, (-1, max_bytes)), self.output_dim, self.hash_type, self.ngram_orders, self.seed
         )
-        outputs = tf.reshape(flat, tf.concat([tf.shape(token_bytes)[:-1], [self.output_dim]], 0))
-        outputs.set_shape(token_bytes.shape[:-1].concatenate([self.output_dim]))
-        return tf.cast(outputs, self.compute_dtype)
+        return ops.cast(ops.reshape(flat, (*token_bytes.shape[:-1], self.output_dim)), self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
+
+    def compute_output_spec(self, inputs):
+        shape = tuple(inputs.shape)
+        if keras.backend.standardize_dtype(inputs.dtype) != "string":  # bytes [..., max_bytes]
+            shape = shape[:-1]
+        return keras.KerasTensor(shape + (self.output_dim,), dtype=self.compute_dtype)
 
     def get_config(self):
         config = super().get_config()
@@ -119,3 +136,13 @@ class DynamicHashEmbedding(keras.layers.Layer):
             }
         )
         return config
+
+
+def _is_string(x) -> bool:
+    """Whether `x` holds strings (a TensorFlow string tensor, or Python / NumPy strings)."""
+    if isinstance(x, tf.Tensor):
+        return x.dtype == tf.string
+    if isinstance(x, (str, bytes, list, tuple)):
+        return True
+    dtype = getattr(x, "dtype", None)
+    return dtype is not None and getattr(dtype, "kind", None) in ("U", "S", "O")

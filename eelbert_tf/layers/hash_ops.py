@@ -7,17 +7,22 @@ Two entry points compute the same function:
   (ragged), so a long token costs only its own windows, and sums are exact in
   int64. This is the training path.
 - `embed_token_bytes`: an int32 `[N, L]` tensor of UTF-8 bytes padded with -1,
-  with a static `L`. Only builtin TFLite ops (int32 MUL/ADD/FLOOR_MOD, SUM,
-  SELECT, CAST, DIV), every intermediate below 2**31. This is the converter path.
+  with a static `L`, written in `keras.ops`: it runs under every Keras backend
+  (TensorFlow, JAX, PyTorch), so `EelbertBackbone` does too. Under TensorFlow it
+  lowers to builtin TFLite ops only (int32 MUL/ADD/FLOOR_MOD, SUM, SELECT, CAST,
+  DIV), every intermediate below 2**31. This is the converter path.
 
-Both share `sequence_hashes` and `hash_values`, and both are tested against the
-NumPy reference and the golden vectors.
+Both share `sequence_hashes` and `hash_values` (plain `+ * %` on int32 tensors and
+NumPy constants, so they serve either), and both are tested against the NumPy
+reference and the golden vectors.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
+from keras import ops
 
 from eelbert_tf import hashing as spec
 
@@ -25,9 +30,9 @@ _HASHES = ((spec.B1, spec.P1), (spec.B2, spec.P2))
 _PAD_BYTES = tuple(spec.PAD_TOKEN.encode())
 
 
-def coefficient_constants(dim: int, seed: int) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-    """The spec's per-dimension coefficients (a, c, b) as int32 constants."""
-    return tuple(tf.constant(x, dtype=tf.int32) for x in spec.dimension_coefficients(dim, seed))
+def coefficient_constants(dim: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The spec's per-dimension coefficients (a, c, b) as int32 NumPy constants (any backend takes them)."""
+    return tuple(x.astype(np.int32) for x in spec.dimension_coefficients(dim, seed))
 
 
 def sequence_hashes(symbols: list[tf.Tensor], first_symbol: int) -> tuple[tf.Tensor, tf.Tensor]:
@@ -38,11 +43,12 @@ def sequence_hashes(symbols: list[tf.Tensor], first_symbol: int) -> tuple[tf.Ten
     """
     hashes = []
     for base, prime in _HASHES:
-        acc = tf.constant((first_symbol + 1) % prime, tf.int32)
+        acc = (first_symbol + 1) % prime
         for k, s in enumerate(symbols):
-            # (s + 1) <= 277 and the power is < 2**16, so the product is < 2**25.
-            acc = acc + tf.math.floormod((s + 1) * pow(base, k + 1, prime), prime)
-        hashes.append(tf.math.floormod(acc, prime))
+            # (s + 1) <= 277 and the power is < 2**16, so the product is < 2**25. `%` is floor mod for
+            # TensorFlow, JAX and PyTorch tensors alike.
+            acc = ((s + 1) * pow(base, k + 1, prime)) % prime + acc
+        hashes.append(acc % prime)
     return hashes[0], hashes[1]
 
 
@@ -50,7 +56,7 @@ def hash_values(h1: tf.Tensor, h2: tf.Tensor, coefficients) -> tf.Tensor:
     """Integer values v = 2 * ((h1 a + h2 c + b) mod M) - HALF, shape `[..., dim]`."""
     a, c, b = coefficients
     # h1, h2 < 2**16 and a, c <= 16383: the sum stays below 2**31.
-    u = tf.math.floormod(h1[..., None] * a + h2[..., None] * c + b, spec.M)
+    u = (h1[..., None] * a + h2[..., None] * c + b) % spec.M
     return 2 * u - spec.HALF
 
 
@@ -65,10 +71,26 @@ def pooled_embedding(total: tf.Tensor, count: tf.Tensor, int32_product: bool = F
     between that an int8 converter would quantize (int8 exports keep that DIV in
     float: `eelbert_tf.export.core.convert`).
     """
-    count = tf.maximum(count, tf.ones_like(count))[..., None]
+    count = ops.maximum(count, ops.ones_like(count))[..., None]
     if int32_product:
-        return tf.cast(total, tf.float32) / tf.cast(tf.cast(count, tf.int32) * spec.HALF, tf.float32)
-    return tf.cast(total, tf.float32) / (tf.cast(count, tf.float32) * float(spec.HALF))
+        denominator = ops.cast(ops.cast(count, "int32") * spec.HALF, "float32")
+    else:
+        denominator = ops.cast(count, "float32") * float(spec.HALF)
+    return ops.divide(ops.cast(total, "float32"), _opaque_under_xla(denominator, total.shape))
+
+
+def _opaque_under_xla(denominator, shape):
+    """The divisor as XLA must take it. Under JAX, XLA's algebraic simplifier rewrites `A / broadcast(B)` as
+    `A * broadcast(1 / B)`, one rounding more, which misses the spec by an ulp in 2 vectors of 3 (measured on
+    the golden vectors); an optimization barrier around the broadcast divisor keeps the IEEE division that
+    TensorFlow, PyTorch and NumPy compute. Other backends take the divisor as it is."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return denominator
+    import jax
+
+    return jax.lax.optimization_barrier(ops.broadcast_to(denominator, shape))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -182,11 +204,12 @@ def token_bytes_totals(
     and the number of sequences pooled (int32 `[N]`). Sums of disjoint token sets add exactly, so callers
     may hash tokens in groups and pool once (`pooled_embedding`)."""
     coefficients = coefficient_constants(dim, seed)
-    x = tf.convert_to_tensor(token_bytes)
-    if x.dtype != tf.int32 or x.shape.rank != 2 or x.shape[-1] is None:
+    x = ops.convert_to_tensor(token_bytes)
+    dtype = keras_dtype(x)
+    if dtype != "int32" or len(x.shape) != 2 or x.shape[-1] is None:
         raise ValueError(
             "`token_bytes` must be an int32 tensor [N, L] with a static L (UTF-8 bytes, "
-            f"-1 padded). Received: dtype={x.dtype.name}, shape={x.shape}"
+            f"-1 padded). Received: dtype={dtype}, shape={tuple(x.shape)}"
         )
     max_len = x.shape[-1]
     if max_len > spec.MAX_TOKEN_BYTES_INT32:
@@ -194,46 +217,56 @@ def token_bytes_totals(
             f"`token_bytes` may hold at most {spec.MAX_TOKEN_BYTES_INT32} bytes per token so that "
             f"int32 sums cannot overflow. Received: L={max_len}"
         )
-    pos = tf.range(max_len)[None, :]
-    length = tf.reduce_sum(tf.cast(x >= 0, tf.int32), axis=-1)
-    first = x[:, 0] if max_len >= 1 else -tf.ones_like(length)
-    second = x[:, 1] if max_len >= 2 else -tf.ones_like(length)
-    last = tf.reduce_sum(tf.where(pos == (length - 1)[:, None], x, 0), axis=-1)
-    padding = tf.equal(length, 0)
+    pos = np.arange(max_len, dtype=np.int32)[None, :]
+    length = ops.sum(ops.cast(ops.greater_equal(x, 0), "int32"), axis=-1)
+    first = x[:, 0] if max_len >= 1 else -ops.ones_like(length)
+    second = x[:, 1] if max_len >= 2 else -ops.ones_like(length)
+    last = ops.sum(ops.where(ops.equal(pos, (length - 1)[:, None]), x, 0), axis=-1)
+    padding = ops.equal(length, 0)
     if max_len >= len(_PAD_BYTES):
-        same = tf.equal(x[:, : len(_PAD_BYTES)], tf.constant(_PAD_BYTES, tf.int32)[None, :])
-        padding |= tf.equal(length, len(_PAD_BYTES)) & tf.reduce_all(same, axis=-1)
-    special = (length >= 3) & tf.equal(first, ord("[")) & tf.equal(last, ord("]"))
-    whole = ~padding & (special | (hash_type == "whole_token"))
-    ngram = ~padding & ~whole
+        same = ops.equal(x[:, : len(_PAD_BYTES)], np.array(_PAD_BYTES, np.int32)[None, :])
+        padding = ops.logical_or(padding, ops.logical_and(ops.equal(length, len(_PAD_BYTES)), ops.all(same, axis=-1)))
+    special = ops.logical_and(ops.logical_and(ops.greater_equal(length, 3), ops.equal(first, ord("["))),
+                              ops.equal(last, ord("]")))
+    whole = ops.logical_and(ops.logical_not(padding), special if hash_type != "whole_token" else True)
+    ngram = ops.logical_and(ops.logical_not(padding), ops.logical_not(whole))
 
     # Whole-token hashes: [WHOLE, *bytes]; the -1 padding contributes nothing.
     h = []
     for base, prime in _HASHES:
-        powers = tf.constant([pow(base, k + 1, prime) for k in range(max_len)], tf.int32)
-        terms = tf.math.floormod((x + 1) * powers[None, :], prime)
-        h.append(tf.math.floormod(tf.reduce_sum(terms, axis=-1) + (spec.WHOLE + 1), prime))
-    total = tf.where(whole[:, None], hash_values(h[0], h[1], coefficients), 0)
-    count = tf.cast(whole, tf.int32)
+        powers = np.array([pow(base, k + 1, prime) for k in range(max_len)], np.int32)
+        terms = ((x + 1) * powers[None, :]) % prime
+        h.append((ops.sum(terms, axis=-1) + (spec.WHOLE + 1)) % prime)
+    total = ops.where(whole[:, None], hash_values(h[0], h[1], coefficients), 0)
+    count = ops.cast(whole, "int32")
 
     # N-gram pooling over [BOW|CONT, *body, EOW, -1...], windows i = 0 .. L+1.
-    cont = (length > 2) & tf.equal(first, ord("#")) & tf.equal(second, ord("#"))
-    shifted = tf.pad(x[:, 2:], [[0, 0], [0, min(2, max_len)]], constant_values=-1)
-    body = tf.where(cont[:, None], shifted, x)
-    n_symbols = length - 2 * tf.cast(cont, tf.int32) + 2
-    mark = tf.where(cont, spec.CONT, spec.BOW)[:, None]
-    symbols = tf.concat([mark, tf.pad(body, [[0, 0], [0, 1]], constant_values=-1)], axis=1)
-    symbols = tf.where(tf.range(max_len + 2)[None, :] == (n_symbols - 1)[:, None], spec.EOW, symbols)
+    cont = ops.logical_and(ops.logical_and(ops.greater(length, 2), ops.equal(first, ord("#"))),
+                           ops.equal(second, ord("#")))
+    shifted = ops.pad(x[:, 2:], [[0, 0], [0, min(2, max_len)]], constant_values=-1)
+    body = ops.where(cont[:, None], shifted, x)
+    n_symbols = length - 2 * ops.cast(cont, "int32") + 2
+    mark = ops.cast(ops.where(cont, spec.CONT, spec.BOW), "int32")[:, None]
+    symbols = ops.concatenate([mark, ops.pad(body, [[0, 0], [0, 1]], constant_values=-1)], axis=1)
+    eow = ops.equal(np.arange(max_len + 2, dtype=np.int32)[None, :], (n_symbols - 1)[:, None])
+    symbols = ops.where(eow, spec.EOW, symbols)
     n_windows = max_len + 2
-    i = tf.range(n_windows)[None, :]
+    i = np.arange(n_windows, dtype=np.int32)[None, :]
     for n in spec.check_ngram_orders(ngram_orders):
-        padded = tf.pad(symbols, [[0, 0], [0, n]], constant_values=-1)
+        padded = ops.pad(symbols, [[0, 0], [0, n]], constant_values=-1)
         h1, h2 = sequence_hashes([padded[:, k : k + n_windows] for k in range(n)], spec.ORDER_BASE + n)
-        valid = ((i + n <= n_symbols[:, None]) | (i == 0)) & ngram[:, None]
-        values = hash_values(h1, h2, coefficients) * tf.cast(valid, tf.int32)[..., None]
-        total += tf.reduce_sum(values, axis=1)
-        count += tf.reduce_sum(tf.cast(valid, tf.int32), axis=1)
+        valid = ops.logical_and(ops.logical_or(ops.less_equal(i + n, n_symbols[:, None]), i == 0), ngram[:, None])
+        values = hash_values(h1, h2, coefficients) * ops.cast(valid, "int32")[..., None]
+        total = total + ops.sum(values, axis=1)
+        count = count + ops.sum(ops.cast(valid, "int32"), axis=1)
     return total, count
+
+
+def keras_dtype(x) -> str:
+    """The standardized dtype name of a tensor of any backend (`"int32"`, ...)."""
+    import keras
+
+    return keras.backend.standardize_dtype(x.dtype)
 
 
 def token_strings_to_bytes(tokens: tf.Tensor, max_bytes: int | None = None) -> tf.Tensor:

@@ -1,9 +1,19 @@
 import keras
 import keras_hub
+import numpy as np
 
 from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
 
 EMBEDDING_TYPES = ("ngram_hash", "random_hash", "table")
+
+
+def token_input_name(embedding_type):
+    """The backbone's token input: `"token_ids"` (BERT's table), `"tokens"` (strings, for the hash embeddings
+    under TensorFlow), or `"token_bytes"` (their int32 UTF-8 bytes `[batch, seq, max_bytes]`, -1 padded, for the
+    hash embeddings under JAX and PyTorch, which have no string tensors)."""
+    if embedding_type == "table":
+        return "token_ids"
+    return "tokens" if keras.backend.backend() == "tensorflow" else "token_bytes"
 
 
 def bert_kernel_initializer(stddev=0.02):
@@ -65,9 +75,12 @@ class EelbertBackbone(keras_hub.models.Backbone):
         dtype: the dtype policy of the model's layers.
         **kwargs: other keyword arguments passed to `keras_hub.models.Backbone`.
 
-    Inputs (a dict): `"tokens"` (string `[batch, seq]`, for the hash embeddings)
-    or `"token_ids"` (int32, for `"table"`), plus `"segment_ids"` and
-    `"padding_mask"` (int32, 1 for real tokens). `EelbertTextClassifierPreprocessor` makes all four.
+    Inputs (a dict): `"tokens"` (string `[batch, seq]`, for the hash embeddings
+    under TensorFlow; under JAX and PyTorch, which have no strings, `"token_bytes"`:
+    their int32 UTF-8 bytes `[batch, seq, max_bytes]`, -1 padded, hashed in
+    `keras.ops` to the same vectors) or `"token_ids"` (int32, for `"table"`), plus
+    `"segment_ids"` and `"padding_mask"` (int32, 1 for real tokens).
+    `EelbertTextClassifierPreprocessor` makes them for the running backend.
 
     Outputs (a dict): `"sequence_output"` `[batch, seq, hidden_dim]` and
     `"pooled_output"` `[batch, hidden_dim]`.
@@ -179,8 +192,10 @@ class EelbertBackbone(keras_hub.models.Backbone):
         # === Functional Model ===
         if embedding_type == "table":
             token_input = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-        else:
+        elif keras.backend.backend() == "tensorflow":
             token_input = keras.Input(shape=(None,), dtype="string", name="tokens")
+        else:  # JAX and PyTorch have no strings: the tokens' UTF-8 bytes, hashed in keras.ops
+            token_input = keras.Input(shape=(None, None), dtype="int32", name="token_bytes")
         segment_id_input = keras.Input(shape=(None,), dtype="int32", name="segment_ids")
         padding_mask_input = keras.Input(shape=(None,), dtype="int32", name="padding_mask")
         outputs = self.encode(self.token_embedding(token_input), segment_id_input, padding_mask_input)
@@ -214,7 +229,7 @@ class EelbertBackbone(keras_hub.models.Backbone):
 
     @property
     def token_input_name(self):
-        return "token_ids" if self.embedding_type == "table" else "tokens"
+        return token_input_name(self.embedding_type)
 
     def check_vocabulary_size(self, size, what="The vocabulary"):
         """Raises `ValueError` unless a vocabulary of `size` tokens is the one this model was built for.
@@ -273,7 +288,7 @@ class EelbertBackbone(keras_hub.models.Backbone):
 
     def parameter_counts(self):
         """Parameters split as `embedding` / `encoder` / `pooler`, and `total`."""
-        count = lambda layers: sum(w.numpy().size for l in layers for w in l.weights)  # noqa: E731
+        count = lambda layers: sum(int(np.prod(w.shape)) for l in layers for w in l.weights)  # noqa: E731
         embedding = count(
             [
                 self.token_embedding,

@@ -5,6 +5,7 @@ import keras
 import keras_hub
 import tensorflow as tf
 
+from eelbert_tf.layers.hash_ops import token_strings_to_bytes
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone
 from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer
 
@@ -50,7 +51,9 @@ class EelbertTextClassifierPreprocessor(keras_hub.models.TextClassifierPreproces
         y: optional labels, passed through.
         sample_weight: optional sample weights, passed through.
 
-    Returns `x` as a dict: `"token_ids"` (int32; not with `EelbertWordTokenizer`), `"tokens"` (string),
+    Returns `x` as a dict: `"token_ids"` (int32; not with `EelbertWordTokenizer`), `"tokens"` (string; under
+    the JAX and PyTorch backends, which have no strings, `"token_bytes"` instead: int32 UTF-8 bytes
+    `[..., sequence_length, tokenizer.max_token_bytes]`, -1 padded),
     `"segment_ids"` (int32), `"padding_mask"` (int32, 1 for real tokens), each
     `[..., sequence_length]`; with `(x, y, sample_weight)` packed as Keras does.
     """
@@ -126,6 +129,10 @@ class EelbertTextClassifierPreprocessor(keras_hub.models.TextClassifierPreproces
             features = {"token_ids": packed, "tokens": self.tokenizer.ids_to_tokens(packed)}
         features["segment_ids"] = segment_ids
         features["padding_mask"] = tf.cast(packed != ("[PAD]" if self.vocabulary_free else self.pad_value), tf.int32)
+        if keras.backend.backend() != "tensorflow":
+            # JAX and PyTorch have no strings: the hash backbone reads the tokens' UTF-8 bytes (`token_bytes`,
+            # -1 padded to the tokenizer's widest token; "[PAD]" hashes to zeros as the string does).
+            features["token_bytes"] = token_strings_to_bytes(features.pop("tokens"), self.tokenizer.max_token_bytes)
         return keras.utils.pack_x_y_sample_weight(features, y, sample_weight)
 
     def _pack_strings(self, tokens):

@@ -81,6 +81,9 @@ class EelbertTokenizer(keras_hub.tokenizers.Tokenizer):
             max_bytes_per_word=self.max_bytes_per_word,
         )
         self._token_table = tf.constant(self.vocabulary, tf.string)
+        # Every token this tokenizer emits is a vocabulary entry: their longest UTF-8 form bounds the byte width
+        # a JAX or PyTorch backbone reads (`"token_bytes"`).
+        self.max_token_bytes = max(len(t.encode("utf-8")) for t in self.vocabulary)
         for token, name in (("[CLS]", "start_token"), ("[SEP]", "end_token"), ("[PAD]", "pad_token"),
                             ("[MASK]", "mask_token"), ("[UNK]", "unk_token")):
             setattr(self, name, token)

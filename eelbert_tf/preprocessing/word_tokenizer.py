@@ -149,6 +149,9 @@ class EelbertWordTokenizer(keras_hub.tokenizers.Tokenizer):
     def __init__(self, max_word_bytes=spec.DEFAULT_MAX_WORD_BYTES, **kwargs):
         super().__init__(**kwargs)
         self.max_word_bytes = spec.check_max_word_bytes(max_word_bytes)
+        # The widest token: a piece of max_word_bytes bytes after "##", or "[CLS]" / "[SEP]" / "[PAD]" when
+        # packed (the byte width a JAX or PyTorch backbone reads, `"token_bytes"`).
+        self.max_token_bytes = max(self.max_word_bytes + 2, 5)
         self._byte_strings = tf.constant(_BYTE_STRINGS)
         self._splitter = tf_text.ByteSplitter()
         self.built = True

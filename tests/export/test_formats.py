@@ -78,7 +78,7 @@ def test_mediapipe_text_classifier_loads_the_file_with_no_code_of_ours(tmp_path,
     options = text.TextClassifierOptions(base_options=base_options.BaseOptions(model_asset_path=path))
     # MediaPipe tokenizes on the device with its own C++ BERT tokenizer, which lower-cases but does not
     # strip accents ("café" stays "café"; BERT uncased and our Keras preprocessor make it "cafe"): on
-    # accented text the two tokenizations, and so the scores, differ (README, "Deployment").
+    # accented text the two tokenizations, and so the scores, differ (docs/deployment.md).
     unaccented = [i for i, s in enumerate(SENTENCES) if s.isascii() or "我" in s or "🙂" in s]
     assert len(unaccented) == len(SENTENCES) - 1
     with text.TextClassifier.create_from_options(options) as classifier:

@@ -108,8 +108,10 @@ def test_fit_one_step_trains_only_downstream_weights():
 
 def test_bad_inputs_are_named():
     layer = DynamicHashEmbedding(8)
-    with pytest.raises(ValueError, match="string tensor"):
-        layer(tf.constant([[1, 2]]))
+    with pytest.raises(ValueError, match="string tensor.*int32.*Received: dtype=float32"):
+        layer(tf.constant([[1.0, 2.0]]))
+    # Integers are token bytes (the backend-neutral path): [[1, 2]] is one token of bytes 1 and 2.
+    np.testing.assert_array_equal(layer(tf.constant([[1, 2]])), layer.embed_bytes(tf.constant([[1, 2]])))
     with pytest.raises(ValueError, match="int32"):
         layer.embed_bytes(tf.constant([[1.0]]))
     with pytest.raises(ValueError, match="output_dim|dim"):
