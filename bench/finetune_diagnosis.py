@@ -63,15 +63,21 @@ def _run_folder(model: str, weights: str, dropout: float, tmp: pathlib.Path, see
     import keras
 
     from eelbert_tf.models.eelbert_backbone import EelbertBackbone
-    from eelbert_tf.models.pretrained import load_npz_weights, pretrained_presets
+    from eelbert_tf.models.pretrained import load_npz_weights, load_pretrained_backbone, pretrained_presets
     from eelbert_tf.models.saving import save_weights_file
 
-    source = _v1_weights(model, tmp / "v1_preset") if weights == "v1" else pretrained_presets()[model]
-    config = {**json.loads((source / "config.json").read_text()), "dropout": dropout}
     keras.utils.set_random_seed(seed)
-    backbone = EelbertBackbone.from_config(config)
-    if weights != "none":
+    if weights == "v1":  # the former layout: constructor arguments and weights.npz
+        source = _v1_weights(model, tmp / "v1_preset")
+        backbone = EelbertBackbone.from_config({**json.loads((source / "config.json").read_text()), "dropout": dropout})
         load_npz_weights(backbone.weights, source / "weights.npz")
+    else:
+        config = {**json.loads((pretrained_presets()[model] / "config.json").read_text())["config"], "dropout": dropout}
+        backbone = EelbertBackbone.from_config(config)
+        if weights != "none":
+            shipped = load_pretrained_backbone(model)
+            for target, value in zip(backbone.weights, shipped.weights):
+                target.assign(value)
     folder = tmp / f"{weights}_dropout{dropout}"
     folder.mkdir(exist_ok=True)
     save_weights_file(backbone, folder / "backbone.weights.h5")

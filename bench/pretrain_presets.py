@@ -140,9 +140,7 @@ def ship(model, runs, recipe):
     tmp, old = target.with_name(f".{name}.tmp"), target.with_name(f".{name}.old")
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
-    tmp.mkdir()
-    for file in ("config.json", "record.json", "weights.npz", "loss_curve.png"):
-        shutil.copy2(source / file, tmp / file)
+    shutil.copytree(source, tmp)  # keras-hub's preset layout, record and loss curve
     if target.exists():
         target.rename(old)
     tmp.rename(target)

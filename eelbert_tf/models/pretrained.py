@@ -1,12 +1,14 @@
 """Pretrained presets shipped inside the package, loaded offline by name.
 
-Each lives in `eelbert_tf/presets/<name>/`:
+Each lives in `eelbert_tf/presets/<name>/`, in keras-hub's preset layout (what `save_to_preset` writes and
+`keras_hub.models.Backbone.from_preset(folder)` reads), plus our evidence:
 
-- `config.json`: the backbone's constructor arguments;
-- `weights.npz`: every backbone variable by path, float32 (or float16 where that
-  loses nothing measurable; the record says which);
-- `record.json`: how the weights were made (config, data and checksums, tokens
-  seen, steps, wall time, losses, the commit), written by `export_preset`.
+- `config.json` (the backbone's keras-hub config: class and constructor arguments) and `metadata.json`;
+- `model.weights.h5`: every backbone variable, float32 (or float16 where that loses nothing measurable, as
+  BERT-tiny's table; the record says which, and loading casts to the variables' float32);
+- `tokenizer.json` and `assets/tokenizer/vocabulary.txt` (the WordPiece vocabulary; a words preset has none);
+- `record.json`: how the weights were made (config, data and checksums, tokens seen, steps, wall time,
+  losses, the commit), written by `export_preset`, and `loss_curve.png`.
 
 Nothing is downloaded; a missing or damaged preset file raises an error naming it.
 """
@@ -32,7 +34,10 @@ def pretrained_presets(presets_dir=None) -> dict:
     root = pathlib.Path(presets_dir or PRESETS_DIR)
     if not root.is_dir():
         return {}
-    return {p.name: p for p in sorted(root.iterdir()) if (p / "config.json").is_file()}
+    return {p.name: p for p in sorted(root.iterdir()) if (p / "config.json").is_file() and (p / "record.json").is_file()}
+
+
+WEIGHTS_FILE = "model.weights.h5"
 
 
 def save_npz_weights(variables, path, dtype="float32") -> None:
@@ -63,16 +68,73 @@ def load_npz_weights(variables, path, what="Preset weights") -> None:
 
 
 def load_pretrained_backbone(name, presets_dir=None, **overrides):
-    from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+    """A shipped preset's backbone, read by keras-hub's own preset loader from its folder (`overrides` update the
+    config, e.g. `dropout=0.1`); the folder is checked first so that a damaged file is refused by name."""
+    import keras_hub
+
+    from eelbert_tf.models.preset_folder import check_preset_folder
 
     presets = pretrained_presets(presets_dir)
     if name not in presets:
         raise ValueError(f"No pretrained preset {name!r}. Shipped: {', '.join(presets) or 'none'}.")
     folder = presets[name]
-    config = json.loads((folder / "config.json").read_text())
-    backbone = EelbertBackbone.from_config({**config, **overrides})
-    load_npz_weights(backbone.weights, folder / "weights.npz")
-    return backbone
+    check_preset_folder(folder)
+    expected = (json.loads((folder / "record.json").read_text()).get("shipped") or {}).get("weights_sha256")
+    if expected and file_sha256(folder / WEIGHTS_FILE) != expected:
+        from eelbert_tf.models.preset_folder import PresetError
+
+        raise PresetError(f"Preset {folder}: {WEIGHTS_FILE} does not match the sha256 its record.json holds "
+                          f"({expected[:12]}...); the file is damaged or was replaced. Reinstall the package.")
+    return keras_hub.models.Backbone.from_preset(str(folder), **overrides)
+
+
+def weights_values_sha256(variables) -> str:
+    """The sha256 of a model's weight values (path, shape and float32 bytes of each variable, in path order): the
+    same for the same weights whatever file held them, so a conversion can be checked bit for bit."""
+    digest = hashlib.sha256()
+    for v in sorted(variables, key=lambda v: v.path):
+        value = np.ascontiguousarray(np.asarray(v.numpy()))
+        digest.update(f"{v.path}:{value.dtype}:{value.shape};".encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()
+
+
+def _store_weights_as(path, dtype) -> None:
+    """Rewrites a Keras `.weights.h5` with its float arrays stored as `dtype` (a fresh file: HDF5 does not give
+    back the space of deleted datasets). Only for weights that `dtype` holds exactly (a preset exported in it)."""
+    import h5py
+
+    path = pathlib.Path(path)
+    tmp = path.with_name(path.name + ".cast")
+    with h5py.File(path, "r") as src, h5py.File(tmp, "w") as dst:
+        def copy(source, target):
+            target.attrs.update(dict(source.attrs))
+            for key, item in source.items():
+                if isinstance(item, h5py.Group):
+                    copy(item, target.create_group(key))
+                else:
+                    value = item[()]
+                    if np.issubdtype(value.dtype, np.floating):
+                        cast = value.astype(dtype)
+                        if not np.array_equal(cast.astype(value.dtype), value):
+                            raise ValueError(f"{path}: {item.name} is not exact in {dtype}.")
+                        value = cast
+                    target.create_dataset(key, data=value)
+                    target[key].attrs.update(dict(item.attrs))
+        copy(src, dst)
+    os.replace(tmp, path)
+
+
+def write_preset_folder(backbone, tokenizer, folder, dtype="float32") -> None:
+    """`backbone` and `tokenizer` saved by keras-hub's `save_to_preset` into `folder` (new), the weights stored
+    as `dtype`."""
+    if dtype != "float32":
+        for v in backbone.weights:  # the values the file will hold, so that loading gives them back exactly
+            v.assign(np.asarray(v.numpy()).astype(dtype).astype(v.dtype))
+    backbone.save_to_preset(str(folder))
+    tokenizer.save_to_preset(str(folder))
+    if dtype != "float32":
+        _store_weights_as(pathlib.Path(folder) / WEIGHTS_FILE, dtype)
 
 
 def record_tokenizer(record: dict) -> str:
@@ -97,7 +159,7 @@ def backbone_fingerprint(config: dict, weights_file) -> str:
 def preset_fingerprint(folder) -> str:
     """`backbone_fingerprint` of a shipped preset folder."""
     folder = pathlib.Path(folder)
-    return backbone_fingerprint(json.loads((folder / "config.json").read_text()), folder / "weights.npz")
+    return backbone_fingerprint(json.loads((folder / "config.json").read_text())["config"], folder / WEIGHTS_FILE)
 
 
 def _shipped_config(record, config_updates):
@@ -123,7 +185,10 @@ def set_shipped_config(name, config_updates=None, presets_dir=None) -> dict:
     record["shipped"].pop("config_updates", None)
     if config_updates:
         record["shipped"]["config_updates"] = dict(config_updates)
-    write_json_atomically(folder / "config.json", config)
+    keras_config = json.loads((folder / "config.json").read_text())
+    keras_config["config"] = {**{k: keras_config["config"][k] for k in ("name", "trainable")
+                                 if k in keras_config["config"]}, **config}
+    write_json_atomically(folder / "config.json", keras_config)
     write_json_atomically(folder / "record.json", record)
     return config
 
@@ -149,23 +214,27 @@ def export_preset(run_dir, name, presets_dir=None, dtype="float32", config_updat
     (`bench/finetune_diagnosis.py`).
     """
     from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+    from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
 
     run_dir = pathlib.Path(run_dir)
     record = json.loads((run_dir / "record.json").read_text())
+    config = _shipped_config(record, config_updates)
     backbone = EelbertBackbone.from_config(record["backbone_config"])
     load_weights_file(backbone, run_dir / "backbone.weights.h5")
+    if config_updates:
+        shipped = EelbertBackbone.from_config(config)
+        for target, source in zip(shipped.weights, backbone.weights):
+            target.assign(source)
+        backbone = shipped
     root = pathlib.Path(presets_dir or PRESETS_DIR)
     root.mkdir(parents=True, exist_ok=True)
     folder, tmp, old = root / name, root / f".{name}.tmp-{os.getpid()}", root / f".{name}.old-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    config = _shipped_config(record, config_updates)
-    (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    save_npz_weights(backbone.weights, tmp / "weights.npz", dtype=dtype)
+    write_preset_folder(backbone, make_tokenizer(record_tokenizer(record)), tmp, dtype=dtype)
     record = dict(record)
     record["shipped"] = {
         "name": name, "weights_dtype": dtype, "parameters": int(backbone.count_params()),
-        "weights_sha256": file_sha256(tmp / "weights.npz"),
+        "weights_sha256": file_sha256(tmp / WEIGHTS_FILE), "weights_values_sha256": weights_values_sha256(backbone.weights),
         **({"config_updates": dict(config_updates)} if config_updates else {}),
     }
     (tmp / "record.json").write_text(json.dumps(record, indent=2) + "\n")
@@ -174,6 +243,40 @@ def export_preset(run_dir, name, presets_dir=None, dtype="float32", config_updat
     # Swap in whole: a kill leaves either the previous preset or the new one, never half of each.
     if folder.exists():
         os.replace(folder, old)
+    os.replace(tmp, folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def to_keras_hub_preset(folder) -> pathlib.Path:
+    """Converts a preset folder of eelbert_tf's former layout (`config.json` of constructor arguments,
+    `weights.npz`, `record.json`) into keras-hub's, in place and whole (a kill leaves the former folder): the same
+    weight values bit for bit (`weights_values_sha256`, recorded under `shipped`), stored in the dtype the record
+    names, with the tokenizer the record names. Returns the folder."""
+    from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+    from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
+
+    folder = pathlib.Path(folder)
+    if not (folder / "weights.npz").is_file():
+        raise ValueError(f"{folder} has no weights.npz: it is not a preset of the former layout.")
+    config = json.loads((folder / "config.json").read_text())
+    record_path = folder / "record.json"
+    record = json.loads(record_path.read_text()) if record_path.is_file() else {"shipped": {}}
+    backbone = EelbertBackbone.from_config(config)
+    load_npz_weights(backbone.weights, folder / "weights.npz")
+    values = weights_values_sha256(backbone.weights)
+    tmp, old = folder.with_name(f".{folder.name}.tmp-{os.getpid()}"), folder.with_name(f".{folder.name}.old-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    dtype = (record.get("shipped") or {}).get("weights_dtype", "float32")
+    write_preset_folder(backbone, make_tokenizer(record_tokenizer(record)), tmp, dtype=dtype)
+    shipped = record.setdefault("shipped", {})
+    shipped["converted_from"] = {"layout": "config.json + weights.npz", "weights_npz_sha256": file_sha256(folder / "weights.npz")}
+    shipped.update(weights_sha256=file_sha256(tmp / WEIGHTS_FILE), weights_values_sha256=values)
+    (tmp / "record.json").write_text(json.dumps(record, indent=2) + "\n")
+    for extra in sorted(folder.iterdir()):  # the loss curve, a staged run's train log
+        if extra.name not in ("config.json", "weights.npz", "record.json") and extra.is_file():
+            shutil.copy2(extra, tmp / extra.name)
+    os.replace(folder, old)
     os.replace(tmp, folder)
     shutil.rmtree(old, ignore_errors=True)
     return folder

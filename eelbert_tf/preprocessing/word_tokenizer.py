@@ -176,6 +176,12 @@ class EelbertWordTokenizer(keras_hub.tokenizers.Tokenizer):
         tokens = tf.where(continuation, tf.strings.join(["##", tokens]), tokens)
         return {"tokens": tf.RaggedTensor.from_value_rowids(tokens, rows, nrows=tf.shape(inputs)[0])}
 
+    def save_assets(self, dir_path):
+        """No assets: the tokenizer is its config (keras-hub's `save_to_preset` asks every tokenizer)."""
+
+    def load_preset_assets(self, preset):
+        """No assets to load."""
+
     def get_config(self):
         config = super().get_config()
         config.update({"max_word_bytes": self.max_word_bytes})

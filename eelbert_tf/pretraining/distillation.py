@@ -72,7 +72,7 @@ def load_teacher(spec: str, vocabulary, student_tokenizer: str, log=print):
             raise TeacherError(f"--teacher {spec}: its record names no MLM head (a words preset ships none); "
                                "a teacher needs its MLM head.")
         head = pathlib.Path(__file__).resolve().parents[2] / head
-        files = [presets[spec] / "weights.npz", head]
+        files = [presets[spec] / "model.weights.h5", head]
     elif (path / "record.json").is_file() and (path / "masked_lm.weights.h5").is_file():
         record = json.loads((path / "record.json").read_text())
         files = [path / "masked_lm.weights.h5"]

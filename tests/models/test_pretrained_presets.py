@@ -1,7 +1,9 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
+import keras_hub
 import tensorflow as tf
 
 from eelbert_tf.models import pretrained
@@ -18,7 +20,10 @@ def test_export_and_load_round_trip(tmp_path, monkeypatch):
     (run / "record.json").write_text(json.dumps({"backbone_config": backbone.get_config(), "steps": 3}))
     presets = tmp_path / "presets"
     folder = pretrained.export_preset(run, "eelbert_test_en", presets_dir=presets)
-    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "record.json", "weights.npz"]
+    # keras-hub's preset layout, plus the record; keras-hub's own loader reads it.
+    assert sorted(p.name for p in folder.iterdir()) == ["assets", "config.json", "metadata.json", "model.weights.h5",
+                                                         "record.json", "tokenizer.json"]
+    assert type(keras_hub.models.Backbone.from_preset(str(folder))) is EelbertBackbone
     monkeypatch.setattr(pretrained, "PRESETS_DIR", presets)
     loaded = EelbertBackbone.from_preset("eelbert_test_en")
     x = {"tokens": tf.constant([["[CLS]", "hello", "[SEP]"]]), "segment_ids": tf.zeros([1, 3], tf.int32),
@@ -28,15 +33,40 @@ def test_export_and_load_round_trip(tmp_path, monkeypatch):
     assert record["shipped"]["parameters"] == backbone.count_params()
 
 
-def test_damaged_weights_are_refused(tmp_path, monkeypatch):
-    folder = tmp_path / "presets" / "eelbert_bad_en"
-    folder.mkdir(parents=True)
-    config = EelbertBackbone(num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32).get_config()
-    (folder / "config.json").write_text(json.dumps(config))
-    (folder / "weights.npz").write_bytes(b"not a zip")
-    monkeypatch.setattr(pretrained, "PRESETS_DIR", tmp_path / "presets")
-    with pytest.raises(ValueError, match="weights.npz cannot be read"):
+@pytest.mark.parametrize("damage", ["cut", "flip", "missing"])
+def test_damaged_weights_are_refused(tmp_path, monkeypatch, damage):
+    presets = tmp_path / "presets"
+    shutil.copytree(pretrained.PRESETS_DIR / "eelbert_uno_en", presets / "eelbert_bad_en")
+    weights = presets / "eelbert_bad_en" / "model.weights.h5"
+    data = weights.read_bytes()
+    if damage == "missing":
+        weights.unlink()
+    else:
+        weights.write_bytes(data[: len(data) // 2] if damage == "cut" else data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 0xFF]) + data[len(data) // 2 + 1:])
+    monkeypatch.setattr(pretrained, "PRESETS_DIR", presets)
+    with pytest.raises(ValueError, match="eelbert_bad_en.*model.weights.h5"):
         EelbertBackbone.from_preset("eelbert_bad_en")
+
+
+def test_former_layout_converts_bit_for_bit(tmp_path):
+    """A preset folder of the former layout (constructor arguments and weights.npz) converts to keras-hub's with
+    the same values; loading it by folder before conversion says how to convert it."""
+    backbone = EelbertBackbone(num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32, max_sequence_length=32)
+    folder = tmp_path / "old_en"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(pretrained._constructor_args(backbone.get_config())))
+    pretrained.save_npz_weights(backbone.weights, folder / "weights.npz", dtype="float16")
+    (folder / "record.json").write_text(json.dumps({"shipped": {"weights_dtype": "float16"}}))
+    with pytest.raises(ValueError, match="former layout.*to_keras_hub_preset"):
+        EelbertBackbone.from_preset(str(folder))
+    expected = EelbertBackbone.from_config(backbone.get_config())
+    pretrained.load_npz_weights(expected.weights, folder / "weights.npz")
+    pretrained.to_keras_hub_preset(folder)
+    loaded = keras_hub.models.Backbone.from_preset(str(folder))
+    record = json.loads((folder / "record.json").read_text())
+    assert pretrained.weights_values_sha256(loaded.weights) == pretrained.weights_values_sha256(expected.weights)
+    assert record["shipped"]["weights_values_sha256"] == pretrained.weights_values_sha256(expected.weights)
+    assert not (folder / "weights.npz").exists()
 
 
 @pytest.mark.parametrize("name", sorted(pretrained.pretrained_presets()))
@@ -47,6 +77,13 @@ def test_shipped_presets_load_offline_with_their_records(name):
     assert len(record["data"]["corpus"]) >= 1 and all(len(c["sha256"]) == 64 for c in record["data"]["corpus"])
     backbone = EelbertBackbone.from_preset(name)
     assert backbone.count_params() == record["shipped"]["parameters"]
+    # keras-hub's own loaders read the folder, with the same weights bit for bit as the former weights.npz held
+    # (their values' sha256 was taken from it at conversion, bench/convert_presets.py).
+    assert pretrained.weights_values_sha256(backbone.weights) == record["shipped"]["weights_values_sha256"]
+    assert type(keras_hub.models.Backbone.from_preset(str(folder))) is EelbertBackbone
+    tokenizer = keras_hub.tokenizers.Tokenizer.from_preset(str(folder))
+    assert type(tokenizer).__name__ == ("EelbertWordTokenizer" if record["config"].get("tokenizer") == "words"
+                                        else "EelbertTokenizer")
     # The weights as shipped were evaluated, and the MLM head that evaluation needs is in the repo.
     shipped = record["shipped"]
     assert shipped["heldout_mlm_loss"] == pytest.approx(record["heldout_mlm_loss"], abs=0.01)

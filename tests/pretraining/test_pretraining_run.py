@@ -105,7 +105,7 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
     quiet = lambda *_: None  # noqa: E731
     assert evaluate_run(out, cache_dir=cache, log=quiet)["loss"] == record["heldout_mlm_loss"]
     export_preset(out, "eelbert_test_en", presets_dir=tmp_path / "presets", config_updates={"dropout": 0.0})
-    assert json.loads((tmp_path / "presets" / "eelbert_test_en" / "config.json").read_text())["dropout"] == 0.0
+    assert json.loads((tmp_path / "presets" / "eelbert_test_en" / "config.json").read_text())["config"]["dropout"] == 0.0
     assert json.loads((tmp_path / "presets" / "eelbert_test_en" / "record.json").read_text())["shipped"][
         "config_updates"] == {"dropout": 0.0}
     with pytest.raises(ValueError, match="not backbone settings"):
@@ -115,11 +115,11 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
     from eelbert_tf.models.pretrained import preset_fingerprint, set_shipped_config
 
     folder = tmp_path / "presets" / "eelbert_test_en"
-    weights, fingerprint = (folder / "weights.npz").read_bytes(), preset_fingerprint(folder)
+    weights, fingerprint = (folder / "model.weights.h5").read_bytes(), preset_fingerprint(folder)
     assert set_shipped_config("eelbert_test_en", None, presets_dir=tmp_path / "presets") == {
         k: v for k, v in record["backbone_config"].items() if k not in ("name", "trainable")}
     assert "config_updates" not in json.loads((folder / "record.json").read_text())["shipped"]
-    assert (folder / "weights.npz").read_bytes() == weights and preset_fingerprint(folder) != fingerprint
+    assert (folder / "model.weights.h5").read_bytes() == weights and preset_fingerprint(folder) != fingerprint
     set_shipped_config("eelbert_test_en", {"dropout": 0.0}, presets_dir=tmp_path / "presets")
     assert preset_fingerprint(folder) == fingerprint
     head = export_mlm_head(out, tmp_path / "heads" / "eelbert_test_en.npz")
