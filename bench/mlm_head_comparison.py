@@ -61,7 +61,8 @@ def main(argv=None):
         if not (out / "record.json").exists():
             pretrain(PretrainConfig(preset="eelbert_uno", mlm_head=head, tokens=args.tokens, out_dir=str(out),
                                     cache_dir=str(runs.parent / f"cache_{args.tokens // 10**6}M"),
-                                    checkpoint_every=250, resume=True, masking="keras_hub"))
+                                    checkpoint_every=250, resume=True, masking="keras_hub",
+                                    batch_size=64, learning_rate=1e-3, warmup_ratio=0.05))  # the defaults it ran with
         records[head] = json.loads((out / "record.json").read_text())
         if not args.skip_glue:
             glue_out = runs / f"glue_{head}"

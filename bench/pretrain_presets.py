@@ -28,7 +28,10 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import _report  # noqa: E402
 
 RECIPES = {
-    "v1": {"tokens": 61_440_000, "cache": "cache_61M", "settings": {"data_order": "in_order", "masking": "keras_hub"}},
+    "v1": {"tokens": 61_440_000, "cache": "cache_61M", "settings": {"data_order": "in_order", "masking": "keras_hub",
+                                                                  # PretrainConfig's defaults before issue 27
+                                                                  "batch_size": 64, "learning_rate": 1e-3,
+                                                                  "warmup_ratio": 0.05}},
     "shuffled_v2": {"tokens": 122_880_000, "cache": "cache_123M",
                     "settings": {"batch_size": 32, "learning_rate": 2e-3, "warmup_ratio": 0.1,
                                  "backbone_overrides": {"dropout": 0.0}, "masking": "keras_hub"}},

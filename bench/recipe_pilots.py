@@ -335,6 +335,8 @@ def run_pilot(out, settings, threads=None):
                   "data_order": "in_order",
                   "checkpoint_every": 250, "log_every": 50, "threads": threads,
                   "masking": "keras_hub",  # every pilot was masked by keras-hub's generator
+                  # PretrainConfig's defaults when the pilots ran (they are shuffled_v2's since issue 27)
+                  "batch_size": 64, "learning_rate": 1e-3, "warmup_ratio": 0.05,
                   **settings}
         pretrain(PretrainConfig(out_dir=out, resume=True, **values))
     return json.loads((pathlib.Path(out) / "record.json").read_text())

@@ -48,6 +48,8 @@ def _cmd_pretrain(args) -> int:
     values["out_dir"] = values.pop("out")
     if "backbone_arg" in values:
         values["backbone_overrides"] = dict(_key_value(item) for item in values.pop("backbone_arg"))
+    # The shipped presets were pretrained without dropout (docs/pretraining.md); --backbone-arg dropout=0.1 restores it.
+    values.setdefault("backbone_overrides", {}).setdefault("dropout", 0.0)
     record = pretrain(PretrainConfig.from_dict(values))
     print(json.dumps({k: v for k, v in record.items() if k not in ("backbone_config", "config")}, indent=2))
     return 0
@@ -242,10 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--data-dir", help="data folder (default: $EELBERT_DATA_DIR or ../shared/data)")
     pre.add_argument("--cache-dir", help="token cache folder (default: beside --out, keyed by settings)")
     pre.add_argument("--mlm-head", choices=["tied", "separate", "hash_tied"])
-    pre.add_argument("--batch-size", type=int)
+    pre.add_argument("--batch-size", type=int, help="sequences per step (default 32, the shipped presets' recipe)")
     pre.add_argument("--sequence-length", type=int)
-    pre.add_argument("--learning-rate", type=float)
-    pre.add_argument("--warmup-ratio", type=float)
+    pre.add_argument("--learning-rate", type=float, help="peak learning rate (default 2e-3)")
+    pre.add_argument("--warmup-ratio", type=float, help="share of the steps in linear warm-up (default 0.1)")
     pre.add_argument("--validation-sequences", type=int)
     pre.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")
     pre.add_argument("--log-every", type=int, help="steps between log lines")
@@ -264,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--stop-after-steps", type=int, help="stop at this step; finish later with --resume")
     pre.add_argument("--resume", action="store_true", default=None, help="continue from the last checkpoint")
     pre.add_argument("--backbone-arg", action="append", metavar="KEY=VALUE",
-                     help="a backbone argument over the preset's, e.g. normalize_first=true (repeatable)")
+                     help="a backbone argument over the preset's, e.g. normalize_first=true (repeatable; "
+                          "dropout is 0 unless given, as in the shipped presets' pretraining)")
     pre.add_argument("--tokenizer", choices=("wordpiece", "words"),
                      help="words: pretrain on the vocabulary-free words tokenizer (hash presets only; MLM targets are "
                           "a training-only word vocabulary, dropped after pretraining). Default: wordpiece")

@@ -73,7 +73,8 @@ def test_former_layout_converts_bit_for_bit(tmp_path):
 def test_shipped_presets_load_offline_with_their_records(name):
     folder = pretrained.pretrained_presets()[name]
     record = json.loads((folder / "record.json").read_text())
-    assert record["tokens_seen"] >= 60_000_000 and record["steps"] > 0 and record["commit"]
+    # 40.96M for a distilled preset (a third of the plain budget: a distilled step costs 2x, docs/pretraining.md).
+    assert record["tokens_seen"] >= 40_000_000 and record["steps"] > 0 and record["commit"]
     assert len(record["data"]["corpus"]) >= 1 and all(len(c["sha256"]) == 64 for c in record["data"]["corpus"])
     backbone = EelbertBackbone.from_preset(name)
     assert backbone.count_params() == record["shipped"]["parameters"]

@@ -90,6 +90,8 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
     rows = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert rows[-1]["step"] == STEPS
     config = PretrainConfig.from_dict(json.loads((out / "config.json").read_text()))
+    # `eelbert pretrain` defaults to the shipped presets' recipe (shuffled_v2): peak 2e-3, 10% warm-up, no dropout.
+    assert (config.learning_rate, config.warmup_ratio, config.backbone_overrides) == (2e-3, 0.1, {"dropout": 0.0})
     from eelbert_tf.pretraining.trainer import make_schedule
 
     schedule = make_schedule(config.learning_rate, int(config.warmup_ratio * STEPS), STEPS)
@@ -104,10 +106,10 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
 
     quiet = lambda *_: None  # noqa: E731
     assert evaluate_run(out, cache_dir=cache, log=quiet)["loss"] == record["heldout_mlm_loss"]
-    export_preset(out, "eelbert_test_en", presets_dir=tmp_path / "presets", config_updates={"dropout": 0.0})
-    assert json.loads((tmp_path / "presets" / "eelbert_test_en" / "config.json").read_text())["config"]["dropout"] == 0.0
+    export_preset(out, "eelbert_test_en", presets_dir=tmp_path / "presets", config_updates={"dropout": 0.1})
+    assert json.loads((tmp_path / "presets" / "eelbert_test_en" / "config.json").read_text())["config"]["dropout"] == 0.1
     assert json.loads((tmp_path / "presets" / "eelbert_test_en" / "record.json").read_text())["shipped"][
-        "config_updates"] == {"dropout": 0.0}
+        "config_updates"] == {"dropout": 0.1}
     with pytest.raises(ValueError, match="not backbone settings"):
         export_preset(out, "eelbert_bad_en", presets_dir=tmp_path / "presets", config_updates={"dropot": 0.0})
     # A shipped config changes without touching the weights, and the backbone's fingerprint follows it (so GLUE
@@ -120,7 +122,7 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
         k: v for k, v in record["backbone_config"].items() if k not in ("name", "trainable")}
     assert "config_updates" not in json.loads((folder / "record.json").read_text())["shipped"]
     assert (folder / "model.weights.h5").read_bytes() == weights and preset_fingerprint(folder) != fingerprint
-    set_shipped_config("eelbert_test_en", {"dropout": 0.0}, presets_dir=tmp_path / "presets")
+    set_shipped_config("eelbert_test_en", {"dropout": 0.1}, presets_dir=tmp_path / "presets")
     assert preset_fingerprint(folder) == fingerprint
     head = export_mlm_head(out, tmp_path / "heads" / "eelbert_test_en.npz")
     shipped = evaluate_preset("eelbert_test_en", head, cache_dir=cache, log=quiet, presets_dir=tmp_path / "presets")
