@@ -8,7 +8,8 @@ bench/results/baselines.json (score, fit seconds, machine, commit) for the table
 
 It also probes what EELBERT's fixed token vectors carry for the task (`hash_probe`): logistic regression on
 each text's mean 128-d n-gram hash vector (the input the backbone sees, before any trained layer), the same
-through 2,048 fixed random ReLU features, and TF-IDF unigrams through a random projection to 128 dimensions.
+through 2,048 fixed random ReLU features, each token's vector through those features before the mean (a
+nonlinearity per token, as a mean-pooled encoder has and a one-layer `[CLS]` readout has not), and TF-IDF unigrams through a random projection to 128 dimensions.
 """
 
 from __future__ import annotations
@@ -67,6 +68,19 @@ def hash_probe(train, dev, dim: int = 128, seed: int = 0) -> dict:
             out.append((tf.reduce_sum(vectors, 1) / count).numpy())
         return np.concatenate(out)
 
+    def mean_token_features(texts, w):
+        """Each token's vector through fixed random ReLU features, then the mean over the text's tokens:
+        a nonlinearity per token before pooling, as a mean-pooled encoder has and a `[CLS]` readout of one
+        layer has not."""
+        out = []
+        for i in range(0, len(texts), 2048):
+            tokens = tokenizer(tf.constant(list(texts[i:i + 2048])))["tokens"]
+            mask = tf.sequence_mask(tokens.row_lengths(), dtype=tf.float32)[..., None]
+            vectors = embedding(tokens.to_tensor(default_value="[PAD]"))
+            features = tf.nn.relu(tf.einsum("btd,df->btf", vectors, tf.constant(w, tf.float32))) * mask
+            out.append((tf.reduce_sum(features, 1) / tf.maximum(tf.reduce_sum(mask, 1), 1.0)).numpy())
+        return np.concatenate(out)
+
     def fit(x_train, x_dev, c):
         model = LogisticRegression(C=c, max_iter=3000).fit(x_train, train.labels)
         return {"train": float(model.score(x_train, train.labels) * 100), "dev": float(model.score(x_dev, dev.labels) * 100)}
@@ -79,6 +93,8 @@ def hash_probe(train, dev, dim: int = 128, seed: int = 0) -> dict:
     projection = rng.normal(size=(t_train.shape[1], dim)) / np.sqrt(dim)
     return {"mean_hash_vector_lr": fit(h_train, h_dev, 10),
             "mean_hash_vector_random_relu_2048_lr": fit(np.maximum(h_train @ w, 0), np.maximum(h_dev @ w, 0), 10),
+            "token_random_relu_2048_mean_lr": fit(mean_token_features(train.texts, w),
+                                                  mean_token_features(dev.texts, w), 10),
             "tfidf_unigrams_lr": fit(t_train, t_dev, 4),
             f"tfidf_unigrams_projected_{dim}_lr": fit(t_train @ projection, t_dev @ projection, 10),
             "dim": dim, "seed": seed}

@@ -4,9 +4,9 @@
 
 1. finetune (cached in runs/deploy/): the shipped classifier, `eelbert_uno_en` distilled on SST-2 from
    the MiniLM teacher's committed scores (TEACHER_SCORES: the train texts, 4 augmented variants of each,
-   the dev texts; DISTILLED: 2 epochs, alpha 0.5), the same with ReLU feed-forward layers (TFLite Micro
+   the dev texts; DISTILLED: 2 epochs, alpha 0.5, mean pooling at 1e-3), the same with ReLU feed-forward layers (TFLite Micro
    has no GELU) and on `eelbert_uno_words_en` (the vocabulary-free text-in file); `eelbert_uno_en` on the
-   labels alone (the plain row), on MRPC (a pair task for the int8 check), and the peers
+   labels alone (the plain row, and MEAN: mean pooling at 1e-3 on the labels), on MRPC (a pair task for the int8 check), and the peers
    `eelbert_tiny_en` and `bert_tiny_en` on SST-2, all on the labels with the GLUE recipe
    (FinetuneRecipe: 3 epochs, AdamW 2e-4, batch 32, 128 tokens, seed 0).
 2. export: the shipped classifier to tflite/models/sst2_eelbert_uno/ (.keras, labels, every format in
@@ -45,16 +45,21 @@ STEM = "sst2_eelbert_uno"
 # its scores of the train texts, 4 augmented variants of each and the dev texts, committed compressed.
 TEACHER_SCORES = REPO / "bench" / "results" / "teachers" / "minilm_sst2_aug4_scores.jsonl.xz"
 TEACHER_RECORD = TEACHER_SCORES.with_name("minilm_sst2_aug4_scores.jsonl.record.json")  # written by minilm.py score
-DISTILLED = {"epochs": 2, "augment": 4, "augment_seed": 0, "distill_alpha": 0.5}
-# name: (base model, GLUE task, activation, distilled from TEACHER_SCORES)
+# The head on the mean of every token's output at 5x the GLUE recipe's rate (docs/finetuning.md: with one
+# layer, [CLS] reads the fixed token vectors through one linear map; the mean keeps each token's feed-forward
+# output). MEAN alone is the labels-only row that separates what the pooling gives from what the teacher gives.
+MEAN = {"pooling": "mean", "learning_rate": 1e-3}
+DISTILLED = {"epochs": 2, "augment": 4, "augment_seed": 0, "distill_alpha": 0.5, **MEAN}
+# name: (base model, GLUE task, activation, recipe: DISTILLED (from TEACHER_SCORES), MEAN or None (GLUE's))
 CLASSIFIERS = {
-    "sst2_eelbert_uno_en": ("eelbert_uno_en", "sst2", None, True),
-    "sst2_eelbert_uno_en_relu": ("eelbert_uno_en", "sst2", "relu", True),
-    "sst2_eelbert_uno_words_en": ("eelbert_uno_words_en", "sst2", None, True),
-    "sst2_eelbert_uno_en_plain": ("eelbert_uno_en", "sst2", None, False),
-    "mrpc_eelbert_uno_en": ("eelbert_uno_en", "mrpc", None, False),
-    "sst2_eelbert_tiny_en": ("eelbert_tiny_en", "sst2", None, False),
-    "sst2_bert_tiny_en": ("bert_tiny_en", "sst2", None, False),
+    "sst2_eelbert_uno_en": ("eelbert_uno_en", "sst2", None, DISTILLED),
+    "sst2_eelbert_uno_en_relu": ("eelbert_uno_en", "sst2", "relu", DISTILLED),
+    "sst2_eelbert_uno_words_en": ("eelbert_uno_words_en", "sst2", None, DISTILLED),
+    "sst2_eelbert_uno_en_mean": ("eelbert_uno_en", "sst2", None, MEAN),
+    "sst2_eelbert_uno_en_plain": ("eelbert_uno_en", "sst2", None, None),
+    "mrpc_eelbert_uno_en": ("eelbert_uno_en", "mrpc", None, None),
+    "sst2_eelbert_tiny_en": ("eelbert_tiny_en", "sst2", None, None),
+    "sst2_bert_tiny_en": ("bert_tiny_en", "sst2", None, None),
 }
 
 
@@ -69,17 +74,17 @@ def finetune_all(names=None):
     from eelbert_tf.classification.labeled_text import from_glue
     from eelbert_tf.glue.finetune import pretraining_tokenizer
 
-    for name, (model, task, activation, distilled) in CLASSIFIERS.items():
+    for name, (model, task, activation, overrides) in CLASSIFIERS.items():
         if names and name not in names:
             continue
         out = RUNS / name
         if (out / "classifier.keras").exists():
             continue
         recipe = FinetuneRecipe(**{"epochs": 3 if task == "sst2" else 5, "activation": activation,
-                                   **(DISTILLED if distilled else {})})
+                                   **(overrides or {})})
         finetune(model, from_glue(task, glue_dir(), "train"), from_glue(task, glue_dir(), "validation"), out,
                  recipe, verbose=2, source={"glue_task": task}, tokenizer=pretraining_tokenizer(model),
-                 teacher=teacher_scores() if distilled else None)
+                 teacher=teacher_scores() if overrides is DISTILLED else None)
 
 
 def teacher_scores() -> pathlib.Path:
@@ -282,7 +287,7 @@ def measure():
     dev = from_glue("sst2", glue_dir(), "validation")
     results = {"keras": {}, "files": {}, "peers": {}, "mrpc": {}}
     for name in ("sst2_eelbert_uno_en", "sst2_eelbert_uno_en_relu", "sst2_eelbert_uno_words_en",
-                 "sst2_eelbert_uno_en_plain",
+                 "sst2_eelbert_uno_en_plain", "sst2_eelbert_uno_en_mean",
                  "sst2_eelbert_tiny_en", "sst2_bert_tiny_en"):
         bundle = load_classifier(RUNS / name)
         scores = bundle.scores(dev.texts)

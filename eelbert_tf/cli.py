@@ -71,7 +71,8 @@ def _cmd_evaluate_mlm(args) -> int:
 def _cmd_glue(args) -> int:
     from eelbert_tf.glue.finetune import GlueRecipe, run_glue
 
-    recipe = GlueRecipe(max_train_examples=args.max_train_examples, tokenizer=args.tokenizer, dropout=args.dropout)
+    recipe = GlueRecipe(max_train_examples=args.max_train_examples, tokenizer=args.tokenizer, dropout=args.dropout,
+                        pooling=args.pooling)
     if args.seeds:
         recipe.seeds = tuple(int(s) for s in args.seeds.split(","))
     if args.epochs:
@@ -124,7 +125,8 @@ def _cmd_finetune(args) -> int:
     recipe = FinetuneRecipe(**{k: v for k, v in {
         "epochs": args.epochs, "learning_rate": args.learning_rate, "batch_size": args.batch_size,
         "sequence_length": args.sequence_length, "seed": args.seed, "max_train_examples": args.max_train_examples,
-        "activation": args.activation, "dropout": args.dropout, "distill_alpha": args.distill_alpha,
+        "activation": args.activation, "dropout": args.dropout, "pooling": args.pooling,
+        "distill_alpha": args.distill_alpha,
         "temperature": args.temperature, "augment": args.augment, "augment_seed": args.augment_seed,
     }.items() if v is not None})
     train, dev, source, default_epochs = _training_data(args)
@@ -309,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     glue.add_argument("--tokenizer", choices=["wordpiece", "words"],
                       help="default: the one the model was pretrained on (WordPiece for an architecture)")
     glue.add_argument("--dropout", type=float, help="replace the backbone's dropout (default: the model's own)")
+    glue.add_argument("--pooling", choices=["cls", "mean"], help="the head's input (default: cls, BERT's pooler)")
     glue.set_defaults(func=_cmd_glue)
 
     ft = sub.add_parser("finetune", help="fine-tune a classifier on a GLUE task or your own CSV/TSV")
@@ -329,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--seed", type=int)
     ft.add_argument("--max-train-examples", type=int, help="a seeded subset of the training data")
     ft.add_argument("--activation", help="replace the feed-forward activation (relu for --format micro)")
+    ft.add_argument("--pooling", choices=["cls", "mean"],
+                    help="the head reads BERT's [CLS] pooler (cls, the default) or the mean of every token's "
+                         "output (mean: higher on SST-2 for the one-layer UNO, docs/finetuning.md)")
     ft.add_argument("--dropout", type=float, help="replace the backbone's dropout (default: the model's own; the "
                     "shipped presets keep the dropout they were pretrained with, 0)")
     ft.add_argument("--vocab", help="vocabulary file (default: the BERT uncased one in the data folder)")

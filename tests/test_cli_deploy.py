@@ -17,7 +17,8 @@ def finetuned(tmp_path_factory):
     cmd = [sys.executable, "-m", "eelbert_tf", "finetune", "--model", "eelbert_uno_en",
            "--train", str(FIXTURES / "reviews_train.csv"), "--dev", str(FIXTURES / "reviews_dev.csv"),
            "--text-column", "review", "--label-column", "sentiment", "--out", str(out),
-           "--epochs", "15", "--batch-size", "8", "--learning-rate", "1e-3", "--sequence-length", "48"]
+           "--epochs", "15", "--batch-size", "8", "--learning-rate", "1e-3", "--sequence-length", "48",
+           "--pooling", "mean"]  # the shipped SST-2 classifier's head; tests/export covers [CLS]
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     return out
@@ -33,6 +34,7 @@ def test_finetune_writes_the_classifier_folder(finetuned):
     metrics = json.loads((finetuned / "metrics.json").read_text())
     assert metrics["dev_examples"] == 16 and len(metrics["dev"]["confusion_matrix"]) == 2
     assert metrics["dev"]["accuracy"] >= 75  # "great" against "awful" is learnable from the words alone
+    assert json.loads((finetuned / "classifier.json").read_text())["recipe"]["pooling"] == "mean"
 
 
 def test_export_then_predict_gives_the_keras_labels(finetuned, tmp_path, capsys):

@@ -50,6 +50,7 @@ class FinetuneRecipe:
     activation: str | None = None  # replace the backbone's feed-forward activation (e.g. "relu" for TFLite Micro)
     # Replace the backbone's dropout (default: its own; a preset keeps the dropout it was pretrained with).
     dropout: float | None = None
+    pooling: str = "cls"  # the head's input: "cls" (BERT's pooler) or "mean" (EelbertTextClassifier)
     # Task distillation (used with a teacher only; `distillation_loss.py`, `augment.py`):
     distill_alpha: float = 0.5  # weight of the labels' loss; 1 - alpha weighs the teacher's scores
     temperature: float = 1.0  # softmax temperature of the KL term
@@ -113,7 +114,8 @@ def evaluate(classifier, data: LabeledText, preprocessor) -> dict:
     return classification_metrics(data.labels, logits.argmax(-1), data.num_classes)
 
 
-def build_classifier(model: str, num_classes: int, activation: str | None = None, dropout: float | None = None):
+def build_classifier(model: str, num_classes: int, activation: str | None = None, dropout: float | None = None,
+                     pooling: str = "cls"):
     """An `EelbertTextClassifier` (no preprocessor yet) on the backbone `model` names (preset, shipped preset or run folder), with its
     feed-forward `activation` or its `dropout` replaced where given (settings that own no weights)."""
     from eelbert_tf.glue.finetune import load_backbone
@@ -130,7 +132,7 @@ def build_classifier(model: str, num_classes: int, activation: str | None = None
         weights = backbone.get_weights()
         backbone = EelbertBackbone.from_config({**backbone.get_config(), **changes})
         backbone.set_weights(weights)
-    return EelbertTextClassifier(backbone, num_classes)
+    return EelbertTextClassifier(backbone, num_classes, pooling=pooling)
 
 
 def teacher_dev_metrics(teacher, dev: LabeledText) -> dict | None:
@@ -211,7 +213,7 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
     from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
 
     keras.utils.set_random_seed(recipe.seed)
-    classifier = build_classifier(model, train.num_classes, recipe.activation, recipe.dropout)
+    classifier = build_classifier(model, train.num_classes, recipe.activation, recipe.dropout, recipe.pooling)
     if tokenizer == "words" and classifier.backbone.embedding_type == "table":
         raise ValueError(f"--tokenizer words: {model!r} looks tokens up in a table by WordPiece id (BERT); the "
                          "vocabulary-free tokenizer needs a hash backbone (EELBERT).")

@@ -90,6 +90,8 @@ def scores_from_tokens(bundle, segment_ids, token_bytes=None, token_ids=None, ha
     width), token ids `[k]` for BERT's table."""
     import tensorflow as tf
 
+    from eelbert_tf.models.eelbert_text_classifier import pool
+
     classifier = bundle.model
     backbone = classifier.backbone
     if uses_table(bundle):
@@ -97,7 +99,7 @@ def scores_from_tokens(bundle, segment_ids, token_bytes=None, token_ids=None, ha
     else:
         vectors = embed_bytes_bucketed(backbone.token_embedding, token_bytes, hash_widths)[None]
     outputs = backbone.encode(vectors, segment_ids[None], None)
-    logits = classifier.output_dense(outputs["pooled_output"])
+    logits = classifier.output_dense(pool(outputs, None, classifier.pooling))
     return logits if bundle.regression else tf.nn.softmax(logits, axis=-1)
 
 
@@ -126,7 +128,8 @@ def with_sequence_length(bundle, sequence_length: int):
     if old.backbone.max_sequence_length == sequence_length:
         return bundle
     backbone = EelbertBackbone.from_config({**old.backbone.get_config(), "max_sequence_length": sequence_length})
-    model = EelbertTextClassifier(backbone, old.num_classes, preprocessor=old.preprocessor, dropout=old.dropout)
+    model = EelbertTextClassifier(backbone, old.num_classes, preprocessor=old.preprocessor, dropout=old.dropout,
+                                  pooling=old.pooling)
     table = old.backbone.position_embedding.position_embeddings
     for new, value in zip(model.weights, old.weights):
         new.assign(value[:sequence_length] if value is table else value)

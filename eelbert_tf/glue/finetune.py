@@ -52,6 +52,7 @@ class GlueRecipe:
     # adding one keeps the results of earlier runs valid.
     tokenizer: str | None = None  # "wordpiece" or "words"; None: the one the model was pretrained on
     dropout: float | None = None  # None: the backbone's own (a preset's is the one it was pretrained with)
+    pooling: str | None = None  # the head's input, "cls" or "mean" (EelbertTextClassifier); None: "cls"
 
     def epochs(self, task_name):
         return self.epochs_large if task_name in LARGE_TASKS else self.epochs_small
@@ -63,7 +64,7 @@ class GlueRecipe:
         return FinetuneRecipe(learning_rate=self.learning_rate, batch_size=self.batch_size,
                               sequence_length=self.sequence_length, warmup_ratio=self.warmup_ratio,
                               weight_decay=self.weight_decay, epochs=self.epochs(task_name), seed=seed,
-                              dropout=self.dropout)
+                              dropout=self.dropout, pooling=self.pooling or "cls")
 
     def tokenizer_for(self, model: str) -> str:
         """The tokenizer fine-tuning `model` uses: the recipe's, else the one `model` was pretrained on."""
@@ -289,7 +290,7 @@ def _finished_seed(out_dir, key, task_name, seed):
     return run
 
 
-_OPTIONAL = ("tokenizer", "dropout")
+_OPTIONAL = ("tokenizer", "dropout", "pooling")
 
 
 def _recipe_key(recipe) -> dict:

@@ -8,9 +8,24 @@ from eelbert_tf.models.eelbert_backbone import EelbertBackbone, bert_kernel_init
 from eelbert_tf.models.eelbert_text_classifier_preprocessor import EelbertTextClassifierPreprocessor
 
 
+POOLINGS = ("cls", "mean")
+
+
+def pool(backbone_outputs, padding_mask, pooling: str):
+    """`[batch, hidden]` from the backbone's outputs: its `pooled_output` (`"cls"`), or the mean of its
+    `sequence_output` where `padding_mask` is 1 (`"mean"`; `None`: every position is a real token)."""
+    if pooling == "cls":
+        return backbone_outputs["pooled_output"]
+    sequence = backbone_outputs["sequence_output"]
+    if padding_mask is None:
+        return keras.ops.mean(sequence, axis=1)
+    mask = keras.ops.expand_dims(keras.ops.cast(padding_mask, sequence.dtype), -1)
+    return keras.ops.sum(sequence * mask, axis=1) / keras.ops.maximum(keras.ops.sum(mask, axis=1), 1.0)
+
+
 @keras.saving.register_keras_serializable(package="eelbert_tf")
 class EelbertTextClassifier(keras_hub.models.TextClassifier):
-    """A classification (or regression) head on the pooled `[CLS]` output of an `EelbertBackbone`.
+    """A classification (or regression) head on the pooled output of an `EelbertBackbone`.
 
     Args:
         backbone: an `EelbertBackbone`.
@@ -19,6 +34,11 @@ class EelbertTextClassifier(keras_hub.models.TextClassifier):
             preprocessed inputs (the backbone's dict). `from_preset` attaches one.
         activation: `None` (logits, the default), `"softmax"` for probabilities, or any Keras activation.
         dropout: float. Dropout before the output layer. Defaults to `0.1`.
+        pooling: `"cls"` (the backbone's `pooled_output`, BERT's tanh pooler on `[CLS]`, the default, as
+            keras-hub's BERT) or `"mean"` (the mean of `sequence_output` over the real tokens, `[CLS]` and
+            `[SEP]` included). With one transformer layer `[CLS]` reads the fixed token vectors only through
+            one attention-weighted linear map; the mean keeps each token's feed-forward output, a nonlinear
+            function of its own vector, and scores higher on SST-2 (docs/finetuning.md).
         **kwargs: other keyword arguments passed to `keras_hub.models.TextClassifier`.
 
     Example:
@@ -36,9 +56,12 @@ class EelbertTextClassifier(keras_hub.models.TextClassifier):
     backbone_cls = EelbertBackbone
     preprocessor_cls = EelbertTextClassifierPreprocessor
 
-    def __init__(self, backbone, num_classes, preprocessor=None, activation=None, dropout=0.1, **kwargs):
+    def __init__(self, backbone, num_classes, preprocessor=None, activation=None, dropout=0.1, pooling="cls",
+                 **kwargs):
         if int(num_classes) < 1:
             raise ValueError(f"`num_classes` must be at least 1 (1 for regression). Received: {num_classes!r}")
+        if pooling not in POOLINGS:
+            raise ValueError(f"`pooling` must be one of {POOLINGS}. Received: {pooling!r}")
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
@@ -49,13 +72,14 @@ class EelbertTextClassifier(keras_hub.models.TextClassifier):
         )
         # === Functional Model ===
         inputs = dict(backbone.input)
-        pooled = backbone(inputs)["pooled_output"]
+        pooled = pool(backbone(inputs), inputs["padding_mask"], pooling)
         outputs = self.output_dense(self.output_dropout(pooled))
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         # === Config ===
         self.num_classes = int(num_classes)
         self.activation = keras.activations.get(activation)
         self.dropout = dropout
+        self.pooling = pooling
 
     def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
         if optimizer == "auto":  # the GLUE recipe's (FinetuneRecipe): keras-hub's 5e-5 is for BERT-base
@@ -114,6 +138,7 @@ class EelbertTextClassifier(keras_hub.models.TextClassifier):
                 "num_classes": self.num_classes,
                 "activation": keras.activations.serialize(self.activation),
                 "dropout": self.dropout,
+                "pooling": self.pooling,
             }
         )
         return config

@@ -117,3 +117,29 @@ def test_a_damaged_preset_folder_is_refused_with_its_file(preset, tmp_path, dama
         EelbertTextClassifier.from_preset(str(folder))
     assert str(folder) in str(error.value)
     json.loads((preset / "config.json").read_text())  # the original is untouched
+
+
+def test_mean_pooling_reads_only_the_real_tokens_and_survives_save_to_preset(tmp_path):
+    keras.utils.set_random_seed(0)
+    backbone = EelbertBackbone.from_preset("eelbert_uno", hidden_dim=16, intermediate_dim=32, num_heads=2)
+    model = EelbertTextClassifier(backbone, num_classes=2, pooling="mean",
+                                  preprocessor=EelbertTextClassifierPreprocessor(sequence_length=16))
+    short = EelbertTextClassifierPreprocessor(sequence_length=8)
+    x16, x8 = (p(keras.ops.convert_to_tensor(["a tedious mess"])) for p in (model.preprocessor, short))
+    names = list(backbone.input)
+    logits16 = model({k: x16[k] for k in names}).numpy()
+    np.testing.assert_allclose(logits16, model({k: x8[k] for k in names}).numpy(), atol=1e-5)  # padding unread
+    # The mean of sequence_output over the real tokens, through the head.
+    outputs = backbone({k: x16[k] for k in names})
+    real = x16["padding_mask"].numpy()[0].astype(bool)
+    expected = model.output_dense(outputs["sequence_output"].numpy()[:, real].mean(1)).numpy()
+    np.testing.assert_allclose(logits16, expected, atol=1e-5)
+    cls = EelbertTextClassifier(backbone, num_classes=2)
+    cls.output_dense.set_weights(model.output_dense.get_weights())
+    assert np.abs(cls({k: x16[k] for k in names}).numpy() - logits16).max() > 1e-4  # the option is live
+    model.save_to_preset(str(tmp_path / "mean"))
+    loaded = keras_hub.models.TextClassifier.from_preset(str(tmp_path / "mean"))
+    assert loaded.pooling == "mean"
+    np.testing.assert_allclose(loaded.predict(TEXTS, verbose=0), model.predict(TEXTS, verbose=0), atol=1e-5)
+    with pytest.raises(ValueError, match="`pooling` must be one of"):
+        EelbertTextClassifier(backbone, num_classes=2, pooling="max")
