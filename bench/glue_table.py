@@ -214,7 +214,8 @@ def _pretraining(model, shipped, tokenizer=None):
     c = record["config"]
     order = "shuffled" if c.get("data_order") == "shuffled" else "cache order"
     words = ", words (no vocabulary)" if record_tokenizer(record) == "words" else ""
-    return f"{c['tokens'] / 1e6:.2f}M tokens, {order}{words}"
+    teacher = (record.get("distillation") or {}).get("teacher")
+    return f"{c['tokens'] / 1e6:.2f}M tokens, {order}{words}" + (f", teacher `{teacher}`" if teacher else "")
 
 
 def _comparison(table, bert, shipped):
