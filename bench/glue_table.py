@@ -42,6 +42,7 @@ ROWS = [
     # shipped SST-2 classifier's fine-tuning): what the head, not the backbone, changes.
     Row("eelbert_uno_en_mean_pooling", "eelbert_uno_en", "eelbert_uno",
         recipe={"pooling": "mean", "learning_rate": 1e-3}),
+    Row("bert_tiny_en_mean_pooling", "bert_tiny_en", "bert_tiny", recipe={"pooling": "mean", "learning_rate": 1e-3}),
     # EELBERT pretrained and fine-tuned on the vocabulary-free words tokenizer (same budget and schedule).
     Row("eelbert_tiny_words_en", "eelbert_tiny_words_en", "eelbert_tiny"),
     Row("eelbert_uno_words_en", "eelbert_uno_words_en", "eelbert_uno"),
