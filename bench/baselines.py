@@ -59,26 +59,18 @@ def hash_probe(train, dev, dim: int = 128, seed: int = 0) -> dict:
 
     tokenizer, embedding = EelbertTokenizer(), DynamicHashEmbedding(output_dim=dim)
 
-    def mean_vectors(texts):
+    def mean_vectors(texts, w=None):
+        """Each text's mean token vector; with `w`, the mean of each token's fixed random ReLU features
+        `relu(vector @ w)` (a nonlinearity per token before pooling, as a mean-pooled encoder has and a `[CLS]`
+        readout of one layer has not). `[PAD]` vectors are zeros, and so are their ReLU features."""
         out = []
         for i in range(0, len(texts), 2048):
             tokens = tokenizer(tf.constant(list(texts[i:i + 2048])))["tokens"]
             vectors = embedding(tokens.to_tensor(default_value="[PAD]"))  # zeros at [PAD]
+            if w is not None:
+                vectors = tf.nn.relu(tf.einsum("btd,df->btf", vectors, tf.constant(w, tf.float32)))
             count = tf.maximum(tf.cast(tokens.row_lengths(), tf.float32), 1.0)[:, None]
             out.append((tf.reduce_sum(vectors, 1) / count).numpy())
-        return np.concatenate(out)
-
-    def mean_token_features(texts, w):
-        """Each token's vector through fixed random ReLU features, then the mean over the text's tokens:
-        a nonlinearity per token before pooling, as a mean-pooled encoder has and a `[CLS]` readout of one
-        layer has not."""
-        out = []
-        for i in range(0, len(texts), 2048):
-            tokens = tokenizer(tf.constant(list(texts[i:i + 2048])))["tokens"]
-            mask = tf.sequence_mask(tokens.row_lengths(), dtype=tf.float32)[..., None]
-            vectors = embedding(tokens.to_tensor(default_value="[PAD]"))
-            features = tf.nn.relu(tf.einsum("btd,df->btf", vectors, tf.constant(w, tf.float32))) * mask
-            out.append((tf.reduce_sum(features, 1) / tf.maximum(tf.reduce_sum(mask, 1), 1.0)).numpy())
         return np.concatenate(out)
 
     def fit(x_train, x_dev, c):
@@ -93,8 +85,7 @@ def hash_probe(train, dev, dim: int = 128, seed: int = 0) -> dict:
     projection = rng.normal(size=(t_train.shape[1], dim)) / np.sqrt(dim)
     return {"mean_hash_vector_lr": fit(h_train, h_dev, 10),
             "mean_hash_vector_random_relu_2048_lr": fit(np.maximum(h_train @ w, 0), np.maximum(h_dev @ w, 0), 10),
-            "token_random_relu_2048_mean_lr": fit(mean_token_features(train.texts, w),
-                                                  mean_token_features(dev.texts, w), 10),
+            "token_random_relu_2048_mean_lr": fit(mean_vectors(train.texts, w), mean_vectors(dev.texts, w), 10),
             "tfidf_unigrams_lr": fit(t_train, t_dev, 4),
             f"tfidf_unigrams_projected_{dim}_lr": fit(t_train @ projection, t_dev @ projection, 10),
             "dim": dim, "seed": seed}

@@ -90,7 +90,7 @@ class MicroWeights:
             layers=layers,
             pooler=(value(backbone.pooled_dense.kernel), value(backbone.pooled_dense.bias)),
             head=(value(classifier.output_dense.kernel), value(classifier.output_dense.bias)),
-            pooling=getattr(classifier, "pooling", "cls"),
+            pooling=classifier.pooling,
             num_heads=backbone.num_heads,
             epsilon=float(norm.epsilon),
         )

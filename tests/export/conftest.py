@@ -18,6 +18,8 @@ SENTENCES = [
     "Numbers 3.14159, 1,000,000 and http://example.com/a?b=c",
 ]
 INVALID_UTF8 = [b"caf\xe9 \xff\xfe broken", b"\xc3\x28 half a character"]
+# The representative set of the micro tests' int8 exports.
+CALIBRATION = [["A wonderful, moving film."], ["The plot is dull."], ["What a clumsy script"], ["superb cast"]]
 
 
 def reviews_classifier(tmp_path_factory, name, with_dev=False, tokenizer="wordpiece", **recipe):

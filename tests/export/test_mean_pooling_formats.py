@@ -10,9 +10,7 @@ from eelbert_tf.classification.classifier_bundle import load_classifier
 from eelbert_tf.export import micro_format
 from eelbert_tf.export.exporter import export
 from eelbert_tf.export.runner import TFLiteClassifier
-from tests.export.conftest import SENTENCES, reviews_classifier
-
-CALIBRATION = [["A wonderful, moving film."], ["The plot is dull."], ["What a clumsy script"], ["superb cast"]]
+from tests.export.conftest import CALIBRATION, SENTENCES, reviews_classifier
 
 
 @pytest.fixture(scope="module")

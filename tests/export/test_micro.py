@@ -13,9 +13,7 @@ from eelbert_tf.export.core import ExportError, read_metadata
 from eelbert_tf.export.exporter import export
 from eelbert_tf.export.runner import TFLiteClassifier
 from tests.conftest import compile_c
-from tests.export.conftest import INVALID_UTF8, SENTENCES
-
-CALIBRATION = [["A wonderful, moving film."], ["The plot is dull."], ["What a clumsy script"], ["superb cast"]]
+from tests.export.conftest import CALIBRATION, INVALID_UTF8, SENTENCES
 
 
 @pytest.fixture(scope="module")
