@@ -199,7 +199,7 @@ def render(results):
     body = [
         "The shipped classifier is `eelbert_uno_en` distilled on SST-2 from the MiniLM teacher's scores (the "
         "labels and the soft scores at alpha 0.5, on the train texts and 4 augmented variants of each, 3 epochs, "
-        "AdamW 1e-3, batch 32, seed 0, the head on the mean of every token's output, `--pooling mean`); the micro model is the same distillation (2 epochs) with ReLU feed-forward layers "
+        "AdamW 1e-3, batch 32, seed 0, the head on the mean of every token's output, `--pooling mean`); the micro model is the same distillation with ReLU feed-forward layers "
         "(TFLite Micro has no GELU) and the `utf8` file the same on `eelbert_uno_words_en`. The peers are "
         "fine-tuned on the labels alone (3 epochs, the GLUE recipe). Accuracy is on the 872 SST-2 dev sentences, each file run in its "
         f"runtime; latency is ms per invoke in ai-edge-litert on one thread with inputs prepared, {_timing_note(results)} "

@@ -263,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--strategy", choices=["default", "mirrored", "multi-worker", "tpu"],
                      help="tf.distribute strategy: default (one process), mirrored (this machine's GPUs), "
                           "multi-worker (cluster from TF_CONFIG), tpu; --batch-size stays the global batch")
-    pre.add_argument("--worker-timeout", type=float, help="seconds to wait for the other workers (default 120)")
+    pre.add_argument("--worker-timeout", type=float, help="seconds to wait for the other workers, at start and whenever one goes silent (default 120)")
     pre.add_argument("--threads", type=int, help="TensorFlow threads (default: all cores)")
     pre.add_argument("--stop-after-steps", type=int, help="stop at this step; finish later with --resume")
     pre.add_argument("--resume", action="store_true", default=None, help="continue from the last checkpoint")

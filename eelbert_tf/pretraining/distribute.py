@@ -151,8 +151,28 @@ def make_strategy(name: str, worker_timeout: float = 120.0):
     own = config["cluster"][task["type"]][task["index"]]
     _wait_for(own, [a for job in sorted(config["cluster"]) for a in config["cluster"][job] if a != own],
               worker_timeout)
+    _configure_coordination(config["cluster"], worker_timeout)
     return tf.distribute.MultiWorkerMirroredStrategy(
         communication_options=tf.distribute.experimental.CommunicationOptions(timeout_seconds=worker_timeout))
+
+
+def _configure_coordination(cluster: dict, worker_timeout: float):
+    """Sets up TensorFlow's coordination service as `MultiWorkerMirroredStrategy` would (leader: the
+    chief, else worker 0; every chief and worker task coordinated), but with the heartbeat timeout
+    equal to `--worker-timeout`. The strategy's own setup keeps TensorFlow's default of 10 s, and on a
+    loaded machine (two workers and other work on 2 cores) a worker whose heartbeat thread is starved
+    that long is declared dead and the run aborts ("heartbeat timeout", seen once in CI). The strategy
+    leaves a service already configured as it is."""
+    from tensorflow.compiler.xla.tsl.protobuf import coordination_config_pb2  # where the strategy imports it
+    from tensorflow.python.eager import context
+
+    jobs = [job for job in ("chief", "worker") if job in cluster]
+    context.context().configure_coordination_service(
+        service_type="standalone",
+        service_leader=f"/job:{jobs[0]}/replica:0/task:0",
+        heartbeat_timeout_in_ms=int(worker_timeout * 1000),
+        coordinated_jobs=[coordination_config_pb2.CoordinatedJob(name=job, num_tasks=len(cluster[job]))
+                          for job in jobs])
 
 
 def is_chief(strategy) -> bool:
