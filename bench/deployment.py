@@ -5,7 +5,7 @@
 1. finetune (cached in runs/deploy/, or $EELBERT_DEPLOY_RUNS: a folder outside the work tree keeps the fine-tuned
    classifiers, ~2 h on 2 cores, between checkouts): the shipped classifier, `eelbert_uno_en` distilled on SST-2 from
    the MiniLM teacher's committed scores (TEACHER_SCORES: the train texts, 4 augmented variants of each,
-   the dev texts; DISTILLED: 3 epochs, alpha 0.5, mean pooling at 1e-3), the same with ReLU feed-forward layers (TFLite Micro
+   the dev texts; 5 epochs, alpha 0.5, mean pooling at 1e-3), the same (DISTILLED: 3 epochs) with ReLU feed-forward layers (TFLite Micro
    has no GELU) and on `eelbert_uno_words_en` (the vocabulary-free text-in file); `eelbert_uno_en` on the
    labels alone (the plain row, and MEAN: mean pooling at 1e-3 on the labels), on MRPC (a pair task for the int8 check), and the peers
    `eelbert_tiny_en` and `bert_tiny_en` on SST-2, all on the labels with the GLUE recipe
@@ -51,10 +51,13 @@ TEACHER_RECORD = TEACHER_SCORES.with_name("minilm_sst2_aug4_scores.jsonl.record.
 # output). MEAN alone is the labels-only row that separates what the pooling gives from what the teacher gives.
 MEAN = {"pooling": "mean", "learning_rate": 1e-3}
 DISTILLED = {"epochs": 3, "augment": 4, "augment_seed": 0, "distill_alpha": 0.5, **MEAN}
-# name: (base model, GLUE task, activation, recipe: DISTILLED (from TEACHER_SCORES), MEAN or None
+# The shipped classifier at 5 epochs: 83.03% in Keras against 82.00% at 3 (and 81.08% at 2); the micro and words
+# variants at 3 (80.73% and 81.65% in Keras), as measured in the session that made them.
+SHIPPED_RECIPE = {**DISTILLED, "epochs": 5}
+# name: (base model, GLUE task, activation, recipe: SHIPPED_RECIPE or DISTILLED (from TEACHER_SCORES), MEAN or None
 # (GLUE's))
 CLASSIFIERS = {
-    "sst2_eelbert_uno_en": ("eelbert_uno_en", "sst2", None, DISTILLED),
+    "sst2_eelbert_uno_en": ("eelbert_uno_en", "sst2", None, SHIPPED_RECIPE),
     "sst2_eelbert_uno_en_relu": ("eelbert_uno_en", "sst2", "relu", DISTILLED),
     "sst2_eelbert_uno_words_en": ("eelbert_uno_words_en", "sst2", None, DISTILLED),
     "sst2_eelbert_uno_en_mean": ("eelbert_uno_en", "sst2", None, MEAN),
