@@ -28,23 +28,24 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import _report  # noqa: E402
 
+from eelbert_tf.export import core  # noqa: E402
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "int8_error.json"
 SHIPPED = REPO / "tflite" / "models" / "sst2_eelbert_uno"
 FORMATS = {"bytes": {"folder": ".", "export": {}},
            "utf8": {"folder": "words_reference", "export": {"hash_widths": (), "int8_weights": "per_tensor"}}}
-LAYER_NORM = ["MEAN", "SQUARED_DIFFERENCE", "RSQRT"]
 # Everything the encoder computes in float but its FULLY_CONNECTED layers (whose inputs stay int8).
-ALL_BUT_DENSE = ["ADD", "MUL", "SUB", *LAYER_NORM, "BATCH_MATMUL", "SOFTMAX", "GELU", "SUM", "GATHER",
+ALL_BUT_DENSE = ["ADD", "MUL", "SUB", *core.LAYER_NORM_STATISTICS, "BATCH_MATMUL", "SOFTMAX", "GELU", "SUM", "GATHER",
                  "CONCATENATION", "RESHAPE", "TRANSPOSE", "STRIDED_SLICE", "PADV2", "SELECT_V2", "MAXIMUM",
                  "SLICE", "GATHER_ND", "PACK", "BROADCAST_TO", "NEG", "SCATTER_ND"]
 # (name, calibration, ops kept in float besides DIV)
 VARIANTS = [
     ("div_only", "folder", []),
     ("calibration_1000", "train1000", []),
-    ("layer_norm_float", "folder", LAYER_NORM),
-    ("layer_norm_float_calibration_1000", "train1000", LAYER_NORM),
-    ("attention_and_layer_norm_float", "train1000", [*LAYER_NORM, "BATCH_MATMUL", "SOFTMAX"]),
+    ("layer_norm_float", "folder", core.LAYER_NORM_STATISTICS),
+    ("layer_norm_float_calibration_1000", "train1000", core.LAYER_NORM_STATISTICS),
+    ("attention_and_layer_norm_float", "train1000", [*core.LAYER_NORM_STATISTICS, "BATCH_MATMUL", "SOFTMAX"]),
     ("dense_float", "train1000", ["FULLY_CONNECTED"]),
     ("all_but_dense_float", "folder", ALL_BUT_DENSE),
 ]
@@ -59,7 +60,6 @@ def main(argv=None):
 
     import numpy as np
     import tensorflow as tf
-    from tensorflow.lite.python import convert as tflite_convert
 
     from eelbert_tf.classification.labeled_text import from_glue
     from eelbert_tf.data_paths import data_dir
@@ -73,25 +73,8 @@ def main(argv=None):
     dev = from_glue("sst2", data_dir() / "glue", "validation")
     train = from_glue("sst2", data_dir() / "glue", "train")
     picked = random.Random(0).sample(range(len(train)), 2000)
-    calibration_file = model / exporter.CALIBRATION_FILE
-    if not calibration_file.exists():  # the shipped reference folders carry none: the same seeded 200 texts
-        from eelbert_tf.classification.finetune import write_calibration
-
-        calibration_file = pathlib.Path(tempfile.mkdtemp()) / exporter.CALIBRATION_FILE
-        write_calibration(calibration_file, train)
-    folder_texts = calibration_file.read_text(encoding="utf-8").splitlines()
-    calibrations = {"folder": [json.loads(line) for line in folder_texts if line.strip()],
-                    "train1000": [[train.texts[i]] for i in picked[:1000]]}
     held_out = [train.texts[i] for i in picked[1000:]]
     labels = np.asarray(dev.labels)
-
-    quantize = tflite_convert.mlir_quantize
-    kept = ["DIV"]  # the variants list their own: the exporter's FLOAT_IN_INT8 is replaced
-
-    def quantize_keeping(calibrated, **kwargs):  # the exporter's call, with more ops kept in float
-        return quantize(calibrated, **{**kwargs, "denylisted_ops": kept})
-
-    tflite_convert.mlir_quantize = quantize_keeping
 
     def scores(path):
         classifier = TFLiteClassifier(path, vocabulary=model / "vocab.txt")
@@ -99,23 +82,32 @@ def main(argv=None):
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        calibration_file = model / exporter.CALIBRATION_FILE
+        if not calibration_file.exists():  # the shipped reference folders carry none: the same seeded 200 texts
+            from eelbert_tf.classification.finetune import write_calibration
+
+            calibration_file = pathlib.Path(tmp) / exporter.CALIBRATION_FILE
+            write_calibration(calibration_file, train)
+        folder_texts = calibration_file.read_text(encoding="utf-8").splitlines()
+        calibrations = {"folder": [json.loads(line) for line in folder_texts if line.strip()],
+                        "train1000": [[train.texts[i]] for i in picked[:1000]]}
         exporter.export(model, args.format, pathlib.Path(tmp) / "float.tflite", **options)
         float_dev, float_held = scores(pathlib.Path(tmp) / "float.tflite")
         float_accuracy = 100 * float(np.mean(float_dev.argmax(-1) == labels))
         for name, calibration, ops in VARIANTS:
-            kept[:] = ["DIV", *ops]
+            kept = ["DIV", *ops]  # replaces the exporter's FLOAT_IN_INT8
             path = pathlib.Path(tmp) / f"{name}.tflite"
             start = time.time()
-            exporter.export(model, args.format, path, int8=True, calibration=calibrations[calibration], **options)
+            exporter.export(model, args.format, path, int8=True, calibration=calibrations[calibration],
+                            float_ops=kept, **options)
             d, h = scores(path)
-            rows.append({"name": name, "calibration": calibration, "float_ops": kept[:], "bytes": path.stat().st_size,
+            rows.append({"name": name, "calibration": calibration, "float_ops": kept, "bytes": path.stat().st_size,
                          "dev_accuracy": 100 * float(np.mean(d.argmax(-1) == labels)),
                          "dev_agreement": 100 * float(np.mean(d.argmax(-1) == float_dev.argmax(-1))),
                          "held_out_agreement": 100 * float(np.mean(h.argmax(-1) == float_held.argmax(-1))),
                          "dev_rmse": float(np.sqrt(np.mean((d - float_dev) ** 2))),
                          "held_out_rmse": float(np.sqrt(np.mean((h - float_held) ** 2)))})
             print(json.dumps({**rows[-1], "float_ops": len(kept), "seconds": round(time.time() - start)}), flush=True)
-    tflite_convert.mlir_quantize = quantize
     result = {"format": args.format, "model": str(model.relative_to(REPO)) if model.is_relative_to(REPO) else str(model),
                "float_dev_accuracy": float_accuracy, "variants": rows, "machine": _report.machine(),
                "date": _report.now(), "commit": _report.commit()}

@@ -17,6 +17,8 @@ from eelbert_tf import hashing  # noqa: E402
 from eelbert_tf.hashing import embed_tokens  # noqa: E402
 from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding  # noqa: E402
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone  # noqa: E402
+from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM  # noqa: E402
+from eelbert_tf.models.eelbert_masked_lm_preprocessor import EelbertMaskedLMPreprocessor  # noqa: E402
 from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier  # noqa: E402
 from eelbert_tf.models.eelbert_text_classifier_preprocessor import (  # noqa: E402
     EelbertPreprocessor,
@@ -32,6 +34,8 @@ __all__ = [
     "BACKBONE_PRESETS",
     "DynamicHashEmbedding",
     "EelbertBackbone",
+    "EelbertMaskedLM",
+    "EelbertMaskedLMPreprocessor",
     "EelbertPreprocessor",
     "EelbertTextClassifier",
     "EelbertTextClassifierPreprocessor",

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 
+from eelbert_tf.models.pooling import POOLINGS
 from eelbert_tf.pretraining.checkpoint import CheckpointError
 
 
@@ -263,7 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--strategy", choices=["default", "mirrored", "multi-worker", "tpu"],
                      help="tf.distribute strategy: default (one process), mirrored (this machine's GPUs), "
                           "multi-worker (cluster from TF_CONFIG), tpu; --batch-size stays the global batch")
-    pre.add_argument("--worker-timeout", type=float, help="seconds to wait for the other workers, at start and whenever one goes silent (default 120)")
+    pre.add_argument("--worker-timeout", type=float,
+                     help="seconds to wait for the other workers, at start and whenever one goes silent (default 120)")
     pre.add_argument("--threads", type=int, help="TensorFlow threads (default: all cores)")
     pre.add_argument("--stop-after-steps", type=int, help="stop at this step; finish later with --resume")
     pre.add_argument("--resume", action="store_true", default=None, help="continue from the last checkpoint")
@@ -311,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     glue.add_argument("--tokenizer", choices=["wordpiece", "words"],
                       help="default: the one the model was pretrained on (WordPiece for an architecture)")
     glue.add_argument("--dropout", type=float, help="replace the backbone's dropout (default: the model's own)")
-    glue.add_argument("--pooling", choices=["cls", "mean"], help="the head's input (default: cls, BERT's pooler)")
+    glue.add_argument("--pooling", choices=POOLINGS, help="the head's input (default: cls, BERT's pooler)")
     glue.set_defaults(func=_cmd_glue)
 
     ft = sub.add_parser("finetune", help="fine-tune a classifier on a GLUE task or your own CSV/TSV")
@@ -332,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--seed", type=int)
     ft.add_argument("--max-train-examples", type=int, help="a seeded subset of the training data")
     ft.add_argument("--activation", help="replace the feed-forward activation (relu for --format micro)")
-    ft.add_argument("--pooling", choices=["cls", "mean"],
+    ft.add_argument("--pooling", choices=POOLINGS,
                     help="the head reads BERT's [CLS] pooler (cls, the default) or the mean of every token's "
                          "output (mean: higher on SST-2 for the one-layer UNO, docs/finetuning.md)")
     ft.add_argument("--dropout", type=float, help="replace the backbone's dropout (default: the model's own; the "

@@ -90,7 +90,7 @@ def scores_from_tokens(bundle, segment_ids, token_bytes=None, token_ids=None, ha
     width), token ids `[k]` for BERT's table."""
     import tensorflow as tf
 
-    from eelbert_tf.models.eelbert_text_classifier import pool
+    from eelbert_tf.models.pooling import pool
 
     classifier = bundle.model
     backbone = classifier.backbone
@@ -137,11 +137,12 @@ def with_sequence_length(bundle, sequence_length: int):
 
 
 INT8_WEIGHTS = ("per_channel", "per_tensor")
-FLOAT_IN_INT8 = ["DIV", "MEAN", "SQUARED_DIFFERENCE", "RSQRT"]  # op types an int8 file keeps in float (`convert`)
+LAYER_NORM_STATISTICS = ["MEAN", "SQUARED_DIFFERENCE", "RSQRT"]  # a layer norm's mean, variance, inverse root
+FLOAT_IN_INT8 = ["DIV", *LAYER_NORM_STATISTICS]  # op types an int8 file keeps in float (`convert`)
 
 
 def convert(fn, input_signature, *, int8: bool = False, representative=None, custom_ops: bool = False,
-            int8_io: bool = False, int8_weights: str = "per_channel") -> bytes:
+            int8_io: bool = False, int8_weights: str = "per_channel", float_ops=None) -> bytes:
     """Converts `fn` (over `input_signature`), float or full-integer int8.
 
     The concrete function's variables are frozen to constants first (the converter would
@@ -154,6 +155,7 @@ def convert(fn, input_signature, *, int8: bool = False, representative=None, cus
     weight matrix) or `"per_tensor"` (one scale per matrix: each per-channel matrix otherwise carries a
     float32 scale and an int64 zero point per channel, 18 KB of the int8 UNO's 309 KB; what it costs in
     accuracy is measured in BENCHMARKS.md, "Vocabulary-free text-in models").
+    `float_ops`: the op types an int8 file (not `int8_io`) keeps in float; default `FLOAT_IN_INT8` (below).
     """
     if int8_weights not in INT8_WEIGHTS:
         raise ExportError(f"int8 weights {int8_weights!r}: expected one of {', '.join(INT8_WEIGHTS)}.")
@@ -194,7 +196,8 @@ def convert(fn, input_signature, *, int8: bool = False, representative=None, cus
             converter.experimental_mlir_quantizer = True
             converter._experimental_calibrate_only = True
             calibrated = converter.convert()
-            return bytes(tflite_convert.mlir_quantize(calibrated, fully_quantize=False, denylisted_ops=FLOAT_IN_INT8,
+            kept = list(FLOAT_IN_INT8 if float_ops is None else float_ops)
+            return bytes(tflite_convert.mlir_quantize(calibrated, fully_quantize=False, denylisted_ops=kept,
                                                       disable_per_channel=int8_weights == "per_tensor"))
     return converter.convert()
 

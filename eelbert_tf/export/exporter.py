@@ -21,14 +21,16 @@ def calibration_examples(bundle, limit: int = 200) -> list[list[str]]:
 
 
 def export(model, fmt: str, out, int8: bool = False, sequence_length: int | None = None,
-           calibration: list | None = None, hash_widths=core.HASH_WIDTHS, int8_weights: str = "per_channel") -> dict:
+           calibration: list | None = None, hash_widths=core.HASH_WIDTHS, int8_weights: str = "per_channel",
+           float_ops=None) -> dict:
     """Converts the classifier folder `model` to `out` in format `fmt`; returns the size and op report.
 
     `hash_widths`: the byte-width buckets tokens are hashed in (default (6, 10), then the full width; `()`
     hashes every token at the full width: a smaller file, a slower hash; BENCHMARKS.md "Deployment").
     `int8_weights`: `"per_channel"` or `"per_tensor"` weight scales for `int8` (`core.convert`; the micro
-    format is always per-tensor). Nothing is left at `out` unless the whole export succeeded (written through a temporary
-    file and renamed).
+    format is always per-tensor). `float_ops`: the op types `int8` keeps in float (default `core.FLOAT_IN_INT8`;
+    the micro format quantizes every op). Nothing is left at `out` unless the whole export succeeded (written
+    through a temporary file and renamed).
     """
     from eelbert_tf.classification.classifier_bundle import VOCAB_FILE, load_classifier
 
@@ -59,7 +61,7 @@ def export(model, fmt: str, out, int8: bool = False, sequence_length: int | None
     fn, signature, representative = builder.build(bundle, length, hash_widths)
     examples = calibration if calibration is not None else (calibration_examples(bundle) if int8 else None)
     model_bytes = core.convert(
-        fn, signature, int8=int8, custom_ops=(fmt == "text"), int8_weights=int8_weights,
+        fn, signature, int8=int8, custom_ops=(fmt == "text"), int8_weights=int8_weights, float_ops=float_ops,
         representative=(lambda: representative(examples)) if int8 else None)
     weights = {"int8_weights": int8_weights} if int8 else {}
     model_bytes = core.add_metadata(core.compact_flatbuffer(model_bytes), {

@@ -93,7 +93,8 @@ def load_teacher(spec: str, vocabulary, student_tokenizer: str, log=print):
         raise TeacherError(f"--teacher {spec} was pretrained on another vocabulary (sha256 {recorded_vocab[:12]}, "
                            f"the student's {ours[:12]}).")
     if spec in presets:
-        teacher = EelbertMaskedLM(load_pretrained_backbone(spec), vocabulary, mlm_head=record["mlm_head"])
+        teacher = EelbertMaskedLM(load_pretrained_backbone(spec), vocabulary, mlm_head=record["mlm_head"],
+                                  compile=False)
         _build(teacher)
         load_npz_weights(_head_variables(teacher), files[1], what="teacher MLM head weights")
     else:

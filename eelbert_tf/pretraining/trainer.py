@@ -513,7 +513,8 @@ def evaluate_preset(name, mlm_head_weights=None, data_dir=None, cache_dir=None, 
             raise ValueError(f"The record of {name} names no MLM head: pass mlm_head_weights (--mlm-head-weights).")
         mlm_head_weights = pathlib.Path(__file__).resolve().parents[2] / record["shipped"]["mlm_head_weights"]
     vocabulary, cache = _open_recorded_cache(record, name, data_dir, cache_dir, log)
-    model = EelbertMaskedLM(load_pretrained_backbone(name, presets_dir), vocabulary, mlm_head=record["mlm_head"])
+    model = EelbertMaskedLM(load_pretrained_backbone(name, presets_dir), vocabulary, mlm_head=record["mlm_head"],
+                            compile=False)
     _build(model)
     load_npz_weights(_head_variables(model), mlm_head_weights, what="MLM head weights")
     return evaluate_masked_lm(model, cache, vocabulary)
