@@ -5,6 +5,7 @@
 Word 1-2 gram TF-IDF (sublinear tf) and logistic regression (C=4), fitted on the task's train split and
 scored on its dev split; with `--char` a `char_wb` 2-5 gram TF-IDF is stacked beside it. Writes
 bench/results/baselines.json (score, fit seconds, machine, commit) for the tables that compare against it.
+For STS-B (`--task stsb`, a regression) the TF-IDF cosine of the two texts and ridge regression instead.
 
 It also probes what EELBERT's fixed token vectors carry for the task (`hash_probe`): logistic regression on
 each text's mean 128-d n-gram hash vector (the input the backbone sees, before any trained layer), the same
@@ -91,6 +92,32 @@ def hash_probe(train, dev, dim: int = 128, seed: int = 0) -> dict:
             "dim": dim, "seed": seed}
 
 
+def tfidf_similarity(train, dev) -> dict:
+    """For STS-B (a regression on pairs), what a practitioner fits first: the cosine of the two texts' TF-IDF
+    vectors (word 1-2 grams, fitted on the train texts), and ridge regression on the pair's TF-IDF features
+    plus that cosine; dev Pearson x100."""
+    import numpy as np
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import Ridge
+
+    started = time.time()
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(train.texts + train.text_pairs)
+
+    def features(data):
+        a, b = vectorizer.transform(data.texts), vectorizer.transform(data.text_pairs)
+        cosine = np.asarray(a.multiply(b).sum(axis=1)).ravel()  # rows are L2-normalized
+        return cosine, hstack([a + b, abs(a - b), csr_matrix(cosine[:, None])]).tocsr()
+
+    cos_train, x_train = features(train)
+    cos_dev, x_dev = features(dev)
+    labels = np.asarray(dev.labels, np.float64)
+    ridge = Ridge(alpha=1.0).fit(x_train, np.asarray(train.labels, np.float64))
+    return {"cosine_pearson": float(np.corrcoef(cos_dev, labels)[0, 1] * 100),
+            "ridge_pearson": float(np.corrcoef(ridge.predict(x_dev), labels)[0, 1] * 100),
+            "fit_seconds": round(time.time() - started, 1), "features": "word 1-2 grams", "ridge_alpha": 1.0}
+
+
 def main():
     from eelbert_tf.classification.labeled_text import from_glue
     from eelbert_tf.data_paths import data_dir
@@ -102,8 +129,9 @@ def main():
     glue = data_dir() / "glue"
     train, dev = from_glue(args.task, glue, "train"), from_glue(args.task, glue, "validation")
     result = {"task": args.task, "train_examples": len(train), "dev_examples": len(dev),
-              "tfidf_lr": tfidf_logistic_regression(train, dev),
-              "tfidf_char_lr": tfidf_logistic_regression(train, dev, char=True),
+              **({"tfidf_similarity": tfidf_similarity(train, dev)} if train.is_regression else
+                 {"tfidf_lr": tfidf_logistic_regression(train, dev),
+                  "tfidf_char_lr": tfidf_logistic_regression(train, dev, char=True)}),
               **({"hash_probe": hash_probe(train, dev)} if train.text_pairs is None else {}),
               "machine": machine(), "date": utc_now(), "commit": git_commit()}
     path = REPO / "bench" / "results" / "baselines.json"

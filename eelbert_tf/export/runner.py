@@ -54,15 +54,13 @@ class TFLiteClassifier:
         return bool(self.meta["text_pair"])
 
     def _preprocessor(self, content, vocabulary):
-        from eelbert_tf.models.eelbert_text_classifier_preprocessor import (
-            EelbertTextClassifierPreprocessor as EelbertPreprocessor,
-        )
+        from eelbert_tf.models.eelbert_text_classifier_preprocessor import EelbertTextClassifierPreprocessor
         from eelbert_tf.preprocessing import EelbertTokenizer, EelbertWordTokenizer
         from eelbert_tf.preprocessing.vocabulary import vocabulary_sha256
 
         if self.meta.get("tokenizer") == "words":
-            return EelbertPreprocessor(EelbertWordTokenizer(self.meta["max_word_bytes"]),
-                                       sequence_length=self.meta["sequence_length"])
+            return EelbertTextClassifierPreprocessor(EelbertWordTokenizer(self.meta["max_word_bytes"]),
+                                                     sequence_length=self.meta["sequence_length"])
         if vocabulary is None and self.format == "mediapipe":
             # MediaPipe's metadata packs the vocabulary into the file (a zip appended to the flatbuffer).
             with zipfile.ZipFile(io.BytesIO(content)) as archive:
@@ -73,7 +71,7 @@ class TFLiteClassifier:
         if self.meta.get("vocabulary_sha256", digest) != digest:
             raise ExportError(f"{self.path} was exported with another vocabulary than the one given "
                               "(sha256 differs): pass the model's vocabulary (--vocab).")
-        return EelbertPreprocessor(tokenizer, sequence_length=self.meta["sequence_length"])
+        return EelbertTextClassifierPreprocessor(tokenizer, sequence_length=self.meta["sequence_length"])
 
     def _example_inputs(self, example) -> dict:
         from eelbert_tf.export.inputs import bytes_inputs, id_inputs

@@ -152,8 +152,8 @@ class EelbertTextClassifierPreprocessor(keras_hub.models.TextClassifierPreproces
 
 @keras.saving.register_keras_serializable(package="eelbert_tf")
 class EelbertPreprocessor(EelbertTextClassifierPreprocessor):
-    """The former name of `EelbertTextClassifierPreprocessor`, kept so that code and saved configs that name it
-    still work; new code uses `EelbertTextClassifierPreprocessor`."""
+    """The former name of `EelbertTextClassifierPreprocessor`, no longer exported: registered only so that
+    `.keras` files saved before the keras-hub classes still deserialize (`load_classifier` converts them)."""
 
 
 def _as_texts(x):
