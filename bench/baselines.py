@@ -26,25 +26,12 @@ sys.path.insert(0, str(REPO))
 
 
 def tfidf_logistic_regression(train, dev, char: bool = False) -> dict:
-    import numpy as np
-    from scipy.sparse import hstack
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
+    """The package's baseline (`eelbert_tf.classification.baseline`, which `eelbert distil` fits too)."""
+    from eelbert_tf.classification.baseline import tfidf_baseline
 
-    def text(data):
-        return [a if data.text_pairs is None else f"{a} [SEP] {b}"
-                for a, b in zip(data.texts, data.text_pairs or data.texts)]
-
-    started = time.time()
-    vectorizers = [TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)]
-    if char:
-        vectorizers.append(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True))
-    x_train = hstack([v.fit_transform(text(train)) for v in vectorizers]).tocsr()
-    x_dev = hstack([v.transform(text(dev)) for v in vectorizers]).tocsr()
-    model = LogisticRegression(C=4, max_iter=2000).fit(x_train, train.labels)
-    accuracy = float(np.mean(model.predict(x_dev) == dev.labels) * 100)
-    return {"accuracy": accuracy, "fit_seconds": round(time.time() - started, 1),
-            "features": "word 1-2 grams" + (" + char_wb 2-5 grams" if char else ""), "C": 4}
+    result = tfidf_baseline(train, dev, char=char)
+    return {"accuracy": result["score"], "fit_seconds": result["fit_seconds"], "features": result["features"],
+            "C": 4}
 
 
 def hash_probe(train, dev, dim: int = 128, seed: int = 0) -> dict:
@@ -93,33 +80,25 @@ def hash_probe(train, dev, dim: int = 128, seed: int = 0) -> dict:
 
 
 def tfidf_similarity(train, dev) -> dict:
-    """For STS-B (a regression on pairs), what a practitioner fits first: the cosine of the two texts' TF-IDF
-    vectors (word 1-2 grams, fitted on the train texts), and ridge regression on the pair's TF-IDF features
-    plus that cosine; dev Pearson x100."""
+    """For STS-B (a regression on pairs): the cosine of the two texts' TF-IDF vectors (no training), and the
+    package's ridge baseline on the pair's features (`eelbert_tf.classification.baseline`); dev Pearson x100."""
     import numpy as np
-    from scipy.sparse import csr_matrix, hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import Ridge
+
+    from eelbert_tf.classification.baseline import tfidf_baseline
 
     started = time.time()
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(train.texts + train.text_pairs)
-
-    def features(data):
-        a, b = vectorizer.transform(data.texts), vectorizer.transform(data.text_pairs)
-        cosine = np.asarray(a.multiply(b).sum(axis=1)).ravel()  # rows are L2-normalized
-        return cosine, hstack([a + b, abs(a - b), csr_matrix(cosine[:, None])]).tocsr()
-
-    cos_train, x_train = features(train)
-    cos_dev, x_dev = features(dev)
-    labels = np.asarray(dev.labels, np.float64)
-    ridge = Ridge(alpha=1.0).fit(x_train, np.asarray(train.labels, np.float64))
-    return {"cosine_pearson": float(np.corrcoef(cos_dev, labels)[0, 1] * 100),
-            "ridge_pearson": float(np.corrcoef(ridge.predict(x_dev), labels)[0, 1] * 100),
-            "fit_seconds": round(time.time() - started, 1), "features": "word 1-2 grams", "ridge_alpha": 1.0}
+    a, b = vectorizer.transform(dev.texts), vectorizer.transform(dev.text_pairs)
+    cosine = np.asarray(a.multiply(b).sum(axis=1)).ravel()  # rows are L2-normalized
+    ridge = tfidf_baseline(train, dev)
+    return {"cosine_pearson": float(np.corrcoef(cosine, np.asarray(dev.labels, np.float64))[0, 1] * 100),
+            "ridge_pearson": ridge["score"], "fit_seconds": round(time.time() - started, 1),
+            "features": "word 1-2 grams", "ridge_alpha": ridge["ridge_alpha"]}
 
 
 def main():
-    from eelbert_tf.classification.labeled_text import from_glue
+    from eelbert_tf.glue.tasks import from_glue
     from eelbert_tf.data_paths import data_dir
     from eelbert_tf.io_utils import git_commit, machine, utc_now, write_json_atomically
 

@@ -1,5 +1,5 @@
 """Converts every shipped and staged preset folder of the former layout (config.json of constructor arguments,
-weights.npz) into keras-hub's (issue 28): `eelbert_tf.models.pretrained.to_keras_hub_preset`, the same weight
+weights.npz) into keras-hub's (issue 28): `eelbert_tf.models.preset_writer.to_keras_hub_preset`, the same weight
 values bit for bit (each record's `shipped.weights_values_sha256`, checked by tests/models/test_pretrained_presets.py).
 
 GLUE results are keyed by the fingerprint of the backbone they fine-tuned (its weights file and config); the
@@ -29,7 +29,8 @@ def _former_fingerprint(folder):
 
 
 def main():
-    from eelbert_tf.models.pretrained import preset_fingerprint, to_keras_hub_preset
+    from eelbert_tf.models.preset_writer import to_keras_hub_preset
+    from eelbert_tf.models.pretrained import preset_fingerprint
 
     folders = [p for p in sorted((REPO / "eelbert_tf" / "presets").iterdir()) + sorted(
         (REPO / "bench" / "results").glob("presets_*/*")) if (p / "weights.npz").is_file()]

@@ -76,8 +76,8 @@ def glue_dir():
 
 def finetune_all(names=None):
     from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
-    from eelbert_tf.classification.labeled_text import from_glue
-    from eelbert_tf.glue.finetune import pretraining_tokenizer
+    from eelbert_tf.glue.tasks import from_glue
+    from eelbert_tf.models.registry import pretraining_tokenizer
 
     for name, (model, task, activation, overrides) in CLASSIFIERS.items():
         if names and name not in names:
@@ -283,7 +283,7 @@ def measure():
     import numpy as np
 
     from eelbert_tf.classification.classifier_bundle import load_classifier
-    from eelbert_tf.classification.labeled_text import from_glue
+    from eelbert_tf.glue.tasks import from_glue
     from eelbert_tf.classification.metrics import classification_metrics
     from eelbert_tf.export.core import read_metadata
     from eelbert_tf.export.runner import TFLiteClassifier
@@ -411,7 +411,7 @@ def micro_timing(path, text, repeats=50) -> dict:
 
 def mrpc_int8() -> dict:
     from eelbert_tf.classification.classifier_bundle import load_classifier
-    from eelbert_tf.classification.labeled_text import from_glue
+    from eelbert_tf.glue.tasks import from_glue
     from eelbert_tf.classification.metrics import classification_metrics
     from eelbert_tf.export.exporter import export
     from eelbert_tf.export.runner import TFLiteClassifier

@@ -61,7 +61,7 @@ def main(argv=None):
     import numpy as np
     import tensorflow as tf
 
-    from eelbert_tf.classification.labeled_text import from_glue
+    from eelbert_tf.glue.tasks import from_glue
     from eelbert_tf.data_paths import data_dir
     from eelbert_tf.export import exporter
     from eelbert_tf.export.runner import TFLiteClassifier
@@ -84,7 +84,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         calibration_file = model / exporter.CALIBRATION_FILE
         if not calibration_file.exists():  # the shipped reference folders carry none: the same seeded 200 texts
-            from eelbert_tf.classification.finetune import write_calibration
+            from eelbert_tf.classification.classifier_bundle import write_calibration
 
             calibration_file = pathlib.Path(tmp) / exporter.CALIBRATION_FILE
             write_calibration(calibration_file, train)

@@ -35,7 +35,7 @@ def measure(classifier, fmt, runs) -> dict:
     from eelbert_tf.data_paths import data_dir
     from eelbert_tf.export.exporter import export
     from eelbert_tf.export.runner import TFLiteClassifier
-    from eelbert_tf.classification.labeled_text import from_glue
+    from eelbert_tf.glue.tasks import from_glue
 
     dev = from_glue("sst2", data_dir() / "glue", "validation")
     texts, labels = dev.texts, np.asarray(dev.labels)
@@ -92,7 +92,7 @@ def main(argv=None):
         classifier = pathlib.Path(args.classifier) if args.classifier else runs / f"sst2_{args.tokenizer}"
         if not args.classifier and not (classifier / "classifier.keras").is_file():
             from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
-            from eelbert_tf.classification.labeled_text import from_glue
+            from eelbert_tf.glue.tasks import from_glue
             from eelbert_tf.data_paths import data_dir
 
             glue = data_dir() / "glue"

@@ -79,7 +79,7 @@ WEIGHTS_DTYPE = {"bert_tiny": "float16"}
 
 
 def pretrain_and_export(model, runs, threads=None, recipe="v1"):
-    from eelbert_tf.models.pretrained import PRESETS_DIR, export_preset, record_shipped_evaluation
+    from eelbert_tf.models.preset_writer import PRESETS_DIR, export_preset, record_shipped_evaluation
     from eelbert_tf.pretraining.trainer import evaluate_preset, export_mlm_head
 
     out = train_only(model, runs, threads, recipe)
@@ -111,7 +111,7 @@ def stage(model, runs, recipe):
     """Copies a finished run's backbone (shipped dtype and config), record, log, loss curve and MLM head
     into bench/results/presets_<recipe>/: a run folder under runs/ may not outlive its session, and the
     presets are shipped together only when every model of the recipe is done."""
-    from eelbert_tf.models.pretrained import export_preset
+    from eelbert_tf.models.preset_writer import export_preset
     from eelbert_tf.pretraining.trainer import export_mlm_head
 
     out, name = runs / model, preset_name(model, recipe)
@@ -132,7 +132,7 @@ def ship(model, runs, recipe):
     the held-out MLM loss of the weights exactly as shipped and records it."""
     import shutil
 
-    from eelbert_tf.models.pretrained import PRESETS_DIR, record_shipped_evaluation
+    from eelbert_tf.models.preset_writer import PRESETS_DIR, record_shipped_evaluation
     from eelbert_tf.pretraining.trainer import evaluate_preset
 
     name = preset_name(model, recipe)
@@ -209,7 +209,7 @@ def reconfigure():
     first shipped with dropout 0.1 put back for fine-tuning after pretraining without it; fine-tuned that way
     BERT-tiny lost most of STS-B and CoLA (`bench/finetune_diagnosis.py`), so they now keep dropout 0. The weights
     do not change; their fingerprint does, so GLUE results of the former config are not reused."""
-    from eelbert_tf.models.pretrained import pretrained_presets, set_shipped_config
+    from eelbert_tf.models.preset_writer import pretrained_presets, set_shipped_config
 
     for name, folder in pretrained_presets().items():
         if "config_updates" not in json.loads((folder / "record.json").read_text())["shipped"]:

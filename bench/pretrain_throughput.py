@@ -82,7 +82,7 @@ def median_ms(fn):
 def make_optimizer():
     import keras
 
-    from eelbert_tf.pretraining.trainer import make_schedule
+    from eelbert_tf.schedules import make_schedule
 
     return keras.optimizers.AdamW(learning_rate=make_schedule(1e-3, 10, 1000), weight_decay=0.01,
                                   epsilon=1e-6, clipnorm=1.0)

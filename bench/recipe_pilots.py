@@ -233,7 +233,7 @@ def sst2_check(name, out, seed=0):
     AdamW 2e-4, batch 32) with fine-tuning seed `seed`, its dev accuracy kept in the pilot's result file (seed 0
     as `sst2_check`, every seed in `sst2_seeds`)."""
     from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
-    from eelbert_tf.classification.labeled_text import from_glue
+    from eelbert_tf.glue.tasks import from_glue
     from eelbert_tf.data_paths import data_dir
 
     path = RESULTS / f"{name}.json"

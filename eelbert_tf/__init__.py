@@ -13,6 +13,16 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # a value the user set wins.
 _os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
 
+
+from eelbert_tf.io_utils import quiet_runtime_logs as _quiet_runtime_logs  # noqa: E402
+
+# TensorFlow 2.21 writes its start-up lines through absl before it reads TF_CPP_MIN_LOG_LEVEL; they are kept off
+# stderr while it loads and finds its devices (device discovery writes its lines now, not at the first op).
+with _quiet_runtime_logs():
+    import tensorflow as _tf  # noqa: E402
+
+    _tf.config.list_physical_devices()
+
 from eelbert_tf import hashing  # noqa: E402
 from eelbert_tf.hashing import embed_tokens  # noqa: E402
 from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding  # noqa: E402

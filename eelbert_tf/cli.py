@@ -97,7 +97,8 @@ def _cmd_glue(args) -> int:
 
 def _training_data(args):
     """`(train, dev, source, default_epochs)` from `--task` or `--train` (finetune and augment)."""
-    from eelbert_tf.classification.labeled_text import from_glue, read_labeled_file
+    from eelbert_tf.classification.labeled_text import read_labeled_file
+    from eelbert_tf.glue.tasks import from_glue
 
     if (args.task is None) == (args.train is None):
         raise ValueError(f"{args.command} needs exactly one of --task GLUE_TASK or --train FILE.")
@@ -134,7 +135,7 @@ def _cmd_finetune(args) -> int:
     if args.epochs is None and default_epochs is not None:
         recipe.epochs = default_epochs
     if args.tokenizer is None:
-        from eelbert_tf.glue.finetune import pretraining_tokenizer
+        from eelbert_tf.models.registry import pretraining_tokenizer
 
         args.tokenizer = pretraining_tokenizer(args.model)
     if args.tokenizer == "words" and args.vocab:
@@ -148,7 +149,8 @@ def _cmd_finetune(args) -> int:
 
 def _cmd_augment(args) -> int:
     """Writes every text `eelbert finetune --teacher SCORES.jsonl` will ask the scores file for."""
-    from eelbert_tf.classification.finetune import FinetuneRecipe, distillation_texts, subsample
+    from eelbert_tf.classification.finetune import FinetuneRecipe, distillation_texts
+    from eelbert_tf.classification.labeled_text import subsample
     from eelbert_tf.classification.teacher import read_unlabeled
     from eelbert_tf.io_utils import write_atomically
 
@@ -171,6 +173,30 @@ def _cmd_augment(args) -> int:
 
     write_atomically(write, args.out, args.out + ".tmp")
     print(json.dumps({"out": args.out, "texts": len(rows)}))
+    return 0
+
+
+def _cmd_distil(args) -> int:
+    from eelbert_tf.classification.keras_hub_teacher import TeacherRecipe
+    from eelbert_tf.distil import DistilConfig, distil, report_table, student_recipe, summary_line
+
+    recipe = student_recipe(
+        epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
+        sequence_length=args.sequence_length, seed=args.seed, max_train_examples=args.max_train_examples,
+        activation=args.activation, pooling=args.pooling, distill_alpha=args.distill_alpha,
+        temperature=args.temperature, augment=args.augment, augment_seed=args.augment_seed)
+    teacher_recipe = TeacherRecipe(**{k: v for k, v in {
+        "epochs": args.teacher_epochs, "learning_rate": args.teacher_learning_rate,
+        "batch_size": args.teacher_batch_size, "sequence_length": args.teacher_sequence_length,
+        "max_train_examples": args.teacher_max_train_examples}.items() if v is not None})
+    train, dev, source, _ = _training_data(args)
+    config = DistilConfig(teacher=args.teacher, students=tuple(s.strip() for s in args.student.split(",") if s.strip()),
+                          formats=tuple(args.format.split(",")) if args.format else None, recipe=recipe,
+                          teacher_recipe=teacher_recipe, unlabeled=args.unlabeled)
+    result = distil(config, train, dev, args.out, source=source, verbose=1 if sys.stdout.isatty() else 2,
+                    log=lambda m: print(m, file=sys.stderr, flush=True))
+    print(report_table(result))
+    print(summary_line(result))
     return 0
 
 
@@ -360,6 +386,40 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--with-dev", action="store_true", help="list the dev texts too (the teacher's dev score)")
     au.add_argument("--out", required=True, help="the .jsonl file to write: add \"scores\" to each line")
     au.set_defaults(func=_cmd_augment)
+
+    di = sub.add_parser("distil", help="a teacher (keras-hub classifier or backbone, Hugging Face folder, scores "
+                                       "file) to small int8 students, judged against TF-IDF: one command")
+    for flag, kwargs in (("--task", {"help": "a GLUE task (or --train/--dev)"}), ("--train", {}), ("--dev", {}),
+                         ("--text-column", {}), ("--text-pair-column", {}), ("--label-column", {}),
+                         ("--delimiter", {}), ("--glue-dir", {}), ("--data-dir", {})):
+        di.add_argument(flag, **kwargs)
+    di.add_argument("--teacher", required=True,
+                    help="a keras-hub TextClassifier (preset folder or .keras), a keras-hub backbone (folder, "
+                         "kaggle:// or hf:// handle, or a Hugging Face folder keras-hub converts: fine-tuned on "
+                         "your labels first), a classifier folder from `eelbert finetune`, or a .jsonl scores file")
+    di.add_argument("--student", default="eelbert_uno_en",
+                    help="student preset(s), comma-separated, each distilled from the same scores; auto: the "
+                         f"smallest of {','.join(('eelbert_uno_en', 'eelbert_tiny_en'))} whose int8 file beats "
+                         "TF-IDF on dev (default eelbert_uno_en)")
+    di.add_argument("--format", help="int8 files to export, comma-separated (default: mediapipe,bytes for one-text "
+                                     "classes, else bytes; words students: utf8)")
+    di.add_argument("--out", required=True, help="run folder (resumable: the same command continues it)")
+    _distillation_arguments(di, teacher=False)
+    for flag, kind, text in (("--epochs", int, "student epochs (default 3)"),
+                             ("--learning-rate", float, "student peak learning rate (default 1e-3)"),
+                             ("--batch-size", int, None), ("--sequence-length", int, None), ("--seed", int, None),
+                             ("--max-train-examples", int, "a seeded subset of the training data"),
+                             ("--distill-alpha", float, "weight of the labels' loss (default 0.5)"),
+                             ("--temperature", float, None),
+                             ("--teacher-epochs", int, "backbone teacher: epochs of its fine-tuning (default 2)"),
+                             ("--teacher-learning-rate", float, "backbone teacher: peak learning rate (default 5e-5)"),
+                             ("--teacher-batch-size", int, "backbone teacher: batch size (default 32)"),
+                             ("--teacher-sequence-length", int, "backbone teacher: most tokens per text (default 128)"),
+                             ("--teacher-max-train-examples", int, "backbone teacher: fine-tune on a seeded subset")):
+        di.add_argument(flag, type=kind, help=text)
+    di.add_argument("--activation", help="replace the students' feed-forward activation (relu for --format micro)")
+    di.add_argument("--pooling", choices=POOLINGS, help="the students' head input (default mean)")
+    di.set_defaults(func=_cmd_distil)
 
     ex = sub.add_parser("export", help="a fine-tuned classifier to a .tflite file")
     ex.add_argument("--model", required=True, help="a classifier folder from `eelbert finetune` (or its .keras)")

@@ -13,7 +13,8 @@ NOTEBOOKS = sorted((REPO / "colab").glob("*.ipynb"))
 EXPECTED = {
     "01_quickstart": [r"^1\t.*gorgeous", r"^0\t.*tired", r"mediapipe +\d[\d,]+ bytes", r"bytes int8 +\[",
                       r"input .*int32", r"BERT-tiny int8 / EELBERT-UNO int8 \(MediaPipe format\): \d"],
-    "02_finetune_your_data": [r"same scores after reload: True", r"MediaPipe TextClassifier agrees with Keras: True"],
+    "02_finetune_your_data": [r"same scores after reload: True", r"MediaPipe TextClassifier agrees with Keras: True",
+                              r"^\| eelbert_uno_en int8 `bytes` \| [\d,]+ \| \d", r"^\| TF-IDF \+ logistic regression"],
     "03_how_dynamic_embeddings_work": [r"identical: True", r"trainable weights: 0", r"identical vectors"],
     "04_pretrain_your_own": [r"held-out MLM loss \d", r"fine-tuned on the pretrained run"],
     "05_microcontroller": [r"arena \d[\d,]+ bytes", r"C input builder equals Python: True",
@@ -39,6 +40,13 @@ def test_notebook_runs_in_small_mode(notebook, tmp_path, monkeypatch):
     monkeypatch.setenv("EELBERT_NOTEBOOK_WORK", str(tmp_path / "work"))
     monkeypatch.setenv("EELBERT_CACHE_DIR", str(tmp_path / "cache"))  # TFDS prepares GLUE here, not in ~
     monkeypatch.setenv("EELBERT_DATA_DIR", os.environ.get("EELBERT_DATA_DIR", str(REPO.parent / "shared" / "data")))
+    if notebook.stem == "02_finetune_your_data":  # `eelbert distil`'s teacher: a tiny keras-hub BERT, not MiniLM
+        from tests.classification.test_distil import tiny_bert
+
+        backbone, tokenizer = tiny_bert()
+        backbone.save_to_preset(str(tmp_path / "tiny_bert"))
+        tokenizer.save_to_preset(str(tmp_path / "tiny_bert"))
+        monkeypatch.setenv("EELBERT_NOTEBOOK_TEACHER", str(tmp_path / "tiny_bert"))
     NotebookClient(nb, timeout=900, kernel_name="python3",
                    resources={"metadata": {"path": str(REPO / "colab")}}).execute()
     text = "\n".join(output.get("text", "") for cell in nb.cells if cell.cell_type == "code"

@@ -24,6 +24,9 @@ def test_quick_start_command_classifies_offline():
     assert out.returncode == 0, out.stderr[-2000:]
     lines = out.stdout.splitlines()
     assert [line.split("\t")[0] for line in lines] == ["1", "0"]
+    # Its lines and nothing else: TensorFlow's and LiteRT's start-up notices (an `E0000 ... cuInit` error line
+    # on a machine without a GPU among them) are kept off stderr.
+    assert out.stderr == "", out.stderr
 
 
 def test_python_examples_run(tmp_path):

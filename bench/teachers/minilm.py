@@ -43,7 +43,7 @@ def model_dir():
 
 
 def load_split(task, split):
-    from eelbert_tf.classification.labeled_text import from_glue
+    from eelbert_tf.glue.tasks import from_glue
     from eelbert_tf.data_paths import data_dir
 
     return from_glue(task, data_dir() / "glue", split)

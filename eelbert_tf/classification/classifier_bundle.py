@@ -13,8 +13,11 @@ import pathlib
 import numpy as np
 
 from eelbert_tf.io_utils import write_json_atomically
+from eelbert_tf.preprocessing.vocabulary import token_byte_width
+from eelbert_tf.words import DEFAULT_MAX_WORD_BYTES
 
 KERAS_FILE, LABELS_FILE, VOCAB_FILE, INFO_FILE = "classifier.keras", "labels.txt", "vocab.txt", "classifier.json"
+CALIBRATION_FILE = "calibration.jsonl"  # training examples (texts), the representative set of int8 exports
 
 
 def write_bundle(folder, classifier, info: dict, vocabulary: list[str]) -> pathlib.Path:
@@ -47,16 +50,12 @@ class ClassifierBundle:
 
     @property
     def max_word_bytes(self) -> int:
-        from eelbert_tf.words import DEFAULT_MAX_WORD_BYTES
-
         return int(self.info.get("max_word_bytes", DEFAULT_MAX_WORD_BYTES))
 
     @property
     def token_byte_width(self) -> int:
         """The `W` of the token bytes every export packs: the longest WordPiece token, or `max_word_bytes` (at
         least the five bytes of `[CLS]` and `[SEP]`, which are packed in too)."""
-        from eelbert_tf.export.core import token_byte_width
-
         if self.tokenizer_kind == "words":
             return max(self.max_word_bytes, len("[CLS]"))
         return token_byte_width(self.vocabulary)
@@ -139,3 +138,20 @@ def load_classifier(path) -> ClassifierBundle:
     if model.num_classes != expected:
         raise ValueError(f"{keras_file} has {model.num_classes} outputs but {info_file} names {expected} labels.")
     return bundle
+
+
+def write_calibration(path, train, count: int = 200, seed: int = 0):
+    """A seeded sample of training examples (texts only), the representative set of int8 exports."""
+    rng = np.random.default_rng(seed)
+    picked = np.sort(rng.choice(len(train), min(count, len(train)), replace=False))
+    rows = [[train.texts[i]] + ([train.text_pairs[i]] if train.text_pairs is not None else []) for i in picked]
+    pathlib.Path(path).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def calibration_examples(bundle, limit: int = 200) -> list[list[str]]:
+    path = bundle.path / CALIBRATION_FILE
+    if not path.is_file():
+        raise ValueError(f"--int8 needs {path} (training examples written by `eelbert finetune`), "
+                          "which is missing.")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return rows[:limit]

@@ -33,7 +33,8 @@ import time
 
 import numpy as np
 
-from eelbert_tf.classification.labeled_text import LabeledText
+from eelbert_tf.classification.classifier_bundle import CALIBRATION_FILE, write_calibration
+from eelbert_tf.classification.labeled_text import LabeledText, subsample
 from eelbert_tf.io_utils import write_json_atomically
 
 
@@ -69,7 +70,7 @@ def trim_to_longest(x, y):
 def make_optimizer(recipe, total_steps: int):
     import keras
 
-    from eelbert_tf.pretraining.trainer import make_schedule
+    from eelbert_tf.schedules import make_schedule
 
     optimizer = keras.optimizers.AdamW(
         learning_rate=make_schedule(recipe.learning_rate, int(recipe.warmup_ratio * total_steps), total_steps),
@@ -118,7 +119,7 @@ def build_classifier(model: str, num_classes: int, activation: str | None = None
                      pooling: str = "cls"):
     """An `EelbertTextClassifier` (no preprocessor yet) on the backbone `model` names (preset, shipped preset or run folder), with its
     feed-forward `activation` or its `dropout` replaced where given (settings that own no weights)."""
-    from eelbert_tf.glue.finetune import load_backbone
+    from eelbert_tf.models.registry import load_backbone
     from eelbert_tf.models.eelbert_backbone import EelbertBackbone
     from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
 
@@ -147,21 +148,6 @@ def teacher_dev_metrics(teacher, dev: LabeledText) -> dict | None:
     if dev.is_regression:
         return regression_metrics(dev.labels, logits[:, 0])
     return classification_metrics(dev.labels, logits.argmax(-1), dev.num_classes)
-
-
-def write_calibration(path, train: LabeledText, count: int = 200, seed: int = 0):
-    """A seeded sample of training examples (texts only), the representative set of int8 exports."""
-    rng = np.random.default_rng(seed)
-    picked = np.sort(rng.choice(len(train), min(count, len(train)), replace=False))
-    rows = [[train.texts[i]] + ([train.text_pairs[i]] if train.text_pairs is not None else []) for i in picked]
-    pathlib.Path(path).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-
-
-def subsample(data: LabeledText, count: int | None) -> LabeledText:
-    """A fixed, seeded subset of `count` examples (in their original order), or `data` itself."""
-    if not count or count >= len(data):
-        return data
-    return data.subset(np.sort(np.random.default_rng(1234).choice(len(data), count, replace=False)))
 
 
 def distillation_texts(train: LabeledText, recipe: FinetuneRecipe, unlabeled=None, log=print):
@@ -249,7 +235,8 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
     `teacher` (a path: classifier folder or scores `.jsonl`, see `teacher.py`) distils its scores into the
     student, on the training texts, the `unlabeled` file's texts and `recipe.augment` variants of each."""
     from eelbert_tf.classification.classifier_bundle import write_bundle
-    from eelbert_tf.classification.teacher import load_teacher, read_unlabeled
+    from eelbert_tf.classification.teacher import read_unlabeled
+    from eelbert_tf.classification.teachers import load_teacher
 
     recipe = recipe or FinetuneRecipe()
     out_dir = pathlib.Path(out_dir)
@@ -307,7 +294,7 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
     try:
         write_bundle(tmp, classifier, info, None if words else preprocessor.tokenizer.vocabulary)
         write_json_atomically(tmp / "metrics.json", metrics)
-        write_calibration(tmp / "calibration.jsonl", train)
+        write_calibration(tmp / CALIBRATION_FILE, train)
         if out_dir.exists():
             out_dir.rmdir()  # empty (checked above)
         os.replace(tmp, out_dir)

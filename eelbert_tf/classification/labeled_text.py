@@ -118,17 +118,8 @@ def read_labeled_file(path, text_column: str, label_column: str, text_pair_colum
                        str(path))
 
 
-def from_glue(task_name: str, glue_dir, split: str) -> LabeledText:
-    """One split of a GLUE task, read from the original TSV layout (strict, as the GLUE reader)."""
-    from eelbert_tf.glue.tasks import read_examples, task_file, get_task
-
-    task = get_task(task_name)
-    if split not in task.splits:
-        raise ValueError(f"GLUE task {task.folder} has no split {split!r}; it has {list(task.splits)}.")
-    examples = list(read_examples(task_file(glue_dir, task, split), task))
-    texts = [e["texts"][0] for e in examples]
-    pairs = [e["texts"][1] for e in examples] if len(task.text_columns) == 2 else None
-    dtype = np.float32 if task.is_regression else np.int64
-    return LabeledText(texts, np.asarray([e["label"] for e in examples], dtype),
-                       None if task.is_regression else list(task.label_names), pairs,
-                       str(task_file(glue_dir, task, split)))
+def subsample(data: LabeledText, count: int | None) -> LabeledText:
+    """A fixed, seeded subset of `count` examples (in their original order), or `data` itself."""
+    if not count or count >= len(data):
+        return data
+    return data.subset(np.sort(np.random.default_rng(1234).choice(len(data), count, replace=False)))

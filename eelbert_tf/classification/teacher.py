@@ -141,16 +141,6 @@ class ClassifierTeacher:
                 "train_source": self.bundle.info.get("train_source")}
 
 
-def load_teacher(path, label_names, regression: bool, text_pair: bool):
-    """The teacher at `path`: a `.jsonl` scores file, or a classifier folder (or its `.keras`)."""
-    path = pathlib.Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"--teacher {path} does not exist.")
-    if path.is_file() and path.suffix.lower() in (".jsonl", ".json"):
-        return ScoresFileTeacher(path, 1 if regression else len(label_names), text_pair)
-    return ClassifierTeacher(path, label_names, regression, text_pair)
-
-
 def read_unlabeled(path, text_pair: bool):
     """Texts of the task's domain for the teacher to label: one text per line (pairs: two, tab-separated).
 

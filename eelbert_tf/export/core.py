@@ -21,6 +21,8 @@ import pathlib
 
 import numpy as np
 
+from eelbert_tf.preprocessing.vocabulary import token_byte_width  # noqa: F401 - the formats' W
+
 METADATA_NAME = "eelbert_tf"  # the flatbuffer metadata entry that holds our JSON
 FORMATS = ("text", "mediapipe", "bytes", "utf8", "micro")
 RUNTIMES = {
@@ -46,11 +48,6 @@ def tokenizer_metadata(bundle) -> dict:
     if bundle.tokenizer_kind == "words":
         return {"tokenizer": "words", "max_word_bytes": bundle.max_word_bytes}
     return {"vocabulary_sha256": vocabulary_sha256(bundle.vocabulary)}
-
-
-def token_byte_width(vocabulary) -> int:
-    """Bytes of the longest vocabulary token: the `W` of every format's token bytes."""
-    return max(len(t.encode("utf-8")) for t in vocabulary)
 
 
 HASH_WIDTHS = (6, 10)  # byte-width buckets below the full width: most WordPiece tokens are 1 to 6 bytes

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import pathlib
 
 from eelbert_tf.export import core
+from eelbert_tf.classification.classifier_bundle import CALIBRATION_FILE, calibration_examples  # noqa: F401
 from eelbert_tf.export.core import ExportError
-
-CALIBRATION_FILE = "calibration.jsonl"  # written by `eelbert finetune`: training examples for int8
-
-
-def calibration_examples(bundle, limit: int = 200) -> list[list[str]]:
-    path = bundle.path / CALIBRATION_FILE
-    if not path.is_file():
-        raise ExportError(f"--int8 needs {path} (training examples written by `eelbert finetune`), "
-                          "which is missing.")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return rows[:limit]
-
 
 def export(model, fmt: str, out, int8: bool = False, sequence_length: int | None = None,
            calibration: list | None = None, hash_widths=core.HASH_WIDTHS, int8_weights: str = "per_channel",

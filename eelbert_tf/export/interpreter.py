@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from eelbert_tf.io_utils import quiet_runtime_logs
+
 
 def make_interpreter(model_content: bytes, *, custom_ops: bool = False, reference_kernels: bool = False,
                      num_threads: int | None = None):
@@ -24,6 +26,11 @@ def make_interpreter(model_content: bytes, *, custom_ops: bool = False, referenc
     resolver = (
         litert.OpResolverType.BUILTIN_REF if reference_kernels else litert.OpResolverType.AUTO
     )
+    with quiet_runtime_logs():  # LiteRT's "Created TensorFlow Lite XNNPACK delegate" notice
+        return _allocated(litert, model_content, resolver, custom_ops, num_threads)
+
+
+def _allocated(litert, model_content, resolver, custom_ops, num_threads):
     if custom_ops:
         import tensorflow_text as tf_text
 

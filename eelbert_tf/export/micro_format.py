@@ -255,7 +255,7 @@ def export(bundle, out, sequence_length=None, calibration=None) -> dict:
     """The int8 micro model at `out`, and beside it `<stem>_micro/`: `model_data.cc/.h` (the
     flatbuffer as a C array, input quantization, sizes, the measured arena) and
     `micro_op_resolver.h` (exactly the ops the model uses)."""
-    from eelbert_tf.export.exporter import calibration_examples
+    from eelbert_tf.classification.classifier_bundle import calibration_examples
 
     length = core.check_sequence_length(bundle, sequence_length or DEFAULT_SEQUENCE_LENGTH)
     fn, signature, representative = build(bundle, length)

@@ -31,7 +31,7 @@ import numpy as np
 
 from eelbert_tf.glue import metrics as glue_metrics
 from eelbert_tf.io_utils import git_commit, machine, utc_now, write_json_atomically
-from eelbert_tf.models.saving import load_weights_file
+from eelbert_tf.models.registry import model_fingerprint, pretraining_tokenizer
 from eelbert_tf.glue.tasks import GLUE5, TASKS, available_splits, get_task
 
 LARGE_TASKS = ("sst2", "qnli", "qqp", "mnli")
@@ -71,54 +71,6 @@ class GlueRecipe:
         return self.tokenizer or pretraining_tokenizer(model)
 
 
-def model_source(model: str):
-    """What `--model` names, as `(kind, folder)`: `("run", folder)` for a pretraining run folder (`record.json` +
-    `backbone.weights.h5`), `("preset", folder)` for a shipped pretrained preset, `("architecture", None)` for an
-    architecture preset (random initialization: "no pretraining"). Anything else is refused by name."""
-    from eelbert_tf.models.pretrained import pretrained_presets
-    from eelbert_tf.models.presets import BACKBONE_PRESETS
-
-    path = pathlib.Path(model)
-    if (path / "record.json").is_file():
-        if not (path / "backbone.weights.h5").is_file():
-            raise ValueError(f"--model {model!r} has a record.json but no backbone.weights.h5: the run is not "
-                             "finished.")
-        return "run", path
-    preset = pretrained_presets().get(model)
-    if preset is not None:
-        return "preset", preset
-    if model in BACKBONE_PRESETS:
-        return "architecture", None
-    raise ValueError(f"--model {model!r} is neither a pretraining run folder (with record.json), a shipped "
-                     f"pretrained preset ({', '.join(pretrained_presets()) or 'none'}) nor an architecture "
-                     f"({', '.join(BACKBONE_PRESETS)}).")
-
-
-def load_backbone(model: str):
-    """The backbone `model` names (`model_source`), with its weights."""
-    from eelbert_tf.models.eelbert_backbone import EelbertBackbone
-
-    kind, folder = model_source(model)
-    if kind == "run":
-        record = json.loads((folder / "record.json").read_text())
-        backbone = EelbertBackbone.from_config(record["backbone_config"])
-        load_weights_file(backbone, folder / "backbone.weights.h5")
-        return backbone
-    return EelbertBackbone.from_preset(model)  # shipped weights, or a fresh architecture
-
-
-def pretraining_tokenizer(model: str) -> str:
-    """The tokenizer `model` was pretrained on, which fine-tuning uses unless told otherwise: `"words"` for a
-    backbone pretrained without a vocabulary (`eelbert pretrain --tokenizer words`), else `"wordpiece"`
-    (WordPiece presets and runs, and architecture presets, which are not pretrained)."""
-    from eelbert_tf.models.pretrained import record_tokenizer
-
-    kind, folder = model_source(model)
-    if kind == "architecture":
-        return "wordpiece"
-    return record_tokenizer(json.loads((folder / "record.json").read_text()))
-
-
 def _labeled(dataset, task, source):
     """A TFDS split as `LabeledText`, in the split's order."""
     from eelbert_tf.classification.labeled_text import LabeledText
@@ -143,7 +95,8 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
     GLUE is one source of labeled text: the training loop is `classification.finetune.train_classifier`,
     the same as for the user's own data.
     """
-    from eelbert_tf.classification.finetune import predict_logits, subsample, train_classifier
+    from eelbert_tf.classification.finetune import predict_logits, train_classifier
+    from eelbert_tf.classification.labeled_text import subsample
     from eelbert_tf.glue.glue_builder import load_glue
 
     task = get_task(task_name)
@@ -298,18 +251,6 @@ def _recipe_key(recipe) -> dict:
     left at the model's own (None), so that a recipe without them keys as it did before they existed."""
     return {k: v for k, v in json.loads(json.dumps(dataclasses.asdict(recipe))).items()
             if k != "seeds" and not (k in _OPTIONAL and v is None)}
-
-
-def model_fingerprint(model: str) -> str | None:
-    """The `backbone_fingerprint` (weights and config) of what `model` names; None for an architecture (random
-    initialization, whose config is the architecture's)."""
-    from eelbert_tf.models.pretrained import backbone_fingerprint, preset_fingerprint
-
-    kind, folder = model_source(model)
-    if kind == "run":
-        record = json.loads((folder / "record.json").read_text())
-        return backbone_fingerprint(record["backbone_config"], folder / "backbone.weights.h5")
-    return preset_fingerprint(folder) if kind == "preset" else None
 
 
 def summarize_runs(runs) -> dict:

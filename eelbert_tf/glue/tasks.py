@@ -15,6 +15,10 @@ import os
 import pathlib
 from typing import Iterator
 
+import numpy as np
+
+from eelbert_tf.classification.labeled_text import LabeledText
+
 
 class GlueDataError(ValueError):
     """A missing or malformed GLUE file; the message names the file (and line)."""
@@ -131,3 +135,17 @@ def read_examples(path: str | os.PathLike, task: GlueTask) -> Iterator[dict]:
             "texts": tuple(fields[index[c]] for c in task.text_columns),
             "label": label,
         }
+
+
+def from_glue(task_name: str, glue_dir, split: str) -> LabeledText:
+    """One split of a GLUE task, read from the original TSV layout (strict, as the GLUE reader)."""
+    task = get_task(task_name)
+    if split not in task.splits:
+        raise ValueError(f"GLUE task {task.folder} has no split {split!r}; it has {list(task.splits)}.")
+    examples = list(read_examples(task_file(glue_dir, task, split), task))
+    texts = [e["texts"][0] for e in examples]
+    pairs = [e["texts"][1] for e in examples] if len(task.text_columns) == 2 else None
+    dtype = np.float32 if task.is_regression else np.int64
+    return LabeledText(texts, np.asarray([e["label"] for e in examples], dtype),
+                       None if task.is_regression else list(task.label_names), pairs,
+                       str(task_file(glue_dir, task, split)))

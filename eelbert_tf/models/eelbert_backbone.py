@@ -1,8 +1,12 @@
 import keras
 import keras_hub
 import numpy as np
+from keras_hub.src.utils.preset_utils import register_presets  # keras-hub's own models register through it
 
 from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
+from eelbert_tf.models.preset_folder import check_preset_folder
+from eelbert_tf.models.presets import BACKBONE_PRESETS, backbone_config, keras_hub_presets, pretrained_presets
+from eelbert_tf.models.pretrained import load_pretrained_backbone
 
 EMBEDDING_TYPES = ("ngram_hash", "random_hash", "table")
 
@@ -318,16 +322,11 @@ class EelbertBackbone(keras_hub.models.Backbone):
         - anything else keras-hub's loader reads: a local preset folder written by `save_to_preset`, or a
           `kaggle://` or `hf://` handle.
         """
-        from eelbert_tf.models.presets import BACKBONE_PRESETS, backbone_config
-        from eelbert_tf.models.pretrained import load_pretrained_backbone, pretrained_presets
-
         if isinstance(preset, str) and preset in BACKBONE_PRESETS:
             return cls(**{**backbone_config(preset), **kwargs})
         if isinstance(preset, str) and preset in pretrained_presets():
             backbone = load_pretrained_backbone(preset, **kwargs)
             return backbone if load_weights else cls.from_config(backbone.get_config())
-        from eelbert_tf.models.preset_folder import check_preset_folder
-
         check_preset_folder(preset)
         return super().from_preset(preset, load_weights=load_weights, **kwargs)
 
@@ -351,3 +350,9 @@ class EelbertBackbone(keras_hub.models.Backbone):
             **({"position_embedding_stddev": self.position_embedding_stddev}
                if self.position_embedding_stddev != 0.02 else {}),
         }
+
+
+# The shipped presets by name in keras-hub's registry, so that after `import eelbert_tf`
+# `keras_hub.models.Backbone.from_preset("eelbert_uno_en")` and `TextClassifier.from_preset(..., num_classes=2)`
+# find them offline, and `EelbertBackbone.presets` lists them with their metadata.
+register_presets(keras_hub_presets(), EelbertBackbone)

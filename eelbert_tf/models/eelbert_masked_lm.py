@@ -3,6 +3,7 @@
 vocabulary at the masked positions out. `eelbert pretrain` trains the same class on its token cache."""
 
 import keras
+import tensorflow as tf
 import keras_hub
 
 from eelbert_tf.layers.hash_tied_masked_lm_head import HashTiedMaskedLMHead
@@ -184,3 +185,24 @@ def build_masked_lm(preset_or_config, vocabulary, mlm_head=None, **backbone_over
     else:
         backbone = EelbertBackbone.from_config({**preset_or_config, **backbone_overrides})
     return EelbertMaskedLM(backbone, vocabulary, mlm_head=mlm_head, compile=False)
+
+
+def mlm_head_variables(model):
+    """The MLM head's own variables (a tied head's table belongs to the backbone and is not one)."""
+    backbone_ids = {id(v) for v in model.backbone.weights}
+    return [v for v in model.mlm_head.weights if id(v) not in backbone_ids]
+
+
+def build_variables(model, length: int = 8, masks: int = 2, teacher_inputs: bool = False):
+    """Creates a model's variables with one call on a dummy batch (both token inputs and the mask weights of a
+    `DistilledMaskedLM` with `teacher_inputs`)."""
+    x = {"segment_ids": tf.zeros([1, length], tf.int32), "padding_mask": tf.ones([1, length], tf.int32),
+         "mask_positions": tf.zeros([1, masks], tf.int32)}
+    if teacher_inputs:
+        x.update(tokens=tf.fill([1, length], "[MASK]"), token_ids=tf.fill([1, length], 4),
+                 mask_weights=tf.ones([1, masks], tf.float32))
+    elif model.backbone.token_input_name == "tokens":
+        x["tokens"] = tf.fill([1, length], "[MASK]")
+    else:
+        x["token_ids"] = tf.fill([1, length], 4)
+    model(x, training=False)

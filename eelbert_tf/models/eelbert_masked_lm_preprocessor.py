@@ -9,7 +9,7 @@ from eelbert_tf.layers.hash_ops import token_strings_to_bytes
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone
 from eelbert_tf.models.eelbert_text_classifier_preprocessor import _as_texts
 from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer
-from eelbert_tf.pretraining.token_cache import (
+from eelbert_tf.preprocessing.masking import (
     MASK_SELECTION_RATE,
     MASK_TOKEN_RATE,
     RANDOM_TOKEN_RATE,
@@ -28,7 +28,7 @@ class EelbertMaskedLMPreprocessor(keras_hub.models.MaskedLMPreprocessor):
     `MaskedLMMaskGenerator`; the masked ids are then turned into token strings for the
     hash embedding, so a masked position reads the string `"[MASK]"` (or the random
     token that replaced it). The masking rule is the one `eelbert pretrain` draws
-    from a seeded generator (`eelbert_tf.pretraining.token_cache.mask_rows`): every
+    from a seeded generator (`eelbert_tf.preprocessing.masking.mask_rows`): every
     token but `[PAD]`, `[CLS]` and `[SEP]` is selectable.
 
     Masked-LM targets are WordPiece ids: the vocabulary-free `EelbertWordTokenizer`

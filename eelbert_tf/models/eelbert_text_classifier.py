@@ -2,11 +2,15 @@
 BERT's. Strings in (`fit`, `evaluate`, `predict` run the preprocessor in `tf.data`), logits out."""
 
 import keras
+import numpy as np
+import tensorflow as tf
 import keras_hub
 
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone, bert_kernel_initializer
 from eelbert_tf.models.eelbert_text_classifier_preprocessor import EelbertTextClassifierPreprocessor
 from eelbert_tf.models.pooling import POOLINGS, pool
+from eelbert_tf.models.registry import pretraining_tokenizer
+from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
 
 
 @keras.saving.register_keras_serializable(package="eelbert_tf")
@@ -75,6 +79,23 @@ class EelbertTextClassifier(keras_hub.models.TextClassifier):
             metrics = [] if metrics == "auto" else metrics
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
+    def fit(self, x=None, y=None, batch_size=None, shuffle=True, sample_weight=None, **kwargs):
+        """keras-hub's `fit`, except that texts given as lists (or a tuple of two lists for pairs) are shuffled
+        every epoch unless `shuffle=False`: keras-hub batches lists in their order, so a file sorted by label
+        would train one label at a time."""
+        texts = x if isinstance(x, (list, np.ndarray)) else None
+        if isinstance(x, tuple) and len(x) == 2 and all(isinstance(t, (list, np.ndarray)) for t in x):
+            texts = x
+        if texts is None or not shuffle or y is None:
+            return super().fit(x=x, y=y, batch_size=batch_size, shuffle=shuffle, sample_weight=sample_weight,
+                               **kwargs)
+        size = len(texts[0]) if isinstance(texts, tuple) else len(texts)
+        features = tuple(tf.constant(list(t), tf.string) for t in texts) if isinstance(texts, tuple) else \
+            tf.constant(list(texts), tf.string)
+        parts = (features, np.asarray(y)) + (() if sample_weight is None else (np.asarray(sample_weight),))
+        dataset = tf.data.Dataset.from_tensor_slices(parts).shuffle(size, reshuffle_each_iteration=True)
+        return super().fit(x=dataset.batch(batch_size or 32), **kwargs)
+
     def __call__(self, *args, **kwargs):
         # keras-hub refuses string inputs in a direct call (they would skip the preprocessor); the hash
         # backbone's preprocessed inputs hold strings too (the token strings), so a dict passes as features.
@@ -134,7 +155,4 @@ def preset_tokenizer(preset):
     """The tokenizer a shipped or architecture preset was (or will be) pretrained with, as `eelbert finetune`
     picks it (`pretraining_tokenizer`): WordPiece over the packaged BERT vocabulary, or the vocabulary-free
     words tokenizer for a backbone pretrained on words."""
-    from eelbert_tf.glue.finetune import pretraining_tokenizer
-    from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
-
     return make_tokenizer(pretraining_tokenizer(preset))

@@ -12,6 +12,8 @@ import json
 import os
 import pathlib
 
+from eelbert_tf.models.presets import BACKBONE_PRESETS, pretrained_presets
+
 REMOTE_SCHEMES = ("kaggle://", "hf://", "gs://", "modelscope://")
 
 
@@ -50,9 +52,6 @@ def check_preset_folder(preset) -> None:
     """Raises `PresetError` for a local preset folder that is incomplete or damaged, and `ValueError` for a
     name that is neither a shipped preset, a folder nor a remote handle. Remote handles (`kaggle://`,
     `hf://`) pass: keras-hub downloads and checks them."""
-    from eelbert_tf.models.presets import BACKBONE_PRESETS
-    from eelbert_tf.models.pretrained import pretrained_presets
-
     if not isinstance(preset, (str, os.PathLike)):
         raise ValueError(f"A preset is a name, a folder or a handle. Received {type(preset).__name__}.")
     text = os.fspath(preset)
@@ -67,7 +66,7 @@ def check_preset_folder(preset) -> None:
         raise PresetError(f"Preset {folder} is a file; a preset is a folder written by `save_to_preset`.")
     if (folder / "weights.npz").is_file() and not (folder / "metadata.json").is_file():
         raise PresetError(f"Preset {folder} is in eelbert_tf's former layout (config.json, weights.npz): load it "
-                          "by its shipped name, or convert it with `eelbert_tf.models.pretrained.to_keras_hub_preset`.")
+                          "by its shipped name, or convert it with `eelbert_tf.models.preset_writer.to_keras_hub_preset`.")
     config = _json(folder, "config.json")
     _json(folder, "metadata.json")
     if not isinstance(config, dict) or "class_name" not in config:

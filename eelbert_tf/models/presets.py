@@ -1,4 +1,5 @@
-"""Presets: architectures by size, for EELBERT (hash embedding) and BERT (table).
+"""Presets: architectures by size, for EELBERT (hash embedding) and BERT (table), and the folders of the shipped
+pretrained presets (`pretrained_presets`).
 
 Sizes follow BERT's small models (Turc et al., 2019) plus EELBERT's one-layer
 `uno`. Names are `<family>_<size>`: `eelbert_uno`, `bert_tiny`,
@@ -6,6 +7,11 @@ Sizes follow BERT's small models (Turc et al., 2019) plus EELBERT's one-layer
 """
 
 from __future__ import annotations
+
+import json
+import pathlib
+
+PRESETS_DIR = pathlib.Path(__file__).resolve().parents[1] / "presets"
 
 SIZES = {
     "uno": dict(num_layers=1, hidden_dim=128, num_heads=2, intermediate_dim=512),
@@ -27,11 +33,38 @@ BACKBONE_PRESETS = {
 def backbone_config(preset: str) -> dict:
     """The backbone constructor arguments of a preset; ValueError lists the known names."""
     if preset not in BACKBONE_PRESETS:
-        from eelbert_tf.models.pretrained import pretrained_presets
-
         shipped = ", ".join(pretrained_presets()) or "none yet"
         raise ValueError(
             f"Unknown preset {preset!r}. Known presets: {', '.join(sorted(BACKBONE_PRESETS))}; "
             f"pretrained: {shipped}."
         )
     return dict(BACKBONE_PRESETS[preset])
+
+
+def pretrained_presets(presets_dir=None) -> dict:
+    """Name -> folder of every shipped pretrained preset."""
+    root = pathlib.Path(presets_dir or PRESETS_DIR)
+    if not root.is_dir():
+        return {}
+    return {p.name: p for p in sorted(root.iterdir()) if (p / "config.json").is_file() and (p / "record.json").is_file()}
+
+
+def keras_hub_presets(presets_dir=None) -> dict:
+    """The shipped presets as keras-hub's registry holds its own (`register_presets`): metadata (description,
+    parameters, path) and the handle its loader reads, here the installed folder."""
+    entries = {}
+    for name, folder in pretrained_presets(presets_dir).items():
+        record = json.loads((folder / "record.json").read_text())
+        metadata = json.loads((folder / "metadata.json").read_text()) if (folder / "metadata.json").is_file() else {}
+        config = json.loads((folder / "config.json").read_text())["config"]
+        tokens = (record.get("tokens_seen") or record.get("config", {}).get("tokens") or 0)
+        description = (f"EELBERT, {config['num_layers']} layer(s), hidden {config['hidden_dim']}, "
+                       f"{config['embedding_type']} embedding, pretrained (masked LM) on "
+                       f"{tokens / 1e6:.1f}M tokens of English Wikipedia and books"
+                       if config["embedding_type"] != "table" else
+                       f"BERT, {config['num_layers']} layer(s), hidden {config['hidden_dim']}, with its token table; "
+                       f"pretrained (masked LM) on {tokens / 1e6:.1f}M tokens of English Wikipedia and books")
+        entries[name] = {"metadata": {"description": description,
+                                      "params": metadata.get("parameter_count"), "path": name},
+                         "kaggle_handle": str(folder)}
+    return entries

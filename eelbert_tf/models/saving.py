@@ -59,8 +59,8 @@ def load_model(path, compile: bool = False):
     """A model saved by `save_model` (or `model.save`), with named errors for damaged files."""
     import keras
 
-    import eelbert_tf  # noqa: F401  (registers the package's layers and models)
-
+    # The package's classes are registered with Keras by `eelbert_tf/__init__.py`, which Python runs before
+    # this module.
     path = check_keras_archive(path)
     try:
         return keras.saving.load_model(path, compile=compile)

@@ -64,3 +64,8 @@ def load_vocabulary(vocabulary: str | os.PathLike | list[str] | tuple[str, ...])
             "a BERT WordPiece vocabulary has [PAD], [UNK], [CLS], [SEP] and [MASK])."
         )
     return tokens
+
+
+def token_byte_width(vocabulary) -> int:
+    """Bytes of the longest vocabulary token: the `W` of every format's token bytes."""
+    return max(len(t.encode("utf-8")) for t in vocabulary)

@@ -53,11 +53,10 @@ def load_teacher(spec: str, vocabulary, student_tokenizer: str, log=print):
     teacher pretrained on words, a teacher with no MLM head, another vocabulary.
     """
     from eelbert_tf.io_utils import file_sha256
-    from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM, build_masked_lm
+    from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM, build_masked_lm, build_variables, mlm_head_variables
     from eelbert_tf.models.pretrained import load_npz_weights, load_pretrained_backbone, pretrained_presets
     from eelbert_tf.models.saving import load_weights_file
     from eelbert_tf.preprocessing.vocabulary import vocabulary_sha256
-    from eelbert_tf.pretraining.trainer import _build, _head_variables
 
     if student_tokenizer != "wordpiece":
         raise TeacherError(f"--teacher {spec}: the student reads the words tokenizer; a teacher masked LM predicts "
@@ -95,11 +94,11 @@ def load_teacher(spec: str, vocabulary, student_tokenizer: str, log=print):
     if spec in presets:
         teacher = EelbertMaskedLM(load_pretrained_backbone(spec), vocabulary, mlm_head=record["mlm_head"],
                                   compile=False)
-        _build(teacher)
-        load_npz_weights(_head_variables(teacher), files[1], what="teacher MLM head weights")
+        build_variables(teacher)
+        load_npz_weights(mlm_head_variables(teacher), files[1], what="teacher MLM head weights")
     else:
         teacher = build_masked_lm(record["backbone_config"], vocabulary, mlm_head=record["mlm_head"])
-        _build(teacher)
+        build_variables(teacher)
         load_weights_file(teacher, files[0])
     teacher.trainable = False
     digest = hashlib.sha256("".join(file_sha256(f) for f in files).encode()).hexdigest()

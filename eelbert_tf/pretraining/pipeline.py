@@ -7,14 +7,14 @@ import hashlib
 import numpy as np
 import tensorflow as tf
 
-from eelbert_tf.pretraining.token_cache import (
+from eelbert_tf.preprocessing.masking import (
     MASK_SELECTION_RATE,
     MASK_TOKEN_RATE,
     RANDOM_TOKEN_RATE,
-    TokenCache,
     mask_rows,
     mask_selection_length,
 )
+from eelbert_tf.pretraining.token_cache import TokenCache
 
 
 def _segment_and_padding(token_ids, pairs):
@@ -115,7 +115,7 @@ def training_dataset(
 
     Masking (15% of tokens; of those 80% `[MASK]`, 10% a random token, 10% kept):
     `"per_batch"` draws each batch's masks from a NumPy generator keyed by `seed` and the batch's
-    position in the order (`token_cache.mask_rows`), so a resumed run, or a run split across
+    position in the order (`masking.mask_rows`), so a resumed run, or a run split across
     workers, sees exactly the masks of an uninterrupted single-process run; `"keras_hub"`
     applies keras-hub's `MaskedLMMaskGenerator`, whose draws follow TensorFlow's random state
     (the shipped presets were trained so).

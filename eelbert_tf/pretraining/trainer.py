@@ -26,8 +26,10 @@ import time
 
 from eelbert_tf.hashing import spec_fingerprint
 from eelbert_tf.io_utils import git_commit, write_json_atomically
+from eelbert_tf.models.eelbert_masked_lm import build_masked_lm, build_variables, mlm_head_variables
 from eelbert_tf.models.presets import BACKBONE_PRESETS
 from eelbert_tf.models.saving import load_weights_file, save_weights_file
+from eelbert_tf.schedules import make_schedule
 
 
 @dataclasses.dataclass
@@ -153,13 +155,6 @@ class PretrainConfig:
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def make_schedule(peak: float, warmup_steps: int, total_steps: int):
-    """Linear warm-up to `peak`, then linear decay to 0 at `total_steps`."""
-    from eelbert_tf.pretraining.schedules import WarmupLinearDecay
-
-    return WarmupLinearDecay(peak, warmup_steps, total_steps)
-
-
 def open_token_cache(config: PretrainConfig, data_dir=None, cache_dir=None, log=print):
     """(vocabulary, TokenCache) of a run, building the cache if it is missing.
 
@@ -200,7 +195,6 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     import keras
     import tensorflow as tf
 
-    from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
     from eelbert_tf.pretraining import checkpoint as ckpt
     from eelbert_tf.pretraining.loss import MaskedLMAccuracy, MaskedLMLoss
     from eelbert_tf.pretraining.pipeline import order_fingerprint, training_dataset, training_order
@@ -250,7 +244,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
             train_model = DistilledMaskedLM(
                 model, teacher, kl=config.distill_kl, temperature=config.distill_temperature,
                 hidden=config.distill_hidden, attention=config.distill_attention, layer_map=config.distill_layer_map)
-            _build(train_model, teacher_inputs=True)  # its projections exist before a checkpoint is restored
+            build_variables(train_model, teacher_inputs=True)  # its projections exist before a checkpoint is restored
             teacher_info.update(train_model.describe())
         train_model.compile(
             optimizer=optimizer,
@@ -425,7 +419,6 @@ def evaluate_run(run_dir, data_dir=None, cache_dir=None, log=print) -> dict:
     (or in `cache_dir`), rebuilt if it is missing (the build is deterministic;
     its checksum must equal the recorded one).
     """
-    from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
 
     run_dir = pathlib.Path(run_dir)
     record = json.loads((run_dir / "record.json").read_text())
@@ -444,19 +437,13 @@ def _open_recorded_cache(record, trained, data_dir, cache_dir, log):
     return vocabulary, cache
 
 
-def _head_variables(model):
-    """The MLM head's own variables (a tied head's table belongs to the backbone and is not one)."""
-    backbone_ids = {id(v) for v in model.backbone.weights}
-    return [v for v in model.mlm_head.weights if id(v) not in backbone_ids]
-
-
 def export_mlm_head(run_dir, path, dtype: str = "float16") -> pathlib.Path:
     """Saves a finished run's MLM head (not shipped with the backbone) so that the held-out MLM
     loss of a shipped preset can be recomputed from a clean checkout (`evaluate_preset`)."""
     from eelbert_tf.data_paths import default_vocabulary_path
     from eelbert_tf.io_utils import write_atomically
-    from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
-    from eelbert_tf.models.pretrained import record_tokenizer, save_npz_weights
+    from eelbert_tf.models.preset_writer import save_npz_weights
+    from eelbert_tf.models.pretrained import record_tokenizer
     from eelbert_tf.preprocessing.vocabulary import load_vocabulary
 
     run_dir, path = pathlib.Path(run_dir), pathlib.Path(path)
@@ -466,28 +453,11 @@ def export_mlm_head(run_dir, path, dtype: str = "float16") -> pathlib.Path:
                          "predicts a training-only target vocabulary, which export_mlm_head does not ship yet.")
     vocabulary = load_vocabulary(default_vocabulary_path(record["config"].get("data_dir")))
     model = build_masked_lm(record["backbone_config"], vocabulary, mlm_head=record["mlm_head"])
-    _build(model)
+    build_variables(model)
     load_weights_file(model, run_dir / "masked_lm.weights.h5")
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_atomically(lambda tmp: save_npz_weights(_head_variables(model), tmp, dtype), path,
+    return write_atomically(lambda tmp: save_npz_weights(mlm_head_variables(model), tmp, dtype), path,
                             path.with_name(f".{path.stem}.tmp.npz"))
-
-
-def _build(model, length: int = 8, masks: int = 2, teacher_inputs: bool = False):
-    """Creates a model's variables with one call on a dummy batch (both token inputs and the mask weights of a
-    `DistilledMaskedLM` with `teacher_inputs`)."""
-    import tensorflow as tf
-
-    x = {"segment_ids": tf.zeros([1, length], tf.int32), "padding_mask": tf.ones([1, length], tf.int32),
-         "mask_positions": tf.zeros([1, masks], tf.int32)}
-    if teacher_inputs:
-        x.update(tokens=tf.fill([1, length], "[MASK]"), token_ids=tf.fill([1, length], 4),
-                 mask_weights=tf.ones([1, masks], tf.float32))
-    elif model.backbone.token_input_name == "tokens":
-        x["tokens"] = tf.fill([1, length], "[MASK]")
-    else:
-        x["token_ids"] = tf.fill([1, length], 4)
-    model(x, training=False)
 
 
 def evaluate_preset(name, mlm_head_weights=None, data_dir=None, cache_dir=None, log=print,
@@ -515,8 +485,8 @@ def evaluate_preset(name, mlm_head_weights=None, data_dir=None, cache_dir=None, 
     vocabulary, cache = _open_recorded_cache(record, name, data_dir, cache_dir, log)
     model = EelbertMaskedLM(load_pretrained_backbone(name, presets_dir), vocabulary, mlm_head=record["mlm_head"],
                             compile=False)
-    _build(model)
-    load_npz_weights(_head_variables(model), mlm_head_weights, what="MLM head weights")
+    build_variables(model)
+    load_npz_weights(mlm_head_variables(model), mlm_head_weights, what="MLM head weights")
     return evaluate_masked_lm(model, cache, vocabulary)
 
 

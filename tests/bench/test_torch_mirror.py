@@ -92,7 +92,7 @@ def test_segments_and_padding_match_the_tf_pipeline():
 
 
 def test_schedule_is_the_trainers():
-    from eelbert_tf.pretraining.trainer import make_schedule
+    from eelbert_tf.schedules import make_schedule
 
     cfg = pilots.config_of("eelbert_uno", {"schedule_steps": 200})
     schedule = make_schedule(cfg["lr"], int(cfg["warmup"] * 200), 200)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from eelbert_tf.classification.labeled_text import LabeledTextError, from_glue, read_labeled_file
+from eelbert_tf.classification.labeled_text import LabeledTextError, read_labeled_file
+from eelbert_tf.glue.tasks import from_glue
 from eelbert_tf.classification.metrics import classification_metrics, regression_metrics
 from tests.conftest import REPO
 

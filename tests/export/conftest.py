@@ -46,7 +46,7 @@ def sentiment_classifier(tmp_path_factory):
 def pair_classifier(tmp_path_factory):
     """`eelbert_uno_en` fine-tuned for two steps on the MRPC fixture (a two-text task)."""
     from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
-    from eelbert_tf.classification.labeled_text import from_glue
+    from eelbert_tf.glue.tasks import from_glue
 
     glue = FIXTURES / "glue"
     out = tmp_path_factory.mktemp("pairs") / "classifier"

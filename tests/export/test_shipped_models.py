@@ -21,7 +21,7 @@ REFERENCES = {"sst2_eelbert_uno.micro.int8.tflite": "micro_reference",
 
 @pytest.fixture(scope="module")
 def sst2_dev():
-    from eelbert_tf.classification.labeled_text import from_glue
+    from eelbert_tf.glue.tasks import from_glue
     from eelbert_tf.data_paths import data_dir
 
     return from_glue("sst2", data_dir() / "glue", "validation")

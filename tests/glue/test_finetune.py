@@ -131,7 +131,7 @@ def test_unusable_seed_files_are_refused_with_the_reason(tmp_path):
 
 
 def test_model_names_resolve_once_and_fingerprint_weights_and_config(tmp_path):
-    from eelbert_tf.glue.finetune import model_fingerprint, model_source, pretraining_tokenizer
+    from eelbert_tf.models.registry import model_fingerprint, model_source, pretraining_tokenizer
     from eelbert_tf.models.pretrained import pretrained_presets, preset_fingerprint
 
     assert model_source("eelbert_uno") == ("architecture", None) and model_fingerprint("eelbert_uno") is None

@@ -6,7 +6,8 @@ import pytest
 import keras_hub
 import tensorflow as tf
 
-from eelbert_tf.models import pretrained
+from eelbert_tf.models import preset_writer, pretrained
+from eelbert_tf.models import presets as shipped_presets
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone
 from tests.conftest import REPO
 
@@ -19,12 +20,12 @@ def test_export_and_load_round_trip(tmp_path, monkeypatch):
     backbone.save_weights(run / "backbone.weights.h5")
     (run / "record.json").write_text(json.dumps({"backbone_config": backbone.get_config(), "steps": 3}))
     presets = tmp_path / "presets"
-    folder = pretrained.export_preset(run, "eelbert_test_en", presets_dir=presets)
+    folder = preset_writer.export_preset(run, "eelbert_test_en", presets_dir=presets)
     # keras-hub's preset layout, plus the record; keras-hub's own loader reads it.
     assert sorted(p.name for p in folder.iterdir()) == ["assets", "config.json", "metadata.json", "model.weights.h5",
                                                          "record.json", "tokenizer.json"]
     assert type(keras_hub.models.Backbone.from_preset(str(folder))) is EelbertBackbone
-    monkeypatch.setattr(pretrained, "PRESETS_DIR", presets)
+    monkeypatch.setattr(shipped_presets, "PRESETS_DIR", presets)
     loaded = EelbertBackbone.from_preset("eelbert_test_en")
     x = {"tokens": tf.constant([["[CLS]", "hello", "[SEP]"]]), "segment_ids": tf.zeros([1, 3], tf.int32),
          "padding_mask": tf.ones([1, 3], tf.int32)}
@@ -36,14 +37,14 @@ def test_export_and_load_round_trip(tmp_path, monkeypatch):
 @pytest.mark.parametrize("damage", ["cut", "flip", "missing"])
 def test_damaged_weights_are_refused(tmp_path, monkeypatch, damage):
     presets = tmp_path / "presets"
-    shutil.copytree(pretrained.PRESETS_DIR / "eelbert_uno_en", presets / "eelbert_bad_en")
+    shutil.copytree(shipped_presets.PRESETS_DIR / "eelbert_uno_en", presets / "eelbert_bad_en")
     weights = presets / "eelbert_bad_en" / "model.weights.h5"
     data = weights.read_bytes()
     if damage == "missing":
         weights.unlink()
     else:
         weights.write_bytes(data[: len(data) // 2] if damage == "cut" else data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 0xFF]) + data[len(data) // 2 + 1:])
-    monkeypatch.setattr(pretrained, "PRESETS_DIR", presets)
+    monkeypatch.setattr(shipped_presets, "PRESETS_DIR", presets)
     with pytest.raises(ValueError, match="eelbert_bad_en.*model.weights.h5"):
         EelbertBackbone.from_preset("eelbert_bad_en")
 
@@ -55,13 +56,13 @@ def test_former_layout_converts_bit_for_bit(tmp_path):
     folder = tmp_path / "old_en"
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps(pretrained._constructor_args(backbone.get_config())))
-    pretrained.save_npz_weights(backbone.weights, folder / "weights.npz", dtype="float16")
+    preset_writer.save_npz_weights(backbone.weights, folder / "weights.npz", dtype="float16")
     (folder / "record.json").write_text(json.dumps({"shipped": {"weights_dtype": "float16"}}))
     with pytest.raises(ValueError, match="former layout.*to_keras_hub_preset"):
         EelbertBackbone.from_preset(str(folder))
     expected = EelbertBackbone.from_config(backbone.get_config())
     pretrained.load_npz_weights(expected.weights, folder / "weights.npz")
-    pretrained.to_keras_hub_preset(folder)
+    preset_writer.to_keras_hub_preset(folder)
     loaded = keras_hub.models.Backbone.from_preset(str(folder))
     record = json.loads((folder / "record.json").read_text())
     assert pretrained.weights_values_sha256(loaded.weights) == pretrained.weights_values_sha256(expected.weights)

@@ -143,3 +143,25 @@ def test_mean_pooling_reads_only_the_real_tokens_and_survives_save_to_preset(tmp
     np.testing.assert_allclose(loaded.predict(TEXTS, verbose=0), model.predict(TEXTS, verbose=0), atol=1e-5)
     with pytest.raises(ValueError, match="`pooling` must be one of"):
         EelbertTextClassifier(backbone, num_classes=2, pooling="max")
+
+
+def test_fit_on_lists_shuffles_every_epoch_unless_told_not_to(monkeypatch):
+    """keras-hub batches lists in their order; a label-sorted CSV must not train one label at a time."""
+    import keras_hub
+
+    from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
+
+    seen = []
+    monkeypatch.setattr(keras_hub.models.TextClassifier, "fit", lambda self, **kw: seen.append(kw))
+    classifier = EelbertTextClassifier.from_preset("eelbert_uno", num_classes=2, sequence_length=8)
+    texts, labels = [f"text {i}" for i in range(64)], [0] * 32 + [1] * 32  # sorted by label
+    classifier.fit(x=texts, y=labels, batch_size=8, epochs=2)
+    dataset = seen[-1]["x"]
+    first = [int(v) for _, y in dataset for v in y.numpy()]
+    second = [int(v) for _, y in dataset for v in y.numpy()]
+    assert sorted(first) == labels and first != labels and first != second  # shuffled, anew each epoch
+    assert seen[-1]["epochs"] == 2 and "y" not in seen[-1]
+    classifier.fit(x=(texts, texts), y=labels, batch_size=8)  # pairs too
+    assert isinstance(next(iter(seen[-1]["x"]))[0], tuple)
+    classifier.fit(x=texts, y=labels, batch_size=8, shuffle=False)
+    assert seen[-1]["x"] is texts and seen[-1]["shuffle"] is False

