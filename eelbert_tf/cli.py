@@ -142,7 +142,7 @@ def _cmd_finetune(args) -> int:
         raise ValueError("--vocab: the words tokenizer has no vocabulary; give one or the other.")
     info = finetune(args.model, train, dev, args.out, recipe, vocabulary=args.vocab, source=source,
                     verbose=1 if sys.stdout.isatty() else 2, tokenizer=args.tokenizer, teacher=args.teacher,
-                    unlabeled=args.unlabeled)
+                    unlabeled=args.unlabeled, teacher_recipe=_teacher_recipe(args))
     print(json.dumps({"out": info["path"], "labels": info["label_names"], **info["metrics"]}, indent=2))
     return 0
 
@@ -176,8 +176,17 @@ def _cmd_augment(args) -> int:
     return 0
 
 
-def _cmd_distil(args) -> int:
+def _teacher_recipe(args):
+    """How a backbone teacher is fine-tuned (`--teacher-*` flags over `TeacherRecipe`'s defaults)."""
     from eelbert_tf.classification.keras_hub_teacher import TeacherRecipe
+
+    return TeacherRecipe(**{k: v for k, v in {
+        "epochs": args.teacher_epochs, "learning_rate": args.teacher_learning_rate,
+        "batch_size": args.teacher_batch_size, "sequence_length": args.teacher_sequence_length,
+        "max_train_examples": args.teacher_max_train_examples}.items() if v is not None})
+
+
+def _cmd_distil(args) -> int:
     from eelbert_tf.distil import DistilConfig, distil, report_table, student_recipe, summary_line
 
     recipe = student_recipe(
@@ -185,10 +194,7 @@ def _cmd_distil(args) -> int:
         sequence_length=args.sequence_length, seed=args.seed, max_train_examples=args.max_train_examples,
         activation=args.activation, pooling=args.pooling, distill_alpha=args.distill_alpha,
         temperature=args.temperature, augment=args.augment, augment_seed=args.augment_seed)
-    teacher_recipe = TeacherRecipe(**{k: v for k, v in {
-        "epochs": args.teacher_epochs, "learning_rate": args.teacher_learning_rate,
-        "batch_size": args.teacher_batch_size, "sequence_length": args.teacher_sequence_length,
-        "max_train_examples": args.teacher_max_train_examples}.items() if v is not None})
+    teacher_recipe = _teacher_recipe(args)
     train, dev, source, _ = _training_data(args)
     config = DistilConfig(teacher=args.teacher, students=tuple(s.strip() for s in args.student.split(",") if s.strip()),
                           formats=tuple(args.format.split(",")) if args.format else None, recipe=recipe,
@@ -246,13 +252,24 @@ def _cmd_predict(args) -> int:
 
 def _distillation_arguments(parser, teacher=True):
     if teacher:
-        parser.add_argument("--teacher", help="distil from a classifier folder (`eelbert finetune`) or a .jsonl file of "
-                                              "teacher scores: {\"text\", \"text_pair\"?, \"scores\": [logits]}")
+        parser.add_argument("--teacher", help="distil from a classifier folder (`eelbert finetune`), a keras-hub "
+                                              "TextClassifier (folder or .keras), a keras-hub backbone or Hugging Face "
+                                              "folder (fine-tuned on your labels first, into OUT.teacher), or a .jsonl "
+                                              "file of teacher scores: {\"text\", \"text_pair\"?, \"scores\": [logits]}")
     parser.add_argument("--unlabeled", help="texts of the task's domain for the teacher to label, one per line "
                                             "(pairs: tab-separated)")
     parser.add_argument("--augment", type=int, help="teacher-labelled variants per training text (masking, word "
                                                     "replacement, n-gram sampling; default 0)")
     parser.add_argument("--augment-seed", type=int, help="seed of the variants (default 0)")
+
+
+def _teacher_arguments(parser):
+    for flag, kind, text in (("--teacher-epochs", int, "backbone teacher: epochs of its fine-tuning (default 2)"),
+                             ("--teacher-learning-rate", float, "backbone teacher: peak learning rate (default 5e-5)"),
+                             ("--teacher-batch-size", int, "backbone teacher: batch size (default 32)"),
+                             ("--teacher-sequence-length", int, "backbone teacher: most tokens per text (default 128)"),
+                             ("--teacher-max-train-examples", int, "backbone teacher: fine-tune on a seeded subset")):
+        parser.add_argument(flag, type=kind, help=text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -375,6 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--distill-alpha", type=float,
                     help="with --teacher: weight of the labels' loss; 1 - alpha weighs the teacher's (default 0.5)")
     ft.add_argument("--temperature", type=float, help="with --teacher: softmax temperature of the KL term (default 1)")
+    _teacher_arguments(ft)
     ft.set_defaults(func=_cmd_finetune)
 
     au = sub.add_parser("augment", help="list the texts a --teacher scores file must score (JSONL, no scores)")
@@ -410,13 +428,9 @@ def build_parser() -> argparse.ArgumentParser:
                              ("--batch-size", int, None), ("--sequence-length", int, None), ("--seed", int, None),
                              ("--max-train-examples", int, "a seeded subset of the training data"),
                              ("--distill-alpha", float, "weight of the labels' loss (default 0.5)"),
-                             ("--temperature", float, None),
-                             ("--teacher-epochs", int, "backbone teacher: epochs of its fine-tuning (default 2)"),
-                             ("--teacher-learning-rate", float, "backbone teacher: peak learning rate (default 5e-5)"),
-                             ("--teacher-batch-size", int, "backbone teacher: batch size (default 32)"),
-                             ("--teacher-sequence-length", int, "backbone teacher: most tokens per text (default 128)"),
-                             ("--teacher-max-train-examples", int, "backbone teacher: fine-tune on a seeded subset")):
+                             ("--temperature", float, None)):
         di.add_argument(flag, type=kind, help=text)
+    _teacher_arguments(di)
     di.add_argument("--activation", help="replace the students' feed-forward activation (relu for --format micro)")
     di.add_argument("--pooling", choices=POOLINGS, help="the students' head input (default mean)")
     di.set_defaults(func=_cmd_distil)

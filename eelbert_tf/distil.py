@@ -185,8 +185,9 @@ def distil(config: DistilConfig, train: LabeledText, dev: LabeledText, out, sour
     _check_formats(config, train)
     pair, regression = train.text_pairs is not None, train.is_regression
     kind = teacher_kind(config.teacher)
-    settings = {"teacher": str(config.teacher), "students": list(config.students),
-                "formats": list(config.formats or []), "recipe": dataclasses.asdict(config.recipe),
+    # What the teacher's scores and every student depend on; students and formats may change between calls (each
+    # student is a folder of its own, distilled from the same scores: the teacher runs once).
+    settings = {"teacher": str(config.teacher), "recipe": dataclasses.asdict(config.recipe),
                 "teacher_recipe": dataclasses.asdict(config.teacher_recipe), "unlabeled": config.unlabeled,
                 "train": train.source, "dev": dev.source, "labels": train.label_names}
     run_file = out / "distil.json"

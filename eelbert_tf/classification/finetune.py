@@ -229,14 +229,16 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
 
 def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, recipe: FinetuneRecipe | None = None,
              vocabulary=None, verbose=1, log=print, source: dict | None = None, tokenizer: str = "wordpiece",
-             teacher=None, unlabeled=None) -> dict:
+             teacher=None, unlabeled=None, teacher_recipe=None) -> dict:
     """Fine-tunes `model` on `train`, evaluates on `dev`, saves the classifier folder; returns its info.
 
-    `teacher` (a path: classifier folder or scores `.jsonl`, see `teacher.py`) distils its scores into the
+    `teacher` (a path or handle: any kind `teachers.py` names; a backbone is first fine-tuned on `train` by
+    `teacher_recipe` into the classifier folder `<out_dir>.teacher`, which a later run can pass again) distils its scores into the
     student, on the training texts, the `unlabeled` file's texts and `recipe.augment` variants of each."""
     from eelbert_tf.classification.classifier_bundle import write_bundle
+    from eelbert_tf.classification.keras_hub_teacher import finetune_teacher
     from eelbert_tf.classification.teacher import read_unlabeled
-    from eelbert_tf.classification.teachers import load_teacher
+    from eelbert_tf.classification.teachers import load_teacher, teacher_kind
 
     recipe = recipe or FinetuneRecipe()
     out_dir = pathlib.Path(out_dir)
@@ -251,6 +253,10 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
     train = subsample(train, recipe.max_train_examples)
     targets, distillation, teacher_dev = None, None, None
     fit_data = train
+    if teacher is not None and teacher_kind(teacher) == "backbone":
+        teacher_dir = out_dir.with_name(out_dir.name + ".teacher")
+        finetune_teacher(teacher, train, dev, teacher_dir, teacher_recipe, log, verbose)
+        teacher = teacher_dir
     if teacher is not None:
         teacher_model = load_teacher(teacher, train.label_names, train.is_regression, train.text_pairs is not None)
         extra = read_unlabeled(unlabeled, train.text_pairs is not None) if unlabeled is not None else None

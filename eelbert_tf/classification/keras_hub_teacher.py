@@ -270,7 +270,11 @@ def finetune_teacher(backbone, train: LabeledText, dev: LabeledText | None, out_
         log(f"teacher: dev {json.dumps(record['dev'])}")
     tmp = work / "classifier"
     shutil.rmtree(tmp, ignore_errors=True)
-    classifier.save_to_preset(str(tmp))
+    # A fresh copy of the weights, without the optimizer's state (twice the weights again in task.weights.h5).
+    saved = type(classifier).from_config({**classifier.get_config(), "preprocessor": None})
+    saved.set_weights(classifier.get_weights())
+    saved.preprocessor = preprocessor  # the same tokenizer object: its vocabulary is an asset, not config
+    saved.save_to_preset(str(tmp))
     write_json_atomically(tmp / TEACHER_INFO, record)
     shutil.rmtree(out_dir, ignore_errors=True)  # a folder without teacher.json is unfinished
     out_dir.parent.mkdir(parents=True, exist_ok=True)

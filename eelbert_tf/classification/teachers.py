@@ -68,4 +68,5 @@ def load_teacher(path, label_names, regression: bool, text_pair: bool, progress:
     if kind == "keras_hub_classifier":
         return KerasHubClassifierTeacher(path, label_names, regression, text_pair, progress=progress)
     raise TeacherError(f"--teacher {path} is a backbone, not a classifier: it has to be fine-tuned on your labels "
-                       "first. `eelbert distil` does that (and keeps the classifier for reuse).")
+                       "first (`keras_hub_teacher.finetune_teacher`, which `eelbert finetune` and `eelbert distil` "
+                       "run and keep the classifier of, for reuse).")

@@ -192,9 +192,9 @@ def test_distil_runs_every_stage_resumes_and_reports(tmp_path, keras_hub_backbon
     rows = [(s["text"], None) for s in scores]
     result = score_texts(teacher, rows, scores_file, log=lambda *_: None)
     assert result["scored_now"] == 1 and scores_file.read_bytes().count(b"\n") == len(scores)
-    # Another teacher or student in the same folder is refused: the folder is one run.
-    assert main([*argv, "--student", "eelbert_tiny_en"]) == 2
-    assert "holds a distil run with other settings (students)" in capsys.readouterr().err
+    # Another recipe in the same folder is refused: the folder is one teacher's scores and one recipe.
+    assert main([*argv, "--distill-alpha", "0.2"]) == 2
+    assert "holds a distil run with other settings (recipe)" in capsys.readouterr().err
 
 
 def test_bad_teachers_are_refused_with_one_line_and_nothing_written(tmp_path, keras_hub_backbone, capsys):
@@ -227,3 +227,17 @@ def test_bad_teachers_are_refused_with_one_line_and_nothing_written(tmp_path, ke
     assert code == 2 and "predicts a regression score" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
     assert os.listdir(tmp_path / "pair_teacher")  # the teachers themselves were written where asked
+
+
+def test_finetune_fine_tunes_a_backbone_teacher_beside_its_output(tmp_path, keras_hub_backbone, capsys):
+    out = tmp_path / "student"
+    assert main(["finetune", "--model", "eelbert_uno_en", *DATA, "--teacher", str(keras_hub_backbone),
+                 "--augment", "1", "--epochs", "1", "--batch-size", "16", "--sequence-length", "16",
+                 "--teacher-epochs", "1", "--teacher-batch-size", "16", "--teacher-sequence-length", "16",
+                 "--out", str(out)]) == 0
+    teacher = tmp_path / "student.teacher"
+    assert teacher_kind(teacher) == "keras_hub_classifier" and (teacher / "teacher.json").is_file()
+    info = json.loads((out / "classifier.json").read_text())
+    assert info["distillation"]["teacher"]["kind"] == "keras_hub_classifier"
+    assert info["distillation"]["teacher"]["path"] == str(teacher)
+    assert "teacher_dev" in json.loads((out / "metrics.json").read_text())
