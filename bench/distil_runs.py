@@ -63,17 +63,10 @@ def run(name: str, extra: list[str]) -> dict:
     argv = [sys.executable, "-m", "eelbert_tf", *[a if a != TEACHER else minilm_folder() for a in args]]
     subprocess.run(["/usr/bin/time", "-v", *argv], check=True, stderr=None)
     report = json.loads((out / "report.json").read_text())
-    times = dict(report["seconds"])
     record = {"name": name, "command": command, "wall_seconds_last_call": round(time.time() - started, 1),
-              "report": report}
-    previous = RESULTS / f"{name}.json"
-    if previous.is_file():  # a resumed run: keep the stage times of the calls that did the work
-        old = json.loads(previous.read_text())["report"]["seconds"]
-        for key, value in old.items():
-            times[key] = max(value, times.get(key, 0))
-    record["stage_seconds"] = times
+              "stage_seconds": report["seconds"], "report": report}  # stage times summed over every call
     RESULTS.mkdir(parents=True, exist_ok=True)
-    previous.write_text(json.dumps(record, indent=2) + "\n")
+    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
     return record
 
 

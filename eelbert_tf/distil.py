@@ -202,7 +202,13 @@ def distil(config: DistilConfig, train: LabeledText, dev: LabeledText, out, sour
     if kind != "backbone":  # checked (labels, outputs, task) before anything is written
         teacher = load_teacher(config.teacher, train.label_names, regression, pair, progress=False)
     started = time.time()
-    times = {}
+    stages_file = out / "stages.json"  # seconds each stage took, kept across calls (a resumed stage adds its time)
+    times = json.loads(stages_file.read_text()) if stages_file.is_file() else {}
+
+    def timed(name, since):
+        times[name] = round(times.get(name, 0.0) + time.time() - since, 1)
+        if out.is_dir():
+            write_json_atomically(stages_file, times)
 
     # 1. teacher
     teacher_record = None
@@ -210,7 +216,7 @@ def distil(config: DistilConfig, train: LabeledText, dev: LabeledText, out, sour
         stage = time.time()
         teacher_record = finetune_teacher(config.teacher, train, dev, out / "teacher", config.teacher_recipe, log,
                                           verbose)
-        times["teacher_finetune"] = round(time.time() - stage, 1)
+        timed("teacher_finetune", stage)
         teacher = load_teacher(out / "teacher", train.label_names, regression, pair, progress=False)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomically(run_file, {"settings": settings, "source": source or {}, "commit": git_commit()})
@@ -228,7 +234,7 @@ def distil(config: DistilConfig, train: LabeledText, dev: LabeledText, out, sour
     scores_path = out / "scores" / f"teacher-{key}.jsonl"
     stage = time.time()
     scoring = score_texts(teacher, rows, scores_path, log)
-    times["teacher_scores"] = round(time.time() - stage, 1)
+    timed("teacher_scores", stage)
     dev_logits = load_teacher(scores_path, train.label_names, regression, pair).logits(dev.texts, dev.text_pairs)
     teacher_dev = dev_metrics(dev_logits, dev)
     log(f"teacher: dev {json.dumps(teacher_dev)}")
@@ -249,7 +255,7 @@ def distil(config: DistilConfig, train: LabeledText, dev: LabeledText, out, sour
             tokenizer = pretraining_tokenizer(name)
             finetune(name, train, dev, folder, recipe, verbose=verbose, log=log, source=source, tokenizer=tokenizer,
                      teacher=str(scores_path), unlabeled=config.unlabeled)
-        times[f"student_{name}"] = round(time.time() - stage, 1)
+        timed(f"student_{name}", stage)
         metrics = json.loads((folder / "metrics.json").read_text())
         info = json.loads((folder / "classifier.json").read_text())
         files = []
@@ -259,7 +265,7 @@ def distil(config: DistilConfig, train: LabeledText, dev: LabeledText, out, sour
             if not path.is_file():
                 export(folder, fmt, path, int8=True)
             files.append({"format": fmt, **_evaluate_file(path, dev)})
-            times[f"export_{name}_{fmt}"] = round(time.time() - stage, 1)
+            timed(f"export_{name}_{fmt}", stage)
         report = {"student": name, "dev": metrics["dev"], "train_seconds": metrics["train_seconds"],
                   "fit_examples": metrics.get("fit_examples"), "files": files}
         student_reports.append(report)
