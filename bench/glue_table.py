@@ -482,7 +482,7 @@ def _against_previous(table):
 
 
 def _diagnosis():
-    """What `python bench/finetune_diagnosis.py` measured about BERT-tiny's fine-tuning (one seed per task)."""
+    """What `python bench/archive/finetune_diagnosis.py` measured about BERT-tiny's fine-tuning (one seed per task)."""
     path = PREVIOUS.parent / "finetune_diagnosis.json"
     if not path.exists():
         return []
@@ -502,7 +502,7 @@ def _diagnosis():
                        + f". At a 5x larger rate it reaches {fast['train_loss']:.3f} and scores "
                        f"{fast['dev_score']:.1f} against {fresh['dev_score']:.1f} from random weights (one seed). "
                        "The table keeps one recipe for every model.")
-    return ["**Fine-tuning diagnosis** (`python bench/finetune_diagnosis.py --model <preset> --task <task>`: "
+    return ["**Fine-tuning diagnosis** (`python bench/archive/finetune_diagnosis.py --model <preset> --task <task>`: "
             "a preset fine-tuned by the GLUE recipe from its v1 weights (commit e495c81) with today's "
             "code, and from the shipped v2 weights with dropout 0.1 (as the table first did), without dropout as "
             "they were pretrained (as the presets now ship and the table fine-tunes them), at a 4x smaller and a 5x larger "

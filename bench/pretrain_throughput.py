@@ -161,7 +161,8 @@ def measure(args) -> dict:
     from eelbert_tf.preprocessing.vocabulary import load_vocabulary
     from eelbert_tf.pretraining.loss import MaskedLMAccuracy, MaskedLMLoss
     from eelbert_tf.pretraining.pipeline import training_dataset
-    from eelbert_tf.pretraining.token_cache import TokenCache, build_token_cache, default_corpus_paths
+    from eelbert_tf.pretraining.corpus import default_corpus_paths
+    from eelbert_tf.pretraining.token_cache import TokenCache, build_token_cache
 
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)

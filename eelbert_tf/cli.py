@@ -1,4 +1,7 @@
-"""The `eelbert` command (also `python -m eelbert_tf`). The only module that parses flags and prints."""
+"""The `eelbert` command (also `python -m eelbert_tf`). The only module that parses flags and prints.
+
+One job, over 350 lines: the parser of every subcommand. Each `_cmd_*` turns flags into the API's own recipes
+(their defaults are the API's: `tests/test_cli.py`) and calls the module that does the work."""
 
 from __future__ import annotations
 
@@ -57,7 +60,7 @@ def _cmd_pretrain(args) -> int:
 
 
 def _cmd_evaluate_mlm(args) -> int:
-    from eelbert_tf.pretraining.trainer import evaluate_preset, evaluate_run
+    from eelbert_tf.pretraining.evaluation import evaluate_preset, evaluate_run
 
     if (args.run is None) == (args.preset is None):
         raise ValueError("evaluate-mlm needs exactly one of --run RUN_FOLDER or --preset NAME.")
@@ -104,14 +107,14 @@ def _training_data(args):
         raise ValueError(f"{args.command} needs exactly one of --task GLUE_TASK or --train FILE.")
     if args.task:
         from eelbert_tf.data_paths import data_dir
-        from eelbert_tf.glue.finetune import LARGE_TASKS
+        from eelbert_tf.glue.finetune import GlueRecipe
         from eelbert_tf.glue.tasks import get_task
 
         task = get_task(args.task)
         glue_dir = args.glue_dir or str(data_dir(args.data_dir) / "glue")
         train = from_glue(task.name, glue_dir, "train")
         dev = from_glue(task.name, glue_dir, next(s for s in task.splits if s.startswith("validation")))
-        return train, dev, {"glue_task": task.name}, 3 if task.name in LARGE_TASKS else 5
+        return train, dev, {"glue_task": task.name}, GlueRecipe().epochs(task.name)
     if args.text_column is None or args.label_column is None:
         raise ValueError("--train needs --text-column and --label-column (and --text-pair-column for pairs).")
     columns = dict(text_column=args.text_column, label_column=args.label_column,
@@ -121,35 +124,35 @@ def _training_data(args):
     return train, dev, {"train": args.train, "dev": args.dev, **columns}, None
 
 
+def _finetune_recipe(args, base):
+    """`base` (a `FinetuneRecipe`) with the flags given on the command line over it: the CLI's defaults are the
+    API's."""
+    import dataclasses
+
+    return dataclasses.replace(base, **{k: v for k, v in {
+        "epochs": args.epochs, "learning_rate": args.learning_rate, "batch_size": args.batch_size,
+        "sequence_length": args.sequence_length, "seed": args.seed, "max_train_examples": args.max_train_examples,
+        "activation": args.activation, "dropout": getattr(args, "dropout", None), "pooling": args.pooling,
+        "distill_alpha": args.distill_alpha, "temperature": args.temperature, "augment": args.augment,
+        "augment_seed": args.augment_seed,
+    }.items() if v is not None})
+
+
 def _cmd_finetune(args) -> int:
     from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
 
-    recipe = FinetuneRecipe(**{k: v for k, v in {
-        "epochs": args.epochs, "learning_rate": args.learning_rate, "batch_size": args.batch_size,
-        "sequence_length": args.sequence_length, "seed": args.seed, "max_train_examples": args.max_train_examples,
-        "activation": args.activation, "dropout": args.dropout, "pooling": args.pooling,
-        "distill_alpha": args.distill_alpha,
-        "temperature": args.temperature, "augment": args.augment, "augment_seed": args.augment_seed,
-    }.items() if v is not None})
     train, dev, source, default_epochs = _training_data(args)
-    if args.epochs is None and default_epochs is not None:
-        recipe.epochs = default_epochs
-    if args.tokenizer is None:
-        from eelbert_tf.models.registry import pretraining_tokenizer
-
-        args.tokenizer = pretraining_tokenizer(args.model)
-    if args.tokenizer == "words" and args.vocab:
-        raise ValueError("--vocab: the words tokenizer has no vocabulary; give one or the other.")
-    info = finetune(args.model, train, dev, args.out, recipe, vocabulary=args.vocab, source=source,
-                    verbose=1 if sys.stdout.isatty() else 2, tokenizer=args.tokenizer, teacher=args.teacher,
-                    unlabeled=args.unlabeled, teacher_recipe=_teacher_recipe(args))
+    base = FinetuneRecipe() if default_epochs is None else FinetuneRecipe(epochs=default_epochs)  # GLUE's rule
+    info = finetune(args.model, train, dev, args.out, _finetune_recipe(args, base), vocabulary=args.vocab,
+                    source=source, verbose=1 if sys.stdout.isatty() else 2, tokenizer=args.tokenizer,
+                    teacher=args.teacher, unlabeled=args.unlabeled, teacher_recipe=_teacher_recipe(args))
     print(json.dumps({"out": info["path"], "labels": info["label_names"], **info["metrics"]}, indent=2))
     return 0
 
 
 def _cmd_augment(args) -> int:
     """Writes every text `eelbert finetune --teacher SCORES.jsonl` will ask the scores file for."""
-    from eelbert_tf.classification.finetune import FinetuneRecipe, distillation_texts
+    from eelbert_tf.classification.finetune import FinetuneRecipe, teacher_texts
     from eelbert_tf.classification.labeled_text import subsample
     from eelbert_tf.classification.teacher import read_unlabeled
     from eelbert_tf.io_utils import write_atomically
@@ -162,10 +165,8 @@ def _cmd_augment(args) -> int:
     pair = train.text_pairs is not None
     extra = read_unlabeled(args.unlabeled, pair) if args.unlabeled else None
 
-    data, _ = distillation_texts(train, recipe, extra, log=lambda m: print(m, file=sys.stderr))
-    listed = [data] + ([dev] if dev is not None and args.with_dev else [])
-    rows = list(dict.fromkeys(r for d in listed for r in zip(d.texts, d.text_pairs or [None] * len(d))))
-
+    rows, _ = teacher_texts(train, recipe, extra, dev if args.with_dev else None,
+                            log=lambda m: print(m, file=sys.stderr))
     def write(tmp):
         with open(tmp, "w", encoding="utf-8") as f:
             for a, b in rows:
@@ -189,11 +190,7 @@ def _teacher_recipe(args):
 def _cmd_distil(args) -> int:
     from eelbert_tf.distil import DistilConfig, distil, report_table, student_recipe, summary_line
 
-    recipe = student_recipe(
-        epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
-        sequence_length=args.sequence_length, seed=args.seed, max_train_examples=args.max_train_examples,
-        activation=args.activation, pooling=args.pooling, distill_alpha=args.distill_alpha,
-        temperature=args.temperature, augment=args.augment, augment_seed=args.augment_seed)
+    recipe = _finetune_recipe(args, student_recipe())
     teacher_recipe = _teacher_recipe(args)
     train, dev, source, _ = _training_data(args)
     config = DistilConfig(teacher=args.teacher, students=tuple(s.strip() for s in args.student.split(",") if s.strip()),
@@ -203,6 +200,13 @@ def _cmd_distil(args) -> int:
                     log=lambda m: print(m, file=sys.stderr, flush=True))
     print(report_table(result))
     print(summary_line(result))
+    return 0
+
+
+def _cmd_convert(args) -> int:
+    from eelbert_tf.classification.convert import convert
+
+    print(json.dumps({"out": str(convert(args.old, args.new))}))
     return 0
 
 
@@ -434,6 +438,12 @@ def build_parser() -> argparse.ArgumentParser:
     di.add_argument("--activation", help="replace the students' feed-forward activation (relu for --format micro)")
     di.add_argument("--pooling", choices=POOLINGS, help="the students' head input (default mean)")
     di.set_defaults(func=_cmd_distil)
+
+    cv = sub.add_parser("convert", help="rewrite a classifier saved with the former classes (EelbertClassifier) "
+                                        "as an EelbertTextClassifier, once")
+    cv.add_argument("old", help="the former classifier folder or .keras file")
+    cv.add_argument("new", help="the new folder (or .keras file) to write")
+    cv.set_defaults(func=_cmd_convert)
 
     ex = sub.add_parser("export", help="a fine-tuned classifier to a .tflite file")
     ex.add_argument("--model", required=True, help="a classifier folder from `eelbert finetune` (or its .keras)")

@@ -32,7 +32,7 @@ import time
 
 
 from eelbert_tf.classification.baseline import tfidf_baseline
-from eelbert_tf.classification.finetune import FinetuneRecipe, distillation_texts, finetune
+from eelbert_tf.classification.finetune import FinetuneRecipe, finetune, teacher_texts
 from eelbert_tf.classification.keras_hub_teacher import TeacherRecipe, dev_metrics, finetune_teacher
 from eelbert_tf.classification.labeled_text import LabeledText, subsample
 from eelbert_tf.classification.teacher import read_unlabeled
@@ -90,10 +90,6 @@ def _check_formats(config: DistilConfig, train: LabeledText) -> None:
         except ImportError:
             raise ValueError("--format mediapipe needs MediaPipe (pip install 'eelbert-tf[mediapipe]'), which is "
                              "not installed; or give --format bytes.") from None
-
-
-def _rows(data: LabeledText):
-    return list(zip(data.texts, data.text_pairs if data.text_pairs is not None else [None] * len(data)))
 
 
 def _fingerprint(*parts) -> str:
@@ -225,8 +221,7 @@ def distil(config: DistilConfig, train: LabeledText, dev: LabeledText, out, sour
     recipe = config.recipe
     fit_train = subsample(train, recipe.max_train_examples)
     extra = read_unlabeled(config.unlabeled, pair) if config.unlabeled else None
-    data, counts = distillation_texts(fit_train, recipe, extra, log)
-    rows = list(dict.fromkeys(_rows(data) + _rows(dev)))
+    rows, counts = teacher_texts(fit_train, recipe, extra, dev, log)
 
     # 3. scores
     description = teacher.describe()
@@ -290,6 +285,7 @@ def distil(config: DistilConfig, train: LabeledText, dev: LabeledText, out, sour
                                  "beats_baseline": _score(f["dev"]) > baseline["score"]} for f in s["files"]]}
                      for s in student_reports],
         "baseline": baseline,
+        "recipe": dataclasses.asdict(recipe),
         "auto": {"picked": picked, "candidates": list(students)} if auto else None,
         "seconds": times, "wall_seconds_this_call": round(time.time() - started, 1),
         "machine": machine(), "date": utc_now(), "commit": git_commit(),

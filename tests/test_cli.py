@@ -33,3 +33,22 @@ def test_unknown_preset_is_refused():
         [sys.executable, "-m", "eelbert_tf", "info", "--preset", "nope"], capture_output=True, text=True
     )
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_the_command_line_trains_the_api_s_model_by_default():
+    """`eelbert finetune` and `eelbert distil` with no recipe flags build the recipes the Python API defaults to
+    (their defaults come from the same dataclasses), and a flag given changes only its own field."""
+    from eelbert_tf.classification.finetune import FinetuneRecipe
+    from eelbert_tf.classification.keras_hub_teacher import TeacherRecipe
+    from eelbert_tf.cli import _finetune_recipe, _teacher_recipe, build_parser
+    from eelbert_tf.distil import student_recipe
+
+    parser = build_parser()
+    ft = parser.parse_args(["finetune", "--model", "eelbert_uno_en", "--train", "x.csv", "--out", "o"])
+    assert _finetune_recipe(ft, FinetuneRecipe()) == FinetuneRecipe()
+    assert _teacher_recipe(ft) == TeacherRecipe()
+    assert ft.tokenizer is None  # finetune() then picks the backbone's own, as the API does
+    di = parser.parse_args(["distil", "--teacher", "t", "--train", "x.csv", "--out", "o"])
+    assert _finetune_recipe(di, student_recipe()) == student_recipe()
+    di = parser.parse_args(["distil", "--teacher", "t", "--train", "x.csv", "--out", "o", "--epochs", "7"])
+    assert _finetune_recipe(di, student_recipe()) == student_recipe(epochs=7)

@@ -120,3 +120,9 @@ def test_imports_inside_functions_do_not_grow():
 @pytest.mark.parametrize("floor_name", sorted(FLOORS))
 def test_floor_names_exist(floor_name):
     assert (PACKAGE / floor_name).is_dir() or (PACKAGE / f"{floor_name}.py").is_file()
+
+
+def test_a_long_module_says_it_is_one_job():
+    long = [p.relative_to(PACKAGE.parent) for p in PACKAGE.rglob("*.py")
+            if len(p.read_text().splitlines()) > 350 and "One job" not in (ast.get_docstring(ast.parse(p.read_text())) or "")]
+    assert not long, f"modules over 350 lines whose docstring does not say they are one job: {long}"

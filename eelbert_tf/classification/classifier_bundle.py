@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import pathlib
+import zipfile
 
 import numpy as np
 
@@ -108,7 +109,6 @@ class ClassifierBundle:
 
 def load_classifier(path) -> ClassifierBundle:
     """The classifier folder at `path` (the folder, or the `classifier.keras` inside it)."""
-    from eelbert_tf.models.eelbert_classifier import EelbertClassifier
     from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
     from eelbert_tf.models.saving import load_model
     from eelbert_tf.preprocessing.vocabulary import load_vocabulary
@@ -122,9 +122,11 @@ def load_classifier(path) -> ClassifierBundle:
     if not keras_file.is_file() or not info_file.is_file():
         raise ValueError(f"--model {path} is not a classifier folder written by `eelbert finetune`: it needs "
                          f"{KERAS_FILE} and {INFO_FILE} side by side.")
+    former = former_classes(keras_file)
+    if former:
+        raise ValueError(f"{keras_file} was saved with the former {' and '.join(former)}: convert it once with "
+                         f"`eelbert convert {path} NEW_PATH`.")
     model = load_model(keras_file)
-    if isinstance(model, EelbertClassifier):  # the former class: the same weights in the keras-hub task
-        model = model.to_text_classifier()
     if not isinstance(model, EelbertTextClassifier):
         raise ValueError(f"--model {keras_file} holds a {type(model).__name__}, not an EelbertTextClassifier.")
     try:
@@ -155,3 +157,15 @@ def calibration_examples(bundle, limit: int = 200) -> list[list[str]]:
                           "which is missing.")
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return rows[:limit]
+
+
+def former_classes(keras_file) -> list[str]:
+    """The former classes (`EelbertClassifier`, `EelbertPreprocessor`) a `.keras` archive's config names; they
+    are no longer registered, and `eelbert convert` rewrites such a file once (`convert.py`)."""
+    try:
+        with zipfile.ZipFile(keras_file) as archive:
+            config = archive.read("config.json").decode("utf-8")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return []  # not a readable archive: `load_model` names what is wrong with it
+    return [name for name in ("EelbertClassifier", "EelbertPreprocessor")
+            if f'"eelbert_tf>{name}"' in config]

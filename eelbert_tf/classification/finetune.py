@@ -35,6 +35,7 @@ import numpy as np
 
 from eelbert_tf.classification.classifier_bundle import CALIBRATION_FILE, write_calibration
 from eelbert_tf.classification.labeled_text import LabeledText, subsample
+from eelbert_tf.models.registry import load_backbone, pretraining_tokenizer
 from eelbert_tf.io_utils import write_json_atomically
 
 
@@ -119,7 +120,6 @@ def build_classifier(model: str, num_classes: int, activation: str | None = None
                      pooling: str = "cls"):
     """An `EelbertTextClassifier` (no preprocessor yet) on the backbone `model` names (preset, shipped preset or run folder), with its
     feed-forward `activation` or its `dropout` replaced where given (settings that own no weights)."""
-    from eelbert_tf.models.registry import load_backbone
     from eelbert_tf.models.eelbert_backbone import EelbertBackbone
     from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
 
@@ -173,6 +173,18 @@ def distillation_texts(train: LabeledText, recipe: FinetuneRecipe, unlabeled=Non
     return LabeledText(texts, labels, train.label_names, pairs, train.source), counts
 
 
+def teacher_texts(train: LabeledText, recipe: FinetuneRecipe, unlabeled=None, dev: LabeledText | None = None,
+                  log=print) -> tuple[list[tuple], dict]:
+    """`(rows, counts)`: every `(text, pair or None)` a teacher scores for distillation, each once:
+    `distillation_texts`' (the training texts, `unlabeled` texts and `recipe.augment` variants), then `dev`'s
+    (the teacher's dev score), and `distillation_texts`' counts. `eelbert augment` lists them; `eelbert distil`
+    scores them."""
+    data, counts = distillation_texts(train, recipe, unlabeled, log)
+    listed = [data] + ([dev] if dev is not None else [])
+    rows = list(dict.fromkeys(r for d in listed for r in zip(d.texts, d.text_pairs or [None] * len(d))))
+    return rows, counts
+
+
 def distillation_set(train: LabeledText, teacher, recipe: FinetuneRecipe, unlabeled=None, log=print):
     """`(data, targets, counts)`: `distillation_texts` with `DistillationLoss`'s packed targets.
 
@@ -186,7 +198,7 @@ def distillation_set(train: LabeledText, teacher, recipe: FinetuneRecipe, unlabe
 
 
 def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, vocabulary=None, verbose=1,
-                     log=print, tokenizer: str = "wordpiece", targets=None):
+                     log=print, tokenizer: str | None = None, targets=None):
     """`(classifier, preprocessor, train_seconds)`: `model`'s backbone with a new head, fitted on `train` by
     the recipe (seeded by `recipe.seed`). The one training loop of GLUE and of the user's data.
 
@@ -203,6 +215,10 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
     if tokenizer == "words" and classifier.backbone.embedding_type == "table":
         raise ValueError(f"--tokenizer words: {model!r} looks tokens up in a table by WordPiece id (BERT); the "
                          "vocabulary-free tokenizer needs a hash backbone (EELBERT).")
+    if tokenizer is None:  # the one the backbone was pretrained on, as `eelbert finetune` picks it
+        tokenizer = pretraining_tokenizer(model)
+    if tokenizer == "words" and vocabulary is not None:
+        raise ValueError("--vocab: the words tokenizer has no vocabulary; give one or the other.")
     tokenizer = make_tokenizer(tokenizer, vocabulary)
     if not getattr(tokenizer, "vocabulary_free", False):
         classifier.backbone.check_vocabulary_size(tokenizer.vocabulary_size(), f"The vocabulary given for {model!r}")
@@ -228,7 +244,7 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
 
 
 def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, recipe: FinetuneRecipe | None = None,
-             vocabulary=None, verbose=1, log=print, source: dict | None = None, tokenizer: str = "wordpiece",
+             vocabulary=None, verbose=1, log=print, source: dict | None = None, tokenizer: str | None = None,
              teacher=None, unlabeled=None, teacher_recipe=None) -> dict:
     """Fine-tunes `model` on `train`, evaluates on `dev`, saves the classifier folder; returns its info.
 

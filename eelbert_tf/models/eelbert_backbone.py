@@ -1,3 +1,6 @@
+"""`EelbertBackbone`: keras-hub's `Backbone` with the dynamic hash embedding (or BERT's table) in front of
+BERT's encoder. One job, over 350 lines: the class, its presets' registration with keras-hub."""
+
 import keras
 import keras_hub
 import numpy as np

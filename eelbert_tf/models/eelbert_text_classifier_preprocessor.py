@@ -150,12 +150,6 @@ class EelbertTextClassifierPreprocessor(keras_hub.models.TextClassifierPreproces
         return tf.gather(table, tf.where(packed < 0, offset - packed - 1, packed)), segment_ids
 
 
-@keras.saving.register_keras_serializable(package="eelbert_tf")
-class EelbertPreprocessor(EelbertTextClassifierPreprocessor):
-    """The former name of `EelbertTextClassifierPreprocessor`, no longer exported: registered only so that
-    `.keras` files saved before the keras-hub classes still deserialize (`load_classifier` converts them)."""
-
-
 def _as_texts(x):
     """A string tensor from what a user passes as texts; anything else is refused by name."""
     if isinstance(x, (tf.Tensor, tf.RaggedTensor)) or keras.backend.is_keras_tensor(x):

@@ -117,7 +117,7 @@ def export_preset(run_dir, name, presets_dir=None, dtype="float32", config_updat
     `config_updates` changes settings that do not touch the weights in the shipped config (a dropout, say); the
     record keeps the pretraining config and names the updates. The presets ship with none: fine-tuning a
     model pretrained without dropout with dropout 0.1 cost BERT-tiny most of its STS-B and CoLA
-    (`bench/finetune_diagnosis.py`).
+    (`bench/archive/finetune_diagnosis.py`).
     """
     run_dir = pathlib.Path(run_dir)
     record = json.loads((run_dir / "record.json").read_text())

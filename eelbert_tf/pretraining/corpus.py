@@ -32,6 +32,8 @@ import tarfile
 import zlib
 from typing import Iterator
 
+from eelbert_tf.data_paths import data_dir as resolve
+
 Document = list  # a list of sentences (str)
 
 _SENTENCE_END = re.compile(r"""(?<=[.!?])(["')\]]*)\s+(?=["'(\[]?[A-Z0-9])""")
@@ -162,3 +164,45 @@ def _iter_tar(path: pathlib.Path) -> Iterator[Document]:
             doc = book_sentences(data.decode("utf-8", errors="replace"))
             if doc:
                 yield doc
+
+
+# Mixing: the documents of several corpus files, interleaved by their sizes (what a token cache reads).
+
+
+def default_corpus_paths(data_dir=None) -> list[pathlib.Path]:
+    folder = resolve(data_dir) / "corpus"
+    paths = sorted(p for p in folder.iterdir() if p.name.endswith((".xz", ".gz", ".bz2", ".txt")))
+    if not paths:
+        raise FileNotFoundError(f"No corpus files (.txt, .xz, .gz, .bz2) in {folder}.")
+    return paths
+
+
+class _Source:
+    def __init__(self, path):
+        self.path = pathlib.Path(path)
+        self.size = max(self.path.stat().st_size, 1)
+        self.documents = iter_documents(self.path)
+        self.chars = 0
+        self.index = 0
+        self.done = False
+
+    def share(self):
+        return self.chars / self.size
+
+
+def iter_mixed_documents(paths):
+    """(source index, document index within its file, sentences), interleaved by size."""
+    sources = [_Source(p) for p in paths]
+    while True:
+        live = [s for s in sources if not s.done]
+        if not live:
+            return
+        source = min(live, key=lambda s: s.share())
+        try:
+            doc = next(source.documents)
+        except StopIteration:
+            source.done = True
+            continue
+        source.chars += sum(len(s) for s in doc)
+        yield sources.index(source), source.index, doc
+        source.index += 1

@@ -43,52 +43,12 @@ import numpy as np
 
 from eelbert_tf.io_utils import file_sha256
 from eelbert_tf.preprocessing.masking import mask_rows
-from eelbert_tf.pretraining import corpus as corpus_lib
+from eelbert_tf.preprocessing.vocabulary import SPECIAL_TOKENS
+from eelbert_tf.preprocessing.word_tokenizer import TOKENIZERS
+from eelbert_tf.pretraining.corpus import iter_mixed_documents
+from eelbert_tf.pretraining.word_targets import WordIds
 
 CACHE_VERSION = 1
-TOKENIZERS = ("wordpiece", "words")
-SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
-def default_corpus_paths(data_dir=None) -> list[pathlib.Path]:
-    from eelbert_tf.data_paths import data_dir as resolve
-
-    folder = resolve(data_dir) / "corpus"
-    paths = sorted(p for p in folder.iterdir() if p.name.endswith((".xz", ".gz", ".bz2", ".txt")))
-    if not paths:
-        raise FileNotFoundError(f"No corpus files (.txt, .xz, .gz, .bz2) in {folder}.")
-    return paths
-
-
-class _Source:
-    def __init__(self, path):
-        self.path = pathlib.Path(path)
-        self.size = max(self.path.stat().st_size, 1)
-        self.documents = corpus_lib.iter_documents(self.path)
-        self.chars = 0
-        self.index = 0
-        self.done = False
-
-    def share(self):
-        return self.chars / self.size
-
-
-def iter_mixed_documents(paths):
-    """(source index, document index within its file, sentences), interleaved by size."""
-    sources = [_Source(p) for p in paths]
-    while True:
-        live = [s for s in sources if not s.done]
-        if not live:
-            return
-        source = min(live, key=lambda s: s.share())
-        try:
-            doc = next(source.documents)
-        except StopIteration:
-            source.done = True
-            continue
-        source.chars += sum(len(s) for s in doc)
-        yield sources.index(source), source.index, doc
-        source.index += 1
-
-
 class _Packer:
     def __init__(self, sequence_length, cls_id, sep_id, rng, dtype=np.uint16):
         self.sequence_length = sequence_length
@@ -153,7 +113,7 @@ def build_token_cache(
         if target_words < len(SPECIAL_TOKENS) or target_buckets < 1:
             raise ValueError(f"`target_words` must be at least {len(SPECIAL_TOKENS)} and `target_buckets` at least 1. "
                              f"Received: {target_words}, {target_buckets}")
-        tokenizer = _WordIds(max_word_bytes)
+        tokenizer = WordIds(max_word_bytes)
         vocabulary_setting = {"tokenizer": "words", "max_word_bytes": tokenizer.max_word_bytes,
                               "target_words": int(target_words), "target_buckets": int(target_buckets)}
     else:
@@ -260,7 +220,7 @@ def build_token_cache(
 
 def _tokenize_documents(tokenizer, docs, tf):
     sentences = [s for d in docs for s in d]
-    if isinstance(tokenizer, _WordIds):
+    if isinstance(tokenizer, WordIds):
         flat, splits = tokenizer.ragged_ids(sentences)
     else:
         ragged = tokenizer(tf.constant(sentences))["token_ids"]
@@ -271,69 +231,6 @@ def _tokenize_documents(tokenizer, docs, tf):
         out.append([flat[splits[k + j] : splits[k + j + 1]] for j in range(len(d))])
         k += len(d)
     return out
-
-
-class _WordIds:
-    """The words tokenizer with an id for every distinct word, given on first sight while the cache is built
-    and renumbered by frequency at the end (`by_frequency`)."""
-
-    def __init__(self, max_word_bytes):
-        from eelbert_tf import words
-
-        self.max_word_bytes = words.check_max_word_bytes(max_word_bytes)
-        self.words = [t.encode() for t in SPECIAL_TOKENS]
-        self.index = {w: i for i, w in enumerate(self.words)}
-        self._layer = None
-
-    def token_to_id(self, token: str) -> int:
-        """The id of a special token (the only ones asked for; they keep their ids when words are renumbered)."""
-        return SPECIAL_TOKENS.index(token)
-
-    def vocabulary_size(self) -> int:
-        return len(self.words)
-
-    def ragged_ids(self, sentences):
-        """(flat uint32 ids, row splits) of the sentences' words (`EelbertWordTokenizer`, in the graph)."""
-        import tensorflow as tf
-
-        from eelbert_tf.preprocessing.word_tokenizer import EelbertWordTokenizer
-
-        if self._layer is None:
-            self._layer = EelbertWordTokenizer(max_word_bytes=self.max_word_bytes)
-        ragged = self._layer(tf.constant(sentences))["tokens"]
-        index, table = self.index, self.words
-        ids = np.empty(int(ragged.flat_values.shape[0]), np.uint32)
-        for k, word in enumerate(ragged.flat_values.numpy().tolist()):
-            i = index.get(word)
-            if i is None:
-                i = index[word] = len(table)
-                table.append(word)
-            ids[k] = i
-        return ids, ragged.row_splits.numpy()
-
-    def by_frequency(self, train, valid, target_words, target_buckets):
-        """The sequences renumbered so that ids rank words by their count in the training sequences (special
-        tokens first, ties in order of first sight); the word table (bytes, `S<width>`) in that order; and each
-        word's MLM target: its own id below `target_words`, else `target_words` + a bucket (`word_bucket`)."""
-        counts = np.bincount(train.reshape(-1), minlength=len(self.words)).astype(np.int64)
-        special = len(SPECIAL_TOKENS)
-        rest = special + np.argsort(-counts[special:], kind="stable")
-        order = np.concatenate([np.arange(special), rest])
-        new_id = np.empty_like(order)
-        new_id[order] = np.arange(len(order))
-        new_id = new_id.astype(np.uint32)
-        table = self.words = [self.words[i] for i in order]
-        del self.index  # the words are all seen: no id is looked up again
-        targets = np.arange(len(table), dtype=np.int32)
-        for i in range(target_words, len(table)):
-            targets[i] = target_words + word_bucket(table[i], target_buckets)
-        width = max(len(w) for w in table)
-        return new_id[train], new_id[valid], np.array(table, dtype=f"S{width}"), targets
-
-
-def word_bucket(word: bytes, buckets: int) -> int:
-    """The MLM target bucket of a word outside the training-only target vocabulary (a stable hash)."""
-    return int.from_bytes(hashlib.blake2b(word, digest_size=8).digest(), "little") % buckets
 
 
 def _mask_validation(valid, tokenizer, seed):

@@ -1,4 +1,4 @@
-"""The PyTorch mirror of pretraining (bench/torch_mirror/pilots.py) computes what the package's TF model does.
+"""The PyTorch mirror of pretraining (bench/archive/torch_mirror/pilots.py) computes what the package's TF model does.
 
 The GPU recipe pilots (BENCHMARKS.md, "Pretraining pilots on a GPU") are evidence only if the mirror is the
 same model, loss and schedule: here the Keras `EelbertMaskedLM`'s weights are copied into the mirror and both
@@ -17,7 +17,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "bench" / "torch_mirror"))
+sys.path.insert(0, str(REPO / "bench" / "archive" / "torch_mirror"))
 
 import pilots  # noqa: E402
 

@@ -150,7 +150,7 @@ def test_finetuning_dropout_is_the_presets_own_unless_replaced():
     from eelbert_tf.models.pretrained import load_pretrained_backbone
 
     shipped = load_pretrained_backbone("eelbert_uno_en")
-    assert shipped.dropout == 0.0  # pretrained without dropout, shipped so (bench/finetune_diagnosis.py)
+    assert shipped.dropout == 0.0  # pretrained without dropout, shipped so (bench/archive/finetune_diagnosis.py)
     assert build_classifier("eelbert_uno_en", 2).backbone.dropout == 0.0
     replaced = build_classifier("eelbert_uno_en", 2, dropout=0.1).backbone
     assert replaced.dropout == 0.1

@@ -80,7 +80,7 @@ def test_shipped_presets_load_offline_with_their_records(name):
     backbone = EelbertBackbone.from_preset(name)
     assert backbone.count_params() == record["shipped"]["parameters"]
     # keras-hub's own loaders read the folder, with the same weights bit for bit as the former weights.npz held
-    # (their values' sha256 was taken from it at conversion, bench/convert_presets.py).
+    # (their values' sha256 was taken from it at conversion, tools/convert_presets.py).
     assert pretrained.weights_values_sha256(backbone.weights) == record["shipped"]["weights_values_sha256"]
     assert type(keras_hub.models.Backbone.from_preset(str(folder))) is EelbertBackbone
     tokenizer = keras_hub.tokenizers.Tokenizer.from_preset(str(folder))

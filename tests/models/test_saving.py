@@ -8,7 +8,6 @@ import tensorflow as tf
 
 from eelbert_tf.models import saving
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone
-from eelbert_tf.models.eelbert_classifier import EelbertClassifier
 from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
 
 X = {"tokens": tf.constant([["[CLS]", "good", "film", "[SEP]"]]), "segment_ids": tf.zeros([1, 4], tf.int32),
@@ -99,15 +98,25 @@ def test_weights_that_do_not_fit_are_refused_by_name(tmp_path):
         saving.load_weights_file(small, tmp_path / "nope.weights.h5")
 
 
-def test_a_classifier_saved_with_the_former_class_loads_as_the_keras_hub_task(tmp_path):
-    from eelbert_tf.classification.classifier_bundle import load_classifier
+def test_a_former_classifier_is_refused_by_name_and_converted_once(tmp_path, capsys):
+    """A classifier saved with the former `EelbertClassifier` (tests/fixtures/former_classifier, written by it):
+    loading names `eelbert convert`; the converted folder gives the same logits from today's class."""
+    import shutil
 
-    backbone = EelbertBackbone(num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32, max_sequence_length=16)
-    old = EelbertClassifier(backbone, 2)
-    old.output_dense.set_weights([np.arange(32, dtype="float32").reshape(16, 2) / 32, np.array([0.5, -0.5], "float32")])
-    saving.save_model(old, tmp_path / "classifier.keras")
-    (tmp_path / "classifier.json").write_text('{"label_names": ["0", "1"], "regression": false, "text_pair": false, '
-                                              '"sequence_length": 16, "tokenizer": "words"}')
-    bundle = load_classifier(tmp_path)
+    from eelbert_tf.classification.classifier_bundle import load_classifier
+    from eelbert_tf.cli import main
+    from tests.conftest import REPO
+
+    former = REPO / "tests" / "fixtures" / "former_classifier"
+    with pytest.raises(ValueError, match=r"former EelbertClassifier: convert it once with `eelbert convert"):
+        load_classifier(former)
+    assert main(["convert", str(former), str(tmp_path / "new")]) == 0
+    bundle = load_classifier(tmp_path / "new")
     assert type(bundle.model) is EelbertTextClassifier
-    np.testing.assert_array_equal(bundle.model(X).numpy(), old(X).numpy())
+    x = {"tokens": tf.constant([["[CLS]", "hello", "[SEP]", ""]]), "segment_ids": tf.zeros([1, 4], tf.int32),
+         "padding_mask": tf.constant([[1, 1, 1, 0]], tf.int32)}
+    np.testing.assert_allclose(bundle.model(x).numpy(), np.load(former / "expected_logits.npy"), atol=1e-6)
+    assert main(["convert", str(former / "classifier.keras"), str(tmp_path / "one.keras")]) == 0
+    assert main(["convert", str(tmp_path / "new"), str(tmp_path / "again")]) == 2  # nothing former left
+    assert "loads as it is" in capsys.readouterr().err
+    shutil.rmtree(tmp_path / "new")

@@ -9,7 +9,7 @@ import pytest
 @pytest.fixture(scope="session")
 def corpus_file(tmp_path_factory, real_vocab_path):
     """About 150 Wikipedia articles, cut from the shared corpus (never copied into the repo)."""
-    from eelbert_tf.pretraining.token_cache import default_corpus_paths
+    from eelbert_tf.pretraining.corpus import default_corpus_paths
 
     wiki = [p for p in default_corpus_paths() if "enwiki" in p.name][0]
     path = tmp_path_factory.mktemp("corpus") / "wiki_slice.txt.xz"

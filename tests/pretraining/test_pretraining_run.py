@@ -102,7 +102,7 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
     # The recorded held-out loss is reproduced from the run folder exactly, and from a shipped preset
     # (backbone as exported, float16 MLM head kept apart) to float16 rounding.
     from eelbert_tf.models.preset_writer import export_preset
-    from eelbert_tf.pretraining.trainer import evaluate_preset, evaluate_run, export_mlm_head
+    from eelbert_tf.pretraining.evaluation import evaluate_preset, evaluate_run, export_mlm_head
 
     quiet = lambda *_: None  # noqa: E731
     assert evaluate_run(out, cache_dir=cache, log=quiet)["loss"] == record["heldout_mlm_loss"]

@@ -11,8 +11,12 @@ from eelbert_tf.models.registry import pretraining_tokenizer
 from eelbert_tf.models import preset_writer, pretrained
 from eelbert_tf.models import presets as shipped_presets
 from eelbert_tf.pretraining.pipeline import training_dataset, validation_dataset
-from eelbert_tf.pretraining.token_cache import SPECIAL_TOKENS, TokenCache, build_token_cache, word_bucket
-from eelbert_tf.pretraining.trainer import PretrainConfig, evaluate_preset, open_token_cache, pretrain
+from eelbert_tf.preprocessing.vocabulary import SPECIAL_TOKENS
+from eelbert_tf.pretraining.word_targets import word_bucket
+from eelbert_tf.pretraining.token_cache import TokenCache, build_token_cache
+from eelbert_tf.pretraining.config import PretrainConfig, open_token_cache
+from eelbert_tf.pretraining.evaluation import evaluate_preset
+from eelbert_tf.pretraining.trainer import pretrain
 
 SEQ, BATCH, STEPS, TOP, BUCKETS = 32, 8, 6, 300, 16
 
@@ -85,7 +89,7 @@ def test_a_words_run_trains_and_records_it(tmp_path, corpus_file, monkeypatch):
     # Fine-tuning (GLUE, `eelbert finetune`) reads the run's words by default; WordPiece models keep WordPiece.
     assert pretraining_tokenizer(str(tmp_path / "run")) == "words"
     assert pretraining_tokenizer("eelbert_uno_en") == pretraining_tokenizer("eelbert_uno") == "wordpiece"
-    # Shipped as a preset (bench/pretrain_presets.py, recipe words_v2): no MLM head, the run's held-out figures.
+    # Shipped as a preset (tools/pretrain_presets.py, recipe words_v2): no MLM head, the run's held-out figures.
     presets = tmp_path / "presets"
     preset_writer.export_preset(tmp_path / "run", "eelbert_words_test_en", presets_dir=presets)
     shipped = preset_writer.record_shipped_evaluation(

@@ -1,8 +1,8 @@
 """Reading speed of the pretraining data: cache order against the seeded permutation.
 
-    python bench/data_order_read.py [--batches 300]
+    python bench/archive/data_order_read.py [--batches 300]
 
-Reads the 16.4M-token pilot cache (runs/cache_16M, built by bench/recipe_pilots.py) through
+Reads the 16.4M-token pilot cache (runs/cache_16M, built by bench/archive/recipe_pilots.py) through
 `training_dataset` (masking included) and through `sequence_batches` alone (the memory-mapped
 reads), in both orders, alternating rounds so that both see the same machine load. Writes the
 "Training data reading" section of BENCHMARKS.md.
@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # bench/, for _report
 
 import _report  # noqa: E402
 
@@ -61,7 +61,7 @@ def main(argv=None):
         "",
         "Training itself runs at about 25K tokens/s on one core (BENCHMARKS.md, pilots), far below either.",
     ])
-    _report.write_section("Training data reading", body, "python bench/data_order_read.py")
+    _report.write_section("Training data reading", body, "python bench/archive/data_order_read.py")
     print(body)
 
 

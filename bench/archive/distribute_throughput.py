@@ -1,6 +1,6 @@
 """Distributed pretraining on this machine: one process against two workers, and what they exchange.
 
-    python bench/distribute_throughput.py [--steps 300] [--models eelbert_tiny,bert_tiny]
+    python bench/archive/distribute_throughput.py [--steps 300] [--models eelbert_tiny,bert_tiny]
 
 For each model, the same run (batch 32 x 128, the shuffled_v2 recipe's settings, one token cache)
 three ways: one process with 2 TensorFlow threads (`--strategy default`), one process with 1 thread,
@@ -22,11 +22,11 @@ import pathlib
 import subprocess
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # bench/, for _report
 
 import _report  # noqa: E402
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
+REPO = pathlib.Path(__file__).resolve().parents[2]
 BATCH, SEQ = 32, 128
 SETTINGS = ["--batch-size", str(BATCH), "--sequence-length", str(SEQ), "--learning-rate", "2e-3",
             "--warmup-ratio", "0.1", "--backbone-arg", "dropout=0.0", "--log-every", "25",
@@ -167,7 +167,7 @@ def write_section(measured):
         "killed with SIGKILL then both resumed end at the uninterrupted run's weights (1e-6). Not tested here: "
         "several GPUs (`--strategy mirrored` runs on this CPU as one replica), clusters of machines, TPUs."
     )
-    _report.write_section("Distributed pretraining", body, "python bench/distribute_throughput.py", measured)
+    _report.write_section("Distributed pretraining", body, "python bench/archive/distribute_throughput.py", measured)
     print(body)
 
 

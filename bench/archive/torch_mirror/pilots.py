@@ -1,6 +1,6 @@
 """Recipe pilots for pretraining on a GPU: a PyTorch mirror of the package's TF pretraining.
 
-    python bench/torch_mirror/pilots.py --data .pilot --out OUT --pilots all --steps 15000 --deadline 420
+    python bench/archive/torch_mirror/pilots.py --data .pilot --out OUT --pilots all --steps 15000 --deadline 420
 
 Why it exists. Pretraining on this project's 2-core CPUs takes about an hour per 60M tokens, so a
 recipe pilot that must run past BERT-tiny's breakout (about 39M tokens, where its MLM loss leaves the
@@ -39,7 +39,7 @@ import subprocess
 import sys
 import time
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+REPO = pathlib.Path(__file__).resolve().parents[3]
 BASE = dict(hidden=128, heads=2, intermediate=512, embedding="ngram_hash", head="separate", lr=2e-3,
             warmup=0.1, batch=32, schedule_steps=30_000, pos_std=0.02, proj=None, prenorm=False,
             frozen_table_std=None, layers=1, seed=0, hash_dim=None, pool_rows=0, pool_k=2, top_table=0)

@@ -1,13 +1,13 @@
 """Writes the "Pretraining pilots on a GPU" section of BENCHMARKS.md and its plot from the pilots' logs.
 
-    python bench/torch_mirror/report.py      # reads bench/results/torch_pilots/*.jsonl
+    python bench/archive/torch_mirror/report.py      # reads bench/results/torch_pilots/*.jsonl
 
 The logs were written on a lent H200 by (each round one command; `.pilot` made by export_pilot_data.py):
 
-    python bench/torch_mirror/export_pilot_data.py --cache runs/cache_123M --sequences 320000 --out .pilot
-    python bench/torch_mirror/pilots.py --data .pilot --out OUT --pilots all --steps 15000 --deadline 440 \
+    python bench/archive/torch_mirror/export_pilot_data.py --cache runs/cache_123M --sequences 320000 --out .pilot
+    python bench/archive/torch_mirror/pilots.py --data .pilot --out OUT --pilots all --steps 15000 --deadline 440 \
         --eval-every 1000                                                   # round 1 (the first 12 pilots)
-    python bench/torch_mirror/pilots.py --data .pilot --out OUT --pilots bert_uno_separate,eelbert_uno_wide1024,\
+    python bench/archive/torch_mirror/pilots.py --data .pilot --out OUT --pilots bert_uno_separate,eelbert_uno_wide1024,\
 eelbert_uno_wide4096,eelbert_uno_mlp,eelbert_uno_pool2k,eelbert_uno_top1k --steps 15000 --deadline 290 \
         --eval-every 1000                                                   # round 2
 
@@ -22,7 +22,7 @@ import pathlib
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
-REPO = HERE.parents[1]
+REPO = HERE.parents[2]
 sys.path.insert(0, str(REPO / "bench"))
 
 import _report  # noqa: E402
@@ -117,7 +117,7 @@ def main():
     some = next(iter(pilots.values()))["header"]
     lines = [
         "Why the hash models stay on the unigram plateau. PyTorch pilots on a lent GPU, each a mirror of the "
-        "package's TF pretraining (`bench/torch_mirror/pilots.py`: same backbone, MLM head, loss, AdamW, per-variable "
+        "package's TF pretraining (`bench/archive/torch_mirror/pilots.py`: same backbone, MLM head, loss, AdamW, per-variable "
         "clipping, `shuffled_v2` schedule and batch 32 x 128, the first 320,000 sequences of the TF runs' shuffled "
         "order of cache_123M, keras-hub's masking rule, and the cache's fixed validation set for the held-out loss). "
         "On the same weights the mirror's logits equal the Keras model's within 2e-4, and its schedule, weight-decay "
@@ -169,9 +169,9 @@ def main():
         "not met.",
     ]
     measured = {"machine": f"{some['device']} (16 CPU cores), PyTorch {some['torch']}; data exported on this "
-                           "project's CPU machine", "date": "2026-11-30", "commit": "b3b56e9 + the mirror (bench/torch_mirror, "
+                           "project's CPU machine", "date": "2026-11-30", "commit": "b3b56e9 + the mirror (bench/archive/torch_mirror, "
                            "committed with these results)"}
-    _report.write_section("Pretraining pilots on a GPU", "\n".join(lines), "python bench/torch_mirror/report.py",
+    _report.write_section("Pretraining pilots on a GPU", "\n".join(lines), "python bench/archive/torch_mirror/report.py",
                           measured)
     print("\n".join(lines))
 

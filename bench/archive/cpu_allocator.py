@@ -1,6 +1,6 @@
 """Pretraining tokens/s with TensorFlow's default CPU allocator against its BFC allocator.
 
-    python bench/cpu_allocator.py [--models eelbert_uno,bert_tiny] [--steps 200] [--threads 1]
+    python bench/archive/cpu_allocator.py [--models eelbert_uno,bert_tiny] [--steps 200] [--threads 1]
 
 Each model pretrains `--steps` steps of 32 x 128 with `eelbert pretrain`'s trainer (the
 shuffled_v2 recipe's settings) in a fresh process, once with `TF_CPU_ALLOCATOR_USE_BFC=false`
@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # bench/, for _report
 
 import _report  # noqa: E402
 
@@ -82,7 +82,7 @@ def main(argv=None):
               "blocks to the kernel and maps them again, while BFC "
               "keeps a pool. `eelbert_tf` sets `TF_CPU_ALLOCATOR_USE_BFC=true` "
               "when it is imported before TensorFlow, unless the variable is already set."]
-    _report.write_section("CPU allocator", "\n".join(lines), "python bench/cpu_allocator.py")
+    _report.write_section("CPU allocator", "\n".join(lines), "python bench/archive/cpu_allocator.py")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""Writes the data of the PyTorch recipe pilots (`bench/torch_mirror/pilots.py`) from the package's token cache.
+"""Writes the data of the PyTorch recipe pilots (`bench/archive/torch_mirror/pilots.py`) from the package's token cache.
 
-    python bench/torch_mirror/export_pilot_data.py --cache runs/cache_123M --sequences 200000 --out .pilot
+    python bench/archive/torch_mirror/export_pilot_data.py --cache runs/cache_123M --sequences 200000 --out .pilot
 
 The pilots run on a lent GPU machine that has PyTorch but no TensorFlow, so everything TF computes is
 computed here, with the package's own code, and carried: the first `--sequences` training sequences in
@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+REPO = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO))
 
 

@@ -1,7 +1,7 @@
 """What the two hash embeddings give the encoder: the fixed code of every WordPiece token, n-gram pooled
 (EELBERT) against one pseudo-random vector per whole token (the paper's random-hash ablation).
 
-    python bench/hash_codes.py [--sample 2000]
+    python bench/archive/hash_codes.py [--sample 2000]
 
 For every non-special token of the BERT uncased vocabulary (the one the presets use): the code's length
 (L2 norm), the cosine to its nearest other token (over a seeded sample of tokens, against the whole
@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # bench/, for _report
 
 import _report  # noqa: E402
 
@@ -94,7 +94,7 @@ def main(argv=None):
     for preset, h in PRESETS.items():
         p = position_lengths(preset)
         lines.append(f"- `{preset}`: {p:.2f} against {stats[h]['norm_mean']:.2f} (ratio {p / stats[h]['norm_mean']:.2f})")
-    _report.write_section("Hash codes", "\n".join(lines), "python bench/hash_codes.py")
+    _report.write_section("Hash codes", "\n".join(lines), "python bench/archive/hash_codes.py")
     print("\n".join(lines))
 
 

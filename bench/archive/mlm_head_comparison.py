@@ -1,6 +1,6 @@
 """EELBERT's MLM output layer: `hash_tied` against `separate`, at one pretraining budget.
 
-    python bench/mlm_head_comparison.py [--tokens 16384000] [--runs runs/heads]
+    python bench/archive/mlm_head_comparison.py [--tokens 16384000] [--runs runs/heads]
 
 Pretrains `eelbert_uno` twice on the same token cache, data order and schedule,
 once per head (a finished run is reused), reports held-out MLM loss and accuracy,
@@ -15,7 +15,7 @@ import json
 import pathlib
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # bench/, for _report
 
 import _report  # noqa: E402
 
@@ -107,14 +107,14 @@ def main(argv=None):
                   "cannot express word frequencies), `hash_tied` ranks the right token first more often and "
                   "pretrains faster, and downstream they tie. `separate` is the default, on held-out loss. "
                   "Each record names the commit its run started from (`+dirty` = uncommitted edits present)."]
-    from eelbert_tf.pretraining.trainer import plot_loss_curves
+    from eelbert_tf.pretraining.evaluation import plot_loss_curves
 
-    docs = pathlib.Path(__file__).resolve().parents[1] / "docs"
+    docs = pathlib.Path(__file__).resolve().parents[2] / "docs"
     plot_loss_curves([runs / f"eelbert_uno_{h}" for h in HEADS], docs / "mlm_head_loss_curves.png",
                      labels=[f"eelbert_uno, {h} head" for h in HEADS])
     lines += ["", "![training MLM loss of the two heads](docs/mlm_head_loss_curves.png)"]
     _report.write_section("MLM output layer for EELBERT", "\n".join(lines),
-                          f"python bench/mlm_head_comparison.py --tokens {args.tokens}")
+                          f"python bench/archive/mlm_head_comparison.py --tokens {args.tokens}")
     print("\n".join(lines))
 
 

@@ -1,6 +1,6 @@
 """Training MLM loss of pretraining runs side by side at equal steps (mean over a 250-step window).
 
-    python bench/curve_compare.py LOG [LOG ...] [--every 1000]
+    python bench/archive/curve_compare.py LOG [LOG ...] [--every 1000]
 
 Each LOG is a run's train_log.jsonl (e.g. bench/results/presets_v2/eelbert_uno_en/train_log.jsonl, or a
 run folder's). Runs of one recipe family see the same cache, order and masks, so their losses at one step

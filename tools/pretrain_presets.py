@@ -1,8 +1,8 @@
 """Pretrains the shipped models on one equal budget, exports them, writes the pretraining table.
 
-    python bench/pretrain_presets.py --models eelbert_uno,eelbert_tiny,bert_tiny,random_hash_tiny \
+    python tools/pretrain_presets.py --models eelbert_uno,eelbert_tiny,bert_tiny,random_hash_tiny \
         [--recipe shuffled_v2 --runs runs/presets_v2]   # the retraining (pretraining issue)
-    python bench/pretrain_presets.py --table-only
+    python tools/pretrain_presets.py --table-only
 
 Recipe `v1` (the presets shipped so far): 61,440,000 tokens (7,500 steps of 64 x 128), cache
 order, AdamW at 1e-3 with 5% warm-up and linear decay, dropout 0.1, seed 0, the default MLM
@@ -23,7 +23,7 @@ import json
 import pathlib
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "bench"))  # _report
 
 import _report  # noqa: E402
 
@@ -80,7 +80,7 @@ WEIGHTS_DTYPE = {"bert_tiny": "float16"}
 
 def pretrain_and_export(model, runs, threads=None, recipe="v1"):
     from eelbert_tf.models.preset_writer import PRESETS_DIR, export_preset, record_shipped_evaluation
-    from eelbert_tf.pretraining.trainer import evaluate_preset, export_mlm_head
+    from eelbert_tf.pretraining.evaluation import evaluate_preset, export_mlm_head
 
     out = train_only(model, runs, threads, recipe)
     r = RECIPES[recipe]
@@ -112,7 +112,7 @@ def stage(model, runs, recipe):
     into bench/results/presets_<recipe>/: a run folder under runs/ may not outlive its session, and the
     presets are shipped together only when every model of the recipe is done."""
     from eelbert_tf.models.preset_writer import export_preset
-    from eelbert_tf.pretraining.trainer import export_mlm_head
+    from eelbert_tf.pretraining.evaluation import export_mlm_head
 
     out, name = runs / model, preset_name(model, recipe)
     staged = _staged(recipe)
@@ -133,7 +133,7 @@ def ship(model, runs, recipe):
     import shutil
 
     from eelbert_tf.models.preset_writer import PRESETS_DIR, record_shipped_evaluation
-    from eelbert_tf.pretraining.trainer import evaluate_preset
+    from eelbert_tf.pretraining.evaluation import evaluate_preset
 
     name = preset_name(model, recipe)
     staged = _staged(recipe)
@@ -207,7 +207,7 @@ def preset_name(model, recipe):
 def reconfigure():
     """Ships every preset (and its staged copy) with its backbone config exactly as pretrained. The v2 presets were
     first shipped with dropout 0.1 put back for fine-tuning after pretraining without it; fine-tuned that way
-    BERT-tiny lost most of STS-B and CoLA (`bench/finetune_diagnosis.py`), so they now keep dropout 0. The weights
+    BERT-tiny lost most of STS-B and CoLA (`bench/archive/finetune_diagnosis.py`), so they now keep dropout 0. The weights
     do not change; their fingerprint does, so GLUE results of the former config are not reused."""
     from eelbert_tf.models.preset_writer import pretrained_presets, set_shipped_config
 
@@ -291,7 +291,7 @@ def _recipe_of(record):
 
 def write_table(runs=pathlib.Path("runs/presets")):
     from eelbert_tf.models.pretrained import pretrained_presets
-    from eelbert_tf.pretraining.trainer import plot_loss_curves
+    from eelbert_tf.pretraining.evaluation import plot_loss_curves
 
     rows = []
     for name, folder in pretrained_presets().items():
@@ -307,7 +307,7 @@ def write_table(runs=pathlib.Path("runs/presets")):
     body = "\n".join([
         "Shipped pretrained backbones (`eelbert_tf/presets/`), each trained by this command on this project's "
         "2-core CPU from a token cache of Wikipedia + Gutenberg (`../shared/data/corpus`; sha256 in each "
-        "record.json) with the recipe its row names (`RECIPES` in bench/pretrain_presets.py: `v1` read the cache in "
+        "record.json) with the recipe its row names (`RECIPES` in tools/pretrain_presets.py: `v1` read the cache in "
         "document order at batch 64, the `shuffled_v2` runs read one seeded permutation of a twice-as-large cache "
         "at batch 32, no dropout). Rows of one recipe saw the same sequences in the same order. Tokens count "
         "sequence positions (the cache is 99% full). Held-out MLM loss and accuracy are on the cache's fixed, "
@@ -348,7 +348,7 @@ def write_table(runs=pathlib.Path("runs/presets")):
     if finished and not staged:
         plot_loss_curves(finished, DOCS / "pretraining_loss_curves.png", labels=[p.name for p in finished])
         body += "\n\n![training MLM loss against tokens](docs/pretraining_loss_curves.png)"
-    _report.write_section("Pretraining", body, "python bench/pretrain_presets.py --models ...")
+    _report.write_section("Pretraining", body, "python tools/pretrain_presets.py --models ...")
     print(body)
 
 

@@ -1,6 +1,6 @@
 """What per-tensor int8 weight scales cost in accuracy, against per-channel ones (and float), on SST-2 dev.
 
-    python bench/int8_weights.py [--classifier DIR] [--tokenizer words] [--format utf8]
+    python bench/archive/int8_weights.py [--classifier DIR] [--tokenizer words] [--format utf8]
 
 Per-channel weights carry a float32 scale and an int64 zero point per output channel of every weight
 matrix: 18 KB of the complete int8 text-in EELBERT-UNO (words tokenizer), which is what stands between it
@@ -22,11 +22,11 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # bench/, for _report
 
 import _report  # noqa: E402
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
+REPO = pathlib.Path(__file__).resolve().parents[2]
 RESULTS = REPO / "bench" / "results" / "int8_weights.json"
 
 
@@ -102,7 +102,7 @@ def main(argv=None):
         saved = {**measure(classifier, args.format, runs),
                  "measured": {"machine": _report.machine(), "date": _report.now(), "commit": _report.commit()}}
         RESULTS.write_text(json.dumps(saved, indent=1) + "\n")
-    _report.write_section("int8 weight scales", render(saved), "python bench/int8_weights.py", saved["measured"])
+    _report.write_section("int8 weight scales", render(saved), "python bench/archive/int8_weights.py", saved["measured"])
     print(render(saved))
 
 

@@ -1,6 +1,6 @@
 """Why `bert_tiny_en` scores 0.0 on CoLA in the GLUE table: a fine-tuning diagnosis.
 
-    python bench/finetune_diagnosis.py [--model bert_tiny_en] [--task cola] [--seed 0] [--variants v2,v2_dropout0]
+    python bench/archive/finetune_diagnosis.py [--model bert_tiny_en] [--task cola] [--seed 0] [--variants v2,v2_dropout0]
 
 The shipped BERT-tiny (recipe shuffled_v2: held-out MLM loss 4.39) scored CoLA 0.0 in all three seeds, where
 the v1 preset (6.32) scored 11.9. This fine-tunes a shipped preset (BERT-tiny by default) on one GLUE task and
@@ -34,7 +34,7 @@ import time
 
 import numpy as np
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
+REPO = pathlib.Path(__file__).resolve().parents[2]
 OUT = REPO / "bench" / "results" / "finetune_diagnosis.json"
 V1_COMMIT = "e495c81"
 VARIANTS = {  # name: (weights, fine-tuning dropout, learning rate)

@@ -1,9 +1,9 @@
 """Pretraining recipe pilots: does any one change leave the unigram plateau sooner?
 
-    python bench/recipe_pilots.py [--only NAME,...] [--threads 1]   # shuffled series: train missing, write table
-    python bench/recipe_pilots.py --table-only                      # render from bench/results/recipe_pilots/
-    python bench/recipe_pilots.py --series distilled [--only NAME] [--sst2-check]  # distillation pilots
-    python bench/recipe_pilots.py --series in_order ...             # the first series (runs/ only)
+    python bench/archive/recipe_pilots.py [--only NAME,...] [--threads 1]   # shuffled series: train missing, write table
+    python bench/archive/recipe_pilots.py --table-only                      # render from bench/results/recipe_pilots/
+    python bench/archive/recipe_pilots.py --series distilled [--only NAME] [--sst2-check]  # distillation pilots
+    python bench/archive/recipe_pilots.py --series in_order ...             # the first series (runs/ only)
 
 Two series. The first (`in_order`, below) ran before the training data was shuffled; its runs
 live only in `runs/`. The second (`shuffled`, SHUFFLED) reads the cache through the seeded
@@ -26,14 +26,14 @@ import json
 import pathlib
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # bench/, for _report
 
 import _report  # noqa: E402
 from mlm_head_comparison import heldout_unigram_entropy  # noqa: E402
 
 TOKENS = 16_384_000
 CACHE = "runs/cache_16M"
-DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
+DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs"
 # (name, what changes, run folder, PretrainConfig settings over the shipped recipe's)
 PILOTS = [
     ("baseline", "none: the shipped recipe", "runs/heads/eelbert_uno_separate", {}),
@@ -101,7 +101,7 @@ READING = (
     "({nd:.3f}: the model underfits). What moves the loss is the number and size of updates: batch 32 (twice the "
     "updates, the same tokens/s on one core) {b32:.3f}, peak lr 2e-3 with 10% warm-up {lr:.3f}, and both "
     "together {both:.3f}, their gains adding up ({both_gain:+.3f} against the shuffled run). That is the chosen "
-    "recipe (`shuffled_v2` in bench/pretrain_presets.py: shuffled, batch 32, lr 2e-3, 10% warm-up, dropout 0 "
+    "recipe (`shuffled_v2` in tools/pretrain_presets.py: shuffled, batch 32, lr 2e-3, 10% warm-up, dropout 0 "
     "in pretraining), on held-out loss. Every pilot still ends within {margin:.2f} nats of the word-frequency "
     "loss ({entropy:.2f}): at 16.4M tokens none has left the plateau, so the choice ranks recipes by how fast "
     "they leave it; the retrained presets at 122.88M tokens say how far they get."
@@ -209,7 +209,7 @@ def write_shuffled_table():
     plot_series(results, entropy, DOCS / "recipe_pilots_shuffled.png")
     lines += ["", "![training MLM loss of the shuffled recipe pilots](docs/recipe_pilots_shuffled.png)"]
     _report.write_section("Pretraining recipe pilots, shuffled data", "\n".join(lines),
-                          "python bench/recipe_pilots.py")
+                          "python bench/archive/recipe_pilots.py")
     print("\n".join(lines))
 
 
@@ -323,7 +323,7 @@ def write_distilled_table():
     plot_series(results, entropy, DOCS / "recipe_pilots_distilled.png")
     lines += ["", "![training MLM loss of the distilled pilots](docs/recipe_pilots_distilled.png)"]
     _report.write_section("Distillation in pretraining", "\n".join(lines),
-                          "python bench/recipe_pilots.py --series distilled")
+                          "python bench/archive/recipe_pilots.py --series distilled")
     print("\n".join(lines))
 
 
@@ -343,7 +343,7 @@ def run_pilot(out, settings, threads=None):
 
 
 def write_table():
-    from eelbert_tf.pretraining.trainer import plot_loss_curves
+    from eelbert_tf.pretraining.evaluation import plot_loss_curves
 
     done = [(name, change, out) for name, change, out, _ in PILOTS if (pathlib.Path(out) / "record.json").exists()]
     entropy = heldout_unigram_entropy(CACHE)
@@ -393,7 +393,7 @@ def write_table():
         plot_loss_curves([pathlib.Path(out) for _, _, out in done], DOCS / "recipe_pilots.png",
                          labels=[name for name, _, _ in done])
         lines += ["", "![training MLM loss of the recipe pilots](docs/recipe_pilots.png)"]
-    _report.write_section("Pretraining recipe pilots", "\n".join(lines), "python bench/recipe_pilots.py")
+    _report.write_section("Pretraining recipe pilots", "\n".join(lines), "python bench/archive/recipe_pilots.py")
     print("\n".join(lines))
 
 

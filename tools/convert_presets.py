@@ -5,7 +5,7 @@ values bit for bit (each record's `shipped.weights_values_sha256`, checked by te
 GLUE results are keyed by the fingerprint of the backbone they fine-tuned (its weights file and config); the
 weights are the same, so each result's key is carried over from the former file's fingerprint to the new one.
 
-    python bench/convert_presets.py
+    python tools/convert_presets.py
 """
 
 from __future__ import annotations
