@@ -27,11 +27,11 @@ TEACHER = "MINILM"  # replaced by the wheel's model folder
 RUNS = {
     # The 8,000-text budget (a seeded subset of SST-2 train; the teacher fine-tuned on the same subset).
     "sst2_8k": ["--task", "sst2", "--max-train-examples", "8000", "--teacher-max-train-examples", "8000",
-                "--student", "eelbert_uno_en,eelbert_tiny_en"],
+                "--student", "eelbert_uno_en,eelbert_tiny_en", "--augment", "4"],
     # The whole SST-2 command: every training text, 4 augmented variants each.
     # (the students, one call each: the second reuses the teacher's scores)
-    "sst2": ["--task", "sst2", "--student", "eelbert_uno_en", "--teacher-epochs", "1"],
-    "sst2_tiny": ["--task", "sst2", "--student", "eelbert_tiny_en", "--teacher-epochs", "1"],
+    "sst2": ["--task", "sst2", "--student", "eelbert_uno_en", "--teacher-epochs", "1", "--augment", "4"],
+    "sst2_tiny": ["--task", "sst2", "--student", "eelbert_tiny_en", "--teacher-epochs", "1", "--augment", "4"],
     # A pair task.
     "mrpc": ["--task", "mrpc", "--student", "eelbert_uno_en,eelbert_tiny_en", "--augment", "8",
              "--teacher-epochs", "3"],

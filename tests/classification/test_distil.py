@@ -241,3 +241,10 @@ def test_finetune_fine_tunes_a_backbone_teacher_beside_its_output(tmp_path, kera
     assert info["distillation"]["teacher"]["kind"] == "keras_hub_classifier"
     assert info["distillation"]["teacher"]["path"] == str(teacher)
     assert "teacher_dev" in json.loads((out / "metrics.json").read_text())
+
+
+def test_the_default_augmentation_follows_the_training_set_s_size():
+    from eelbert_tf.distil import auto_augment, student_recipe
+
+    assert student_recipe().augment is None and student_recipe(augment=2).augment == 2
+    assert [auto_augment(n) for n in (48, 5_452, 8_000, 20_000, 67_349)] == [16, 16, 16, 6, 4]
