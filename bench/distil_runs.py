@@ -106,11 +106,14 @@ def render() -> None:
         metric = r["metric"]
         stages = record["stage_seconds"]
         total = sum(v for k, v in stages.items())
+        rate = r["texts"]["teacher_texts_per_second"] or (
+            round(r["texts"]["scored"] / stages["teacher_scores"]) if stages.get("teacher_scores", 0) > 1 else "-")
         rows.append(f"**{record['name']}** ({r['task']['train_examples']:,} training examples, "
-                    f"{r['texts']['scored']:,} texts scored by the teacher at "
-                    f"{r['texts']['teacher_texts_per_second'] or '-'} texts/s; stages {total / 60:.0f} min: "
+                    f"{r['texts']['scored']:,} texts scored by the teacher at {rate} texts/s; stages "
+                    f"{total / 60:.0f} min: "
                     + ", ".join(f"{k} {v / 60:.1f}" for k, v in stages.items()) + ")\n\n"
-                    f"`{record['command']}`\n" + (f"\n{record['note']}\n" if record.get("note") else ""))
+                    f"`python bench/distil_runs.py run {record['name']}`, which runs `{record['command']}`\n"
+                    + (f"\n{record['note']}\n" if record.get("note") else ""))
         rows.append(f"| model | bytes | dev {metric} | / teacher |\n|---|---:|---:|---:|")
         rows.append(f"| teacher ({r['teacher'].get('class')}, {r['teacher'].get('parameters'):,} parameters) | - | "
                     f"{r['teacher']['score']:.2f} | 1.000 |")
