@@ -33,7 +33,8 @@ import time
 
 from eelbert_tf.classification.baseline import tfidf_baseline
 from eelbert_tf.classification.finetune import FinetuneRecipe, finetune, teacher_texts
-from eelbert_tf.classification.keras_hub_teacher import TeacherRecipe, dev_metrics, finetune_teacher
+from eelbert_tf.classification.keras_hub_teacher import TeacherRecipe, finetune_teacher
+from eelbert_tf.classification.metrics import dev_metrics
 from eelbert_tf.classification.labeled_text import LabeledText, subsample
 from eelbert_tf.classification.teacher import read_unlabeled
 from eelbert_tf.classification.teachers import load_teacher, teacher_kind

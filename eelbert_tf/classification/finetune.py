@@ -35,6 +35,7 @@ import numpy as np
 
 from eelbert_tf.classification.classifier_bundle import CALIBRATION_FILE, write_calibration
 from eelbert_tf.classification.labeled_text import LabeledText, subsample
+from eelbert_tf.classification.metrics import dev_metrics
 from eelbert_tf.models.registry import load_backbone, pretraining_tokenizer
 from eelbert_tf.io_utils import write_json_atomically
 
@@ -108,12 +109,7 @@ def predict_logits(classifier, data: LabeledText, preprocessor, batch_size: int 
 
 
 def evaluate(classifier, data: LabeledText, preprocessor) -> dict:
-    from eelbert_tf.classification.metrics import classification_metrics, regression_metrics
-
-    logits = predict_logits(classifier, data, preprocessor)
-    if data.is_regression:
-        return regression_metrics(data.labels, logits[:, 0])
-    return classification_metrics(data.labels, logits.argmax(-1), data.num_classes)
+    return dev_metrics(predict_logits(classifier, data, preprocessor), data)
 
 
 def build_classifier(model: str, num_classes: int, activation: str | None = None, dropout: float | None = None,
@@ -138,16 +134,12 @@ def build_classifier(model: str, num_classes: int, activation: str | None = None
 
 def teacher_dev_metrics(teacher, dev: LabeledText) -> dict | None:
     """The teacher's own dev metrics, where it can score the dev texts (a scores file may not hold them)."""
-    from eelbert_tf.classification.metrics import classification_metrics, regression_metrics
     from eelbert_tf.classification.teacher import TeacherError
 
     try:
-        logits = teacher.logits(dev.texts, dev.text_pairs)
+        return dev_metrics(teacher.logits(dev.texts, dev.text_pairs), dev)
     except TeacherError:
         return None
-    if dev.is_regression:
-        return regression_metrics(dev.labels, logits[:, 0])
-    return classification_metrics(dev.labels, logits.argmax(-1), dev.num_classes)
 
 
 def distillation_texts(train: LabeledText, recipe: FinetuneRecipe, unlabeled=None, log=print):

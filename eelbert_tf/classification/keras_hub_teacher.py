@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from eelbert_tf.classification.labeled_text import LabeledText, subsample
-from eelbert_tf.classification.metrics import classification_metrics, regression_metrics
+from eelbert_tf.classification.metrics import dev_metrics
 from eelbert_tf.classification.teacher import TeacherError
 from eelbert_tf.io_utils import file_sha256, git_commit, write_json_atomically
 from eelbert_tf.schedules import make_schedule
@@ -140,12 +140,6 @@ def _as_logits(classifier, outputs: np.ndarray, regression: bool) -> np.ndarray:
     if activation is not None and getattr(activation, "__name__", "") == "softmax":
         return np.log(np.maximum(outputs, 1e-12)).astype(np.float32)
     return outputs.astype(np.float32)
-
-
-def dev_metrics(outputs: np.ndarray, dev: LabeledText) -> dict:
-    if dev.is_regression:
-        return regression_metrics(dev.labels, outputs[:, 0])
-    return classification_metrics(dev.labels, outputs.argmax(-1), dev.num_classes)
 
 
 class KerasHubClassifierTeacher:

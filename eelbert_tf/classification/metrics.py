@@ -50,3 +50,11 @@ def regression_metrics(labels, predictions) -> dict:
         "pearson": 0.0 if constant else 100 * float(stats.pearsonr(labels, predictions)[0]),
         "spearman": 0.0 if constant else 100 * float(stats.spearmanr(labels, predictions)[0]),
     }
+
+
+def dev_metrics(outputs, data) -> dict:
+    """The metrics of a model's `outputs` (`[n, outputs]`: logits or scores) on `data` (`LabeledText`): the
+    classification metrics of their argmax, or the regression metrics of the single output."""
+    if data.is_regression:
+        return regression_metrics(data.labels, outputs[:, 0])
+    return classification_metrics(data.labels, outputs.argmax(-1), data.num_classes)
