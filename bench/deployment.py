@@ -219,7 +219,7 @@ def _time(fn, repeats) -> float:
 
 def latency_fn(path, text):
     """One invoke of `path` on `text`, one thread, inputs prepared once (what the model itself costs)."""
-    from eelbert_tf.export.interpreter import make_interpreter
+    from eelbert_lite.model_file import make_interpreter
     from eelbert_tf.export.runner import TFLiteClassifier
 
     runner = TFLiteClassifier(path)
@@ -241,7 +241,7 @@ def hash_latency_fn(bytes_model, text):
     import tensorflow as tf
 
     from eelbert_tf.export.core import convert, embed_bytes_bucketed
-    from eelbert_tf.export.interpreter import make_interpreter
+    from eelbert_lite.model_file import make_interpreter
     from eelbert_tf.export.runner import TFLiteClassifier
     from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
 

@@ -158,7 +158,7 @@ def measure(args) -> dict:
 
     from eelbert_tf.data_paths import default_vocabulary_path
     from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
-    from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+    from eelbert_lite.vocabulary import load_vocabulary
     from eelbert_tf.pretraining.loss import MaskedLMAccuracy, MaskedLMLoss
     from eelbert_tf.pretraining.pipeline import training_dataset
     from eelbert_tf.pretraining.corpus import default_corpus_paths

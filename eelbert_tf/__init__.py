@@ -14,7 +14,7 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
 
 
-from eelbert_tf.io_utils import quiet_runtime_logs as _quiet_runtime_logs  # noqa: E402
+from eelbert_lite.logs import quiet_runtime_logs as _quiet_runtime_logs  # noqa: E402
 
 # TensorFlow 2.21 writes its start-up lines through absl before it reads TF_CPP_MIN_LOG_LEVEL; they are kept off
 # stderr while it loads and finds its devices (device discovery writes its lines now, not at the first op).

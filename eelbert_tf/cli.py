@@ -1,4 +1,5 @@
-"""The `eelbert` command (also `python -m eelbert_tf`). The only module that parses flags and prints.
+"""The `eelbert` command (also `python -m eelbert_tf`; the entry point `eelbert_lite.cli` runs a builtin-kernel
+.tflite `predict` itself, without TensorFlow, and hands every other command here). The only module that parses flags and prints.
 
 One job, over 350 lines: the parser of every subcommand. Each `_cmd_*` turns flags into the API's own recipes
 (their defaults are the API's: `tests/test_cli.py`) and calls the module that does the work."""
@@ -10,6 +11,7 @@ import json
 import os
 import sys
 
+from eelbert_lite import predict
 from eelbert_tf.models.pooling import POOLINGS
 from eelbert_tf.pretraining.checkpoint import CheckpointError
 
@@ -235,23 +237,10 @@ def _cmd_export(args) -> int:
 
 
 def _cmd_predict(args) -> int:
-    from eelbert_tf.export.runner import load_predictor, prediction_lines
+    from eelbert_tf.export.runner import load_predictor
 
-    texts = list(args.texts)
-    if args.file:
-        with open(args.file, encoding="utf-8") as f:
-            texts += [line.rstrip("\n") for line in f]
-    pairs = list(args.pair) if args.pair else None
-    if pairs is not None and len(pairs) != len(texts):
-        raise ValueError(f"--pair gave {len(pairs)} second texts for {len(texts)} texts; give one per text.")
-    if not texts:
-        raise ValueError("predict needs texts: as arguments or --file FILE (one per line).")
-    predictor = load_predictor(args.model, vocabulary=args.vocab)
-    if predictor.text_pair and pairs is None:
-        raise ValueError(f"--model {args.model} classifies text pairs: give the second texts with --pair.")
-    for line in prediction_lines(predictor, predictor.scores(texts, pairs)):
-        print(line)
-    return 0
+    predict.examples(args)  # checked before the model loads
+    return predict.run(args, load_predictor(args.model, vocabulary=args.vocab))
 
 
 def _distillation_arguments(parser, teacher=True):
@@ -459,20 +448,14 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--json", action="store_true", help="print the report as JSON")
     ex.set_defaults(func=_cmd_export)
 
-    pr = sub.add_parser("predict", help="classify texts with a .keras or .tflite classifier")
-    pr.add_argument("--model", required=True, help="classifier folder, .keras or .tflite (any format)")
-    pr.add_argument("texts", nargs="*", help="texts to classify")
-    pr.add_argument("--pair", nargs="+", help="the second text of each example, for two-text tasks")
-    pr.add_argument("--file", help="a file with one text per line")
-    pr.add_argument("--vocab", help="vocabulary for `bytes` models (default: the BERT uncased one)")
+    pr = predict.add_arguments(sub.add_parser("predict", help="classify texts with a .keras or .tflite classifier"))
     pr.set_defaults(func=_cmd_predict)
     return parser
 
 
 # Errors that describe bad input or a damaged file in their message (which names the file):
 # the command prints the message alone and exits with status 2. EELBERT_TRACEBACK=1 shows the traceback.
-USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError,
-               PermissionError, CheckpointError)
+USER_ERRORS = (*predict.USER_ERRORS, CheckpointError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -482,8 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as e:
         if os.environ.get("EELBERT_TRACEBACK"):
             raise
-        print(f"eelbert {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        return predict.report_error(args.command, e)
 
 
 if __name__ == "__main__":

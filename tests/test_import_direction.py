@@ -126,3 +126,22 @@ def test_a_long_module_says_it_is_one_job():
     long = [p.relative_to(PACKAGE.parent) for p in PACKAGE.rglob("*.py")
             if len(p.read_text().splitlines()) > 350 and "One job" not in (ast.get_docstring(ast.parse(p.read_text())) or "")]
     assert not long, f"modules over 350 lines whose docstring does not say they are one job: {long}"
+
+
+LITE = PACKAGE.parent / "eelbert_lite"
+HEAVY = ("eelbert_tf", "tensorflow", "tensorflow_text", "keras", "keras_hub", "tf_keras")
+
+
+def test_the_runtime_sits_below_the_package_and_imports_no_tensorflow():
+    """eelbert_lite is the floor under eelbert_tf (its runtime): it imports nothing of eelbert_tf, TensorFlow or
+    Keras, but for two reasoned places: the entry point's hand-over of every other command (`cli.main`), and
+    the fallbacks where ai-edge-litert is missing or a `text` file needs TF Text's kernels (`model_file`)."""
+    allowed = {("cli.py", "eelbert_tf.cli"), ("model_file.py", "tensorflow"),
+               ("model_file.py", "tensorflow.lite.python"), ("model_file.py", "tensorflow_text")}
+    found = []
+    for path in LITE.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            found += [(path.name, n, node.lineno) for n in names if n.split(".")[0] in HEAVY]
+    assert {(f, n) for f, n, _ in found} <= allowed, found

@@ -42,3 +42,11 @@ def test_python_examples_run(tmp_path):
         assert out.returncode == 0, f"README python block {i}:\n{out.stderr[-3000:]}"
         if i == 0:
             assert out.stdout.strip().splitlines()[-1] == "[1 0 1 0]"
+
+
+def test_the_python_runtime_example_runs_without_tensorflow():
+    (code,) = [b for b in _blocks("python") if "eelbert_lite" in b]
+    code += "\nimport sys\nassert 'tensorflow' not in sys.modules, 'eelbert_lite imported TensorFlow'\n"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stderr == "", out.stderr[-3000:]
+    assert out.stdout.startswith("[[") and out.stdout.count(" ") >= 1

@@ -29,7 +29,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     from eelbert_tf.data_paths import default_vocabulary_path
-    from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+    from eelbert_lite.vocabulary import load_vocabulary
     from eelbert_tf.pretraining.pipeline import sequence_batches, training_dataset, training_order
     from eelbert_tf.pretraining.token_cache import TokenCache
 

@@ -62,7 +62,7 @@ def communication(model, mlm_head=None):
 
     from eelbert_tf.data_paths import default_vocabulary_path
     from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
-    from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+    from eelbert_lite.vocabulary import load_vocabulary
     from eelbert_tf.pretraining.loss import MaskedLMLoss
 
     vocabulary = load_vocabulary(default_vocabulary_path())

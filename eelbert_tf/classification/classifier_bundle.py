@@ -14,7 +14,7 @@ import zipfile
 import numpy as np
 
 from eelbert_tf.io_utils import write_json_atomically
-from eelbert_tf.preprocessing.vocabulary import token_byte_width
+from eelbert_lite.vocabulary import token_byte_width
 from eelbert_tf.words import DEFAULT_MAX_WORD_BYTES
 
 KERAS_FILE, LABELS_FILE, VOCAB_FILE, INFO_FILE = "classifier.keras", "labels.txt", "vocab.txt", "classifier.json"
@@ -111,7 +111,7 @@ def load_classifier(path) -> ClassifierBundle:
     """The classifier folder at `path` (the folder, or the `classifier.keras` inside it)."""
     from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
     from eelbert_tf.models.saving import load_model
-    from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+    from eelbert_lite.vocabulary import load_vocabulary
 
     path = pathlib.Path(path)
     if not path.exists():

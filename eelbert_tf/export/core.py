@@ -21,9 +21,9 @@ import pathlib
 
 import numpy as np
 
-from eelbert_tf.preprocessing.vocabulary import token_byte_width  # noqa: F401 - the formats' W
+from eelbert_lite.model_file import METADATA_NAME, ExportError, read_metadata  # noqa: F401 - the runtime's home
+from eelbert_lite.vocabulary import token_byte_width  # noqa: F401 - the formats' W
 
-METADATA_NAME = "eelbert_tf"  # the flatbuffer metadata entry that holds our JSON
 FORMATS = ("text", "mediapipe", "bytes", "utf8", "micro")
 RUNTIMES = {
     "text": "ai-edge-litert (or the TFLite Interpreter) with TF Text's TFLite kernels registered "
@@ -36,14 +36,10 @@ RUNTIMES = {
 }
 
 
-class ExportError(ValueError):
-    """An export that cannot be made as asked; the message names the flag or file."""
-
-
 def tokenizer_metadata(bundle) -> dict:
     """What a .tflite file records of its tokenizer: the WordPiece vocabulary's digest, or the words
     tokenizer's setting."""
-    from eelbert_tf.preprocessing.vocabulary import vocabulary_sha256
+    from eelbert_lite.vocabulary import vocabulary_sha256
 
     if bundle.tokenizer_kind == "words":
         return {"tokenizer": "words", "max_word_bytes": bundle.max_word_bytes}
@@ -258,21 +254,6 @@ def add_metadata(model: bytes, values: dict) -> bytes:
     entry.buffer = len(m.buffers) - 1
     m.metadata = [e for e in (m.metadata or []) if e.name != METADATA_NAME.encode()] + [entry]
     return bytes(flatbuffer_utils.convert_object_to_bytearray(m))
-
-
-def read_metadata(model: bytes, path="the model") -> dict:
-    """The `eelbert_tf` metadata of a .tflite file written by `eelbert export`."""
-    from tensorflow.lite.python import schema_py_generated as schema
-
-    try:
-        m = schema.Model.GetRootAsModel(model, 0)
-        for i in range(m.MetadataLength()):
-            entry = m.Metadata(i)
-            if entry.Name() == METADATA_NAME.encode():
-                return json.loads(m.Buffers(entry.Buffer()).DataAsNumpy().tobytes())
-    except Exception as e:  # a damaged flatbuffer fails in many ways
-        raise ExportError(f"{path} is not a readable TFLite flatbuffer ({type(e).__name__}: {e}).") from None
-    raise ExportError(f"{path} carries no eelbert_tf metadata: it was not written by `eelbert export`.")
 
 
 def op_names(model: bytes) -> list[str]:

@@ -223,7 +223,7 @@ def c_check_values(line: str, meta: dict) -> tuple[int, dict]:
 
 def input_quantization(model: bytes) -> dict:
     """{input name: (scale, zero_point)} of a converted micro model."""
-    from eelbert_tf.export.interpreter import make_interpreter
+    from eelbert_lite.model_file import make_interpreter
 
     interpreter = make_interpreter(model)
     return {d["name"]: (float(d["quantization"][0]), int(d["quantization"][1]))

@@ -6,26 +6,16 @@ text at N bytes (only its end, which packing would cut anyway at the sequence le
 
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
+from eelbert_lite.runner import UTF8_BYTES_PER_TOKEN as BYTES_PER_TOKEN, text_bytes
 from eelbert_tf.export.core import HASH_WIDTHS, ExportError, scores_from_tokens
 from eelbert_tf.export.packing import pack_rows, special_row
 from eelbert_tf.export.text_format import make_tokenize
 
-BYTES_PER_TOKEN = 8
-
 
 def max_text_bytes(sequence_length: int) -> int:
     return BYTES_PER_TOKEN * sequence_length
-
-
-def text_bytes(text, n: int) -> np.ndarray:
-    """A text as the format's input: int32 `[1, n]`, its UTF-8 bytes cut at n and padded with -1."""
-    data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-    out = np.full([1, n], -1, np.int32)
-    out[0, : min(len(data), n)] = np.frombuffer(data[:n], np.uint8)
-    return out
 
 
 def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):

@@ -1,5 +1,5 @@
 from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer
-from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+from eelbert_lite.vocabulary import load_vocabulary
 from eelbert_tf.preprocessing.word_tokenizer import EelbertWordTokenizer
 
 # The classifier's preprocessor names its backbone class, so it lives with the models:

@@ -7,7 +7,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from eelbert_tf.data_paths import default_vocabulary_path
-from eelbert_tf.preprocessing.vocabulary import load_vocabulary, vocabulary_sha256
+from eelbert_lite.vocabulary import load_vocabulary, vocabulary_sha256
 
 VOCABULARY_ASSET = "vocabulary.txt"
 

@@ -141,7 +141,7 @@ def open_token_cache(config: PretrainConfig, data_dir=None, cache_dir=None, log=
     evaluation find the same cache.
     """
     from eelbert_tf.data_paths import default_vocabulary_path
-    from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+    from eelbert_lite.vocabulary import load_vocabulary
     from eelbert_tf.pretraining.corpus import default_corpus_paths
     from eelbert_tf.pretraining.token_cache import TokenCache, build_token_cache
 

@@ -56,7 +56,7 @@ def load_teacher(spec: str, vocabulary, student_tokenizer: str, log=print):
     from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM, build_masked_lm, build_variables, mlm_head_variables
     from eelbert_tf.models.pretrained import load_npz_weights, load_pretrained_backbone, pretrained_presets
     from eelbert_tf.models.saving import load_weights_file
-    from eelbert_tf.preprocessing.vocabulary import vocabulary_sha256
+    from eelbert_lite.vocabulary import vocabulary_sha256
 
     if student_tokenizer != "wordpiece":
         raise TeacherError(f"--teacher {spec}: the student reads the words tokenizer; a teacher masked LM predicts "

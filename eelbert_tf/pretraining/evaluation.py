@@ -44,7 +44,7 @@ def export_mlm_head(run_dir, path, dtype: str = "float16") -> pathlib.Path:
     from eelbert_tf.io_utils import write_atomically
     from eelbert_tf.models.preset_writer import save_npz_weights
     from eelbert_tf.models.pretrained import record_tokenizer
-    from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+    from eelbert_lite.vocabulary import load_vocabulary
 
     run_dir, path = pathlib.Path(run_dir), pathlib.Path(path)
     record = json.loads((run_dir / "record.json").read_text())

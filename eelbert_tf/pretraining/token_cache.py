@@ -43,7 +43,7 @@ import numpy as np
 
 from eelbert_tf.io_utils import file_sha256
 from eelbert_tf.preprocessing.masking import mask_rows
-from eelbert_tf.preprocessing.vocabulary import SPECIAL_TOKENS
+from eelbert_lite.vocabulary import SPECIAL_TOKENS
 from eelbert_tf.preprocessing.word_tokenizer import TOKENIZERS
 from eelbert_tf.pretraining.corpus import iter_mixed_documents
 from eelbert_tf.pretraining.word_targets import WordIds
@@ -102,7 +102,7 @@ def build_token_cache(
     import tensorflow as tf
 
     from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer
-    from eelbert_tf.preprocessing.vocabulary import vocabulary_sha256
+    from eelbert_lite.vocabulary import vocabulary_sha256
 
     if tokenizer not in TOKENIZERS:
         raise ValueError(f"`tokenizer` must be one of {TOKENIZERS}. Received: {tokenizer!r}")

@@ -151,7 +151,7 @@ def test_bucketed_hash_equals_the_hash_bit_for_bit(lengths):
     import tensorflow as tf
 
     from eelbert_tf.export.core import convert, embed_bytes_bucketed
-    from eelbert_tf.export.interpreter import make_interpreter
+    from eelbert_lite.model_file import make_interpreter
     from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
 
     rng = np.random.default_rng(len(lengths))

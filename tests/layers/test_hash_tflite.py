@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from eelbert_tf.export.interpreter import make_interpreter
+from eelbert_lite.model_file import make_interpreter
 from eelbert_tf.layers import hash_ops
 from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
 

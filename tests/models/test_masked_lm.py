@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
-from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+from eelbert_lite.vocabulary import load_vocabulary
 
 TINY = {"num_layers": 1, "num_heads": 2, "hidden_dim": 16, "intermediate_dim": 32, "max_sequence_length": 16}
 

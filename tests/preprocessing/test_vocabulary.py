@@ -1,6 +1,6 @@
 import pytest
 
-from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+from eelbert_lite.vocabulary import load_vocabulary
 
 
 def test_real_vocabulary_loads(real_vocab_path):

@@ -34,7 +34,7 @@ def _batch(vocabulary, length=12, masks=3, seed=0):
 
 @pytest.fixture(scope="module")
 def vocabulary(real_vocab_path):
-    from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+    from eelbert_lite.vocabulary import load_vocabulary
 
     return load_vocabulary(real_vocab_path)
 

@@ -11,7 +11,7 @@ from eelbert_tf.models.registry import pretraining_tokenizer
 from eelbert_tf.models import preset_writer, pretrained
 from eelbert_tf.models import presets as shipped_presets
 from eelbert_tf.pretraining.pipeline import training_dataset, validation_dataset
-from eelbert_tf.preprocessing.vocabulary import SPECIAL_TOKENS
+from eelbert_lite.vocabulary import SPECIAL_TOKENS
 from eelbert_tf.pretraining.word_targets import word_bucket
 from eelbert_tf.pretraining.token_cache import TokenCache, build_token_cache
 from eelbert_tf.pretraining.config import PretrainConfig, open_token_cache

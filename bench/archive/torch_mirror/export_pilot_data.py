@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 def main(argv=None):
     from eelbert_tf.data_paths import default_vocabulary_path
     from eelbert_tf.hashing import embed_tokens
-    from eelbert_tf.preprocessing.vocabulary import load_vocabulary
+    from eelbert_lite.vocabulary import load_vocabulary
     from eelbert_tf.pretraining.pipeline import order_fingerprint, training_order
     from eelbert_tf.pretraining.token_cache import TokenCache
 

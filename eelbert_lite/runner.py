@@ -1,0 +1,173 @@
+"""Run an exported .tflite classifier on texts, as a device would: `TFLiteClassifier`, with LiteRT and NumPy.
+
+The file describes itself (its `eelbert_tf` metadata: format, labels, sequence length, byte width). Each format's
+inputs are prepared here the way an app prepares them:
+
+- `mediapipe`: WordPiece ids, with the vocabulary the file carries (what MediaPipe's BERT tokenizer computes);
+- `bytes`: the WordPiece tokens' UTF-8 bytes, with the vocabulary given (default: the BERT uncased vocabulary
+  that ships with eelbert_tf);
+- `utf8`: the text's UTF-8 bytes (the words tokenizer runs in the file).
+
+WordPiece and packing come from `eelbert_lite.wordpiece` (tested equal to the Keras preprocessor). The other
+files need eelbert_tf: `text` files TF Text's kernels (so TensorFlow), `micro` files the NumPy hash reference,
+`bytes` files of the words tokenizer that tokenizer. They raise `NeedsEelbertTF` here, and
+`eelbert_tf.export.runner.TFLiteClassifier` (this class and those inputs) runs them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+
+import numpy as np
+
+from eelbert_lite import wordpiece
+from eelbert_lite.model_file import ExportError, make_interpreter, packed_vocabulary, read_metadata
+from eelbert_lite.vocabulary import load_vocabulary, vocabulary_sha256
+
+UTF8_BYTES_PER_TOKEN = 8  # `utf8` files take 8 bytes per token of their sequence length
+
+
+class NeedsEelbertTF(ExportError):
+    """A file whose inputs this runtime cannot prepare without eelbert_tf (and TensorFlow)."""
+
+
+def packaged_vocabulary() -> pathlib.Path:
+    """The BERT uncased vocabulary that ships inside eelbert_tf (found without importing it: its import loads
+    TensorFlow)."""
+    spec = importlib.util.find_spec("eelbert_tf")
+    if spec is None or not spec.submodule_search_locations:
+        raise ExportError("No vocabulary given and eelbert_tf (which ships the BERT uncased vocabulary) is not "
+                          "installed: pass the model's vocabulary (--vocab).")
+    return pathlib.Path(list(spec.submodule_search_locations)[0]) / "presets" / "vocab" / "bert_uncased_vocab.txt"
+
+
+def text_bytes(text, n: int) -> np.ndarray:
+    """A text as a `utf8` file's input: int32 `[1, n]`, its UTF-8 bytes cut at n and padded with -1."""
+    data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+    out = np.full([1, n], -1, np.int32)
+    out[0, : min(len(data), n)] = np.frombuffer(data[:n], np.uint8)
+    return out
+
+
+class TFLiteClassifier:
+    """A .tflite classifier from `eelbert export`: `scores(texts, pairs=None)`, `output_names`, `label_names`,
+    `text_pair`.
+
+    Args:
+        path: the .tflite file.
+        vocabulary: a `bytes` file's WordPiece vocabulary (a list or a file); default the packaged BERT
+            vocabulary. Checked against the digest the file records.
+        reference_kernels: run TFLite's reference kernels (what TFLite Micro is compared with).
+    """
+
+    def __init__(self, path, vocabulary=None, reference_kernels: bool = False):
+        self.path = pathlib.Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"--model {self.path} does not exist.")
+        content = self.path.read_bytes()
+        self.meta = read_metadata(content, self.path)
+        self.format = self.meta["format"]
+        self._check_runnable()
+        try:
+            self.interpreter = make_interpreter(content, custom_ops=self.format == "text",
+                                                reference_kernels=reference_kernels)
+        except (RuntimeError, ValueError) as e:
+            raise ExportError(f"{self.path} could not be loaded by the TFLite interpreter ({e}).") from None
+        self.inputs = {d["name"]: d for d in self.interpreter.get_input_details()}
+        self.output = self.interpreter.get_output_details()[0]
+        self.tokenize = self._tokenizer(content, vocabulary) if self.format in ("mediapipe", "bytes", "micro") \
+            else None
+
+    def _check_runnable(self):
+        if self.format not in ("mediapipe", "bytes", "utf8") or self.meta.get("tokenizer") == "words" and \
+                self.format != "utf8":
+            raise NeedsEelbertTF(f"{self.path} (a {self.format} file{', words tokenizer' * (self.format == 'bytes')})"
+                                 " is run by eelbert_tf.export.runner.TFLiteClassifier.")
+
+    @property
+    def label_names(self):
+        return self.meta["label_names"]
+
+    @property
+    def output_names(self):
+        return ["score"] if self.meta["regression"] else self.meta["label_names"]
+
+    @property
+    def text_pair(self) -> bool:
+        return bool(self.meta["text_pair"])
+
+    def _tokenizer(self, content, vocabulary):
+        """text -> WordPiece token strings, with the vocabulary the file was exported with."""
+        if vocabulary is None:
+            vocabulary = packed_vocabulary(content, self.path) if self.format == "mediapipe" \
+                else packaged_vocabulary()
+        tokens = load_vocabulary(vocabulary)
+        if self.meta.get("vocabulary_sha256", vocabulary_sha256(tokens)) != vocabulary_sha256(tokens):
+            raise ExportError(f"{self.path} was exported with another vocabulary than the one given "
+                              "(sha256 differs): pass the model's vocabulary (--vocab).")
+        self.vocabulary = tokens
+        self._ids = {t: i for i, t in enumerate(tokens)}
+        return wordpiece.WordPiece(tokens).tokenize
+
+    def _packed(self, example):
+        """(tokens, segment ids) of `[CLS] a [SEP] (b [SEP])`, cut to the file's sequence length."""
+        return wordpiece.pack([self.tokenize(t) for t in example], self.meta["sequence_length"])
+
+    def _padded(self, values, fill, dtype=np.int32) -> np.ndarray:
+        out = np.full([1, self.meta["sequence_length"]], fill, dtype)
+        out[0, : len(values)] = values
+        return out
+
+    def _example_inputs(self, example) -> dict:
+        if self.format == "text":  # eelbert_tf's runner: the file tokenizes the strings
+            return {name: np.array([t.encode("utf-8") if isinstance(t, str) else t], object)
+                    for name, t in zip(["text", "text_pair"], example)}
+        if self.format == "utf8":
+            return {name: text_bytes(t, int(self.inputs[name]["shape"][-1]))
+                    for name, t in zip(["text_bytes", "text_pair_bytes"], example)}
+        tokens, segment_ids = self._packed(example)
+        mask = self._padded([1] * len(tokens), 0)
+        segments = self._padded(segment_ids, 0)
+        if self.format == "mediapipe":
+            ids = self._padded([self._ids[t] for t in tokens], self._ids["[PAD]"])
+            return {"input_word_ids": ids, "input_mask": mask, "input_type_ids": segments}
+        width = self.meta["token_byte_width"]
+        token_bytes = np.full([1, self.meta["sequence_length"], width], -1, np.int32)
+        for i, token in enumerate(tokens):
+            data = token if isinstance(token, bytes) else token.encode("utf-8")
+            if len(data) > width:
+                raise ExportError(f"{self.path}: the token {token!r} is longer than the file's {width} bytes.")
+            token_bytes[0, i, : len(data)] = np.frombuffer(data, np.uint8)
+        return {"token_bytes": token_bytes, "segment_ids": segments, "padding_mask": mask}
+
+    def _dequantize(self, values):
+        scale, zero_point = self.output["quantization"]
+        if values.dtype == np.int8:
+            return (values.astype(np.float32) - zero_point) * np.float32(scale)
+        return values.astype(np.float32)
+
+    def scores(self, texts, pairs=None) -> np.ndarray:
+        """Probabilities (or the regression value), `[n, outputs]`, one invoke per example."""
+        if self.text_pair and pairs is None:
+            raise ValueError(f"{self.path} takes text pairs: give the second texts (--pair).")
+        if not self.text_pair and pairs is not None:
+            raise ValueError(f"{self.path} takes one text per example, not pairs.")
+        out = []
+        for i, text in enumerate(texts):
+            example = [text] + ([pairs[i]] if pairs is not None else [])
+            for name, value in self._example_inputs(example).items():
+                self.interpreter.set_tensor(self.inputs[name]["index"], value)
+            self.interpreter.invoke()
+            out.append(self._dequantize(self.interpreter.get_tensor(self.output["index"])[0]))
+        return np.stack(out) if out else np.zeros([0, len(self.output_names)], np.float32)
+
+
+def prediction_lines(predictor, scores) -> list[str]:
+    """One line per example: the label (argmax; for regression the value), then every score."""
+    names = predictor.output_names
+    lines = []
+    for row in scores:
+        label = f"{row[0]:.4f}" if names == ["score"] else names[int(np.argmax(row))]
+        lines.append(label + "\t" + " ".join(f"{n}={v:.4f}" for n, v in zip(names, row)))
+    return lines
