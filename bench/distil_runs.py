@@ -43,6 +43,9 @@ RUNS = {
     "sst2_words": ["--task", "sst2", "--student", "eelbert_uno_words_en", "--teacher-epochs", "1", "--augment", "4"],
     # UNO for 5 epochs (the shipped file's recipe) on the same teacher's scores.
     "sst2_e5": ["--task", "sst2", "--student", "eelbert_uno_en", "--augment", "4", "--epochs", "5"],
+    # The TFLite Micro student (ReLU feed-forward: Micro has no GELU kernel) from the same scores, 3 epochs.
+    "sst2_micro": ["--task", "sst2", "--student", "eelbert_uno_en", "--augment", "4", "--activation", "relu",
+                   "--format", "micro,bytes"],
     # A pair task.
     "mrpc": ["--task", "mrpc", "--student", "eelbert_uno_en,eelbert_tiny_en", "--augment", "8",
              "--teacher-epochs", "3"],
@@ -65,7 +68,8 @@ def runs_dir() -> pathlib.Path:
 FOLDER = {"sst2_tiny": "sst2", "sst2_words": "sst2"}  # runs that continue another's folder
 # Runs taught by another's fine-tuned teacher; they start from its scores file, which is keyed by the teacher's
 # weights and the texts (a text the file lacks is scored, as a resumed run would).
-TEACHER_OF = {"sst2_8k_aug16": "sst2_8k", "sst2_8k_unlabeled": "sst2_8k", "sst2_e5": "sst2"}
+TEACHER_OF = {"sst2_8k_aug16": "sst2_8k", "sst2_8k_unlabeled": "sst2_8k", "sst2_e5": "sst2",
+              "sst2_micro": "sst2"}
 
 
 def unlabeled_sst2(path: pathlib.Path) -> str:
