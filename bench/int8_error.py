@@ -64,6 +64,7 @@ def main(argv=None):
     from eelbert_tf.glue.tasks import from_glue
     from eelbert_tf.data_paths import data_dir
     from eelbert_tf.export import exporter
+    from eelbert_tf.classification.classifier_bundle import CALIBRATION_FILE
     from eelbert_tf.export.runner import TFLiteClassifier
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
@@ -82,11 +83,11 @@ def main(argv=None):
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        calibration_file = model / exporter.CALIBRATION_FILE
+        calibration_file = model / CALIBRATION_FILE
         if not calibration_file.exists():  # the shipped reference folders carry none: the same seeded 200 texts
             from eelbert_tf.classification.classifier_bundle import write_calibration
 
-            calibration_file = pathlib.Path(tmp) / exporter.CALIBRATION_FILE
+            calibration_file = pathlib.Path(tmp) / CALIBRATION_FILE
             write_calibration(calibration_file, train)
         folder_texts = calibration_file.read_text(encoding="utf-8").splitlines()
         calibrations = {"folder": [json.loads(line) for line in folder_texts if line.strip()],

@@ -76,14 +76,12 @@ class TFLiteClassifier:
             raise ExportError(f"{self.path} could not be loaded by the TFLite interpreter ({e}).") from None
         self.inputs = {d["name"]: d for d in self.interpreter.get_input_details()}
         self.output = self.interpreter.get_output_details()[0]
-        self.tokenize = self._tokenizer(content, vocabulary) if self.format in ("mediapipe", "bytes", "micro") \
-            else None
+        self.tokenize = self._tokenizer(content, vocabulary) if self.format in self.TOKENIZED else None
 
     def _check_runnable(self):
-        if self.format not in ("mediapipe", "bytes", "utf8") or self.meta.get("tokenizer") == "words" and \
-                self.format != "utf8":
-            raise NeedsEelbertTF(f"{self.path} (a {self.format} file{', words tokenizer' * (self.format == 'bytes')})"
-                                 " is run by eelbert_tf.export.runner.TFLiteClassifier.")
+        if self.format not in self.INPUTS:
+            raise NeedsEelbertTF(f"{self.path} (a {self.format} file) is run by "
+                                 "eelbert_tf.export.runner.TFLiteClassifier.")
 
     @property
     def label_names(self):
@@ -99,6 +97,9 @@ class TFLiteClassifier:
 
     def _tokenizer(self, content, vocabulary):
         """text -> WordPiece token strings, with the vocabulary the file was exported with."""
+        if self.meta.get("tokenizer") == "words":
+            raise NeedsEelbertTF(f"{self.path} (a {self.format} file of the words tokenizer) is run by "
+                                 "eelbert_tf.export.runner.TFLiteClassifier.")
         if vocabulary is None:
             vocabulary = packed_vocabulary(content, self.path) if self.format == "mediapipe" \
                 else packaged_vocabulary()
@@ -119,19 +120,25 @@ class TFLiteClassifier:
         out[0, : len(values)] = values
         return out
 
+    # The inputs of each format this runtime runs, by the method that prepares them from one example (one text,
+    # or a pair); eelbert_tf.export.runner adds `text` and `micro`. TOKENIZED: the formats fed WordPiece tokens.
+    INPUTS = {"mediapipe": "_mediapipe_inputs", "bytes": "_bytes_inputs", "utf8": "_utf8_inputs"}
+    TOKENIZED = ("mediapipe", "bytes", "micro")
+
     def _example_inputs(self, example) -> dict:
-        if self.format == "text":  # eelbert_tf's runner: the file tokenizes the strings
-            return {name: np.array([t.encode("utf-8") if isinstance(t, str) else t], object)
-                    for name, t in zip(["text", "text_pair"], example)}
-        if self.format == "utf8":
-            return {name: text_bytes(t, int(self.inputs[name]["shape"][-1]))
-                    for name, t in zip(["text_bytes", "text_pair_bytes"], example)}
+        return getattr(self, self.INPUTS[self.format])(example)
+
+    def _utf8_inputs(self, example) -> dict:
+        return {name: text_bytes(t, int(self.inputs[name]["shape"][-1]))
+                for name, t in zip(["text_bytes", "text_pair_bytes"], example)}
+
+    def _mediapipe_inputs(self, example) -> dict:
         tokens, segment_ids = self._packed(example)
-        mask = self._padded([1] * len(tokens), 0)
-        segments = self._padded(segment_ids, 0)
-        if self.format == "mediapipe":
-            ids = self._padded([self._ids[t] for t in tokens], self._ids["[PAD]"])
-            return {"input_word_ids": ids, "input_mask": mask, "input_type_ids": segments}
+        return {"input_word_ids": self._padded([self._ids[t] for t in tokens], self._ids["[PAD]"]),
+                "input_mask": self._padded([1] * len(tokens), 0), "input_type_ids": self._padded(segment_ids, 0)}
+
+    def _bytes_inputs(self, example) -> dict:
+        tokens, segment_ids = self._packed(example)
         width = self.meta["token_byte_width"]
         token_bytes = np.full([1, self.meta["sequence_length"], width], -1, np.int32)
         for i, token in enumerate(tokens):
@@ -139,7 +146,8 @@ class TFLiteClassifier:
             if len(data) > width:
                 raise ExportError(f"{self.path}: the token {token!r} is longer than the file's {width} bytes.")
             token_bytes[0, i, : len(data)] = np.frombuffer(data, np.uint8)
-        return {"token_bytes": token_bytes, "segment_ids": segments, "padding_mask": mask}
+        return {"token_bytes": token_bytes, "segment_ids": self._padded(segment_ids, 0),
+                "padding_mask": self._padded([1] * len(tokens), 0)}
 
     def _dequantize(self, values):
         scale, zero_point = self.output["quantization"]

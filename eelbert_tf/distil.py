@@ -86,7 +86,7 @@ def _formats_for(config: DistilConfig, train: LabeledText, words: bool) -> list[
 
 
 def _check_formats(config: DistilConfig, train: LabeledText) -> None:
-    from eelbert_tf.export.core import FORMATS
+    from eelbert_tf.export.formats import FORMATS
 
     unknown = [f for f in (config.formats or ()) if f not in FORMATS]
     if unknown:

@@ -7,13 +7,23 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from eelbert_tf.export.core import HASH_WIDTHS, ExportError, scores_from_tokens, uses_table
+from eelbert_tf.export.core import HASH_WIDTHS, ExportError, Format, scores_from_tokens, uses_table
+
+
+class BytesFormat(Format):
+    name = "bytes"
+    runtime = "any TFLite interpreter with the builtin op resolver (the stock Android Interpreter); no custom ops"
+
+    def check(self, bundle) -> None:
+        if uses_table(bundle):
+            raise ExportError("--format bytes: this model looks tokens up in a table by id (BERT); it has no use "
+                              "for token bytes. Use --format mediapipe or text.")
+
+    def build(self, bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
+        return build(bundle, sequence_length, hash_widths)
 
 
 def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
-    if uses_table(bundle):
-        raise ExportError("--format bytes: this model looks tokens up in a table by id (BERT); it has no use for "
-                          "token bytes. Use --format mediapipe or text.")
     width = bundle.token_byte_width
     signature = [tf.TensorSpec([1, sequence_length, width], tf.int32, name="token_bytes"),
                  tf.TensorSpec([1, sequence_length], tf.int32, name="segment_ids"),
@@ -32,3 +42,6 @@ def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
             yield list(bytes_inputs(preprocessor, example, width, bundle.text_pair).values())
 
     return serve, signature, representative
+
+
+FORMAT = BytesFormat()

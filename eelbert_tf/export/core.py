@@ -24,18 +24,6 @@ import numpy as np
 from eelbert_lite.model_file import METADATA_NAME, ExportError, read_metadata  # noqa: F401 - the runtime's home
 from eelbert_lite.vocabulary import token_byte_width  # noqa: F401 - the formats' W
 
-FORMATS = ("text", "mediapipe", "bytes", "utf8", "micro")
-RUNTIMES = {
-    "text": "ai-edge-litert (or the TFLite Interpreter) with TF Text's TFLite kernels registered "
-            "(tensorflow_text.tflite_registrar.SELECT_TFTEXT_OPS); no Flex",
-    "mediapipe": "MediaPipe Tasks TextClassifier (Android, iOS, web, Python); builtin ops only",
-    "bytes": "any TFLite interpreter with the builtin op resolver (the stock Android Interpreter); "
-             "no custom ops",
-    "utf8": "any TFLite interpreter with the builtin op resolver; no custom ops, no tables (words tokenizer)",
-    "micro": "TFLite Micro (int8; the op resolver list is generated beside the model)",
-}
-
-
 def tokenizer_metadata(bundle) -> dict:
     """What a .tflite file records of its tokenizer: the WordPiece vocabulary's digest, or the words
     tokenizer's setting."""
@@ -278,7 +266,58 @@ def write_model(model: bytes, out) -> pathlib.Path:
     return write_atomically(lambda tmp: tmp.write_bytes(model), out, out.with_name(f".{out.name}.tmp-{os.getpid()}"))
 
 
-def report(model: bytes, fmt: str) -> dict:
-    ops = op_names(model)
-    return {"format": fmt, "bytes": len(model), "ops": ops, "runtime": RUNTIMES[fmt],
-            "custom_ops": [o for o in ops if not o.isupper()]}
+class Format:
+    """One export format: what it refuses, its graph, its metadata and the runtime that runs it. Each format
+    module defines one subclass and `FORMAT`, its instance; `eelbert_tf.export.formats.FORMATS` registers them
+    (adding a format is one module and one line there). The inputs a runtime prepares for each format live
+    in `eelbert_lite.runner` (running a file needs no TensorFlow), and `micro` and `text` inputs in
+    `eelbert_tf.export.runner`.
+
+    The common path, `export`: the classifier cut to the sequence length, the format's graph (`build`),
+    converted (float or int8, calibrated on the classifier's calibration texts), compacted, the `eelbert_tf`
+    metadata added, then the format's own (`finish`), written atomically.
+    """
+
+    name = ""
+    runtime = ""  # what runs the file (the export report says it)
+    custom_ops = False  # TF Text's TFLite kernels (the `text` format)
+
+    def check(self, bundle) -> None:
+        """Refuses, with an ExportError naming the flag, a classifier this format cannot carry."""
+
+    def build(self, bundle, sequence_length: int, hash_widths):
+        """`(serving fn, input signature, representative)`: `representative(examples)` yields the graph's inputs
+        for each calibration example (int8)."""
+        raise NotImplementedError
+
+    def finish(self, model: bytes, bundle) -> bytes:
+        """The converted file with the format's own metadata (MediaPipe's for `mediapipe`)."""
+        return model
+
+    def export(self, bundle, out: pathlib.Path, *, int8: bool, sequence_length: int | None, calibration,
+               hash_widths, int8_weights: str, float_ops) -> dict:
+        from eelbert_tf.classification.classifier_bundle import calibration_examples
+
+        self.check(bundle)
+        length = check_sequence_length(bundle, sequence_length)
+        bundle = with_sequence_length(bundle, length)
+        hash_widths = tuple(int(w) for w in hash_widths)
+        fn, signature, representative = self.build(bundle, length, hash_widths)
+        examples = calibration if calibration is not None else (calibration_examples(bundle) if int8 else None)
+        model = convert(fn, signature, int8=int8, custom_ops=self.custom_ops, int8_weights=int8_weights,
+                        float_ops=float_ops, representative=(lambda: representative(examples)) if int8 else None)
+        weights = {"int8_weights": int8_weights} if int8 else {}
+        model = add_metadata(compact_flatbuffer(model), {
+            "format": self.name, "int8": int8, "sequence_length": length, "text_pair": bundle.text_pair,
+            "label_names": bundle.label_names, "regression": bundle.regression,
+            "token_byte_width": bundle.token_byte_width, "base_model": bundle.info.get("base_model"),
+            **tokenizer_metadata(bundle), "hash_widths": list(hash_widths), **weights,
+        })
+        model = self.finish(model, bundle)
+        write_model(model, out)
+        return {**self.report(model), "path": str(out), "int8": int8, "sequence_length": length, **weights}
+
+    def report(self, model: bytes) -> dict:
+        ops = op_names(model)
+        return {"format": self.name, "bytes": len(model), "ops": ops, "runtime": self.runtime,
+                "custom_ops": [o for o in ops if not o.isupper()]}

@@ -15,7 +15,7 @@ import gc
 import numpy as np
 import tensorflow as tf
 
-from eelbert_tf.export.core import HASH_WIDTHS, scores_from_tokens, token_byte_width, uses_table
+from eelbert_tf.export.core import HASH_WIDTHS, ExportError, Format, scores_from_tokens, token_byte_width, uses_table
 
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")  # MediaPipe's BERT defaults
 
@@ -77,3 +77,30 @@ def write_metadata(model: bytes, bundle, vocab_path) -> bytes:
     del writer
     gc.collect()
     return bytes(out)
+
+
+class MediaPipeFormat(Format):
+    name = "mediapipe"
+    runtime = "MediaPipe Tasks TextClassifier (Android, iOS, web, Python); builtin ops only"
+
+    def check(self, bundle) -> None:
+        if bundle.regression:
+            raise ExportError("--format mediapipe makes a TextClassifier; this model is a regression model.")
+        if bundle.text_pair:
+            raise ExportError("--format mediapipe: MediaPipe's TextClassifier takes one text; this model takes "
+                              "a pair (use --format text or bytes).")
+        if bundle.tokenizer_kind == "words":
+            raise ExportError("--format mediapipe: MediaPipe's TextClassifier tokenizes with a WordPiece vocabulary; "
+                              "this model uses the vocabulary-free words tokenizer (use --format utf8, text or "
+                              "bytes).")
+
+    def build(self, bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
+        return build(bundle, sequence_length, hash_widths)
+
+    def finish(self, model: bytes, bundle) -> bytes:
+        from eelbert_tf.classification.classifier_bundle import VOCAB_FILE
+
+        return write_metadata(model, bundle, bundle.path / VOCAB_FILE)
+
+
+FORMAT = MediaPipeFormat()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pathlib
 
+import numpy as np
 import tensorflow as tf
 
 from eelbert_lite import runner as lite
@@ -27,8 +28,7 @@ class TFLiteClassifier(lite.TFLiteClassifier):
         if self.format == "micro" and not reference_kernels:  # TFLite Micro itself (else TFLite's reference kernels)
             self.interpreter = _MicroInterpreter(self.path.read_bytes(), self.meta, self.interpreter)
 
-    def _check_runnable(self):
-        pass  # every format runs here
+    INPUTS = {**lite.TFLiteClassifier.INPUTS, "text": "_text_inputs", "micro": "_micro_inputs"}
 
     def _tokenizer(self, content, vocabulary):
         if self.meta.get("tokenizer") != "words":
@@ -39,9 +39,11 @@ class TFLiteClassifier(lite.TFLiteClassifier):
         # Tokens stay bytes: a word cut at max_word_bytes may end inside a character.
         return lambda text: words(tf.constant(text))["tokens"].numpy().tolist()
 
-    def _example_inputs(self, example) -> dict:
-        if self.format != "micro":
-            return super()._example_inputs(example)
+    def _text_inputs(self, example) -> dict:  # the file tokenizes the strings (TF Text's kernels)
+        return {name: np.array([t.encode("utf-8") if isinstance(t, str) else t], object)
+                for name, t in zip(["text", "text_pair"], example)}
+
+    def _micro_inputs(self, example) -> dict:
         from eelbert_tf.export.micro_format import quantized_inputs
 
         tokens = [self.tokenize(t) for t in example]

@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from eelbert_tf.export.core import HASH_WIDTHS, scores_from_tokens, token_byte_width, uses_table
+from eelbert_tf.export.core import HASH_WIDTHS, Format, scores_from_tokens, token_byte_width, uses_table
 from eelbert_tf.export.packing import pack_rows, special_row
 
 
@@ -88,3 +88,16 @@ def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
             yield [np.array([t.encode("utf-8") if isinstance(t, str) else t]) for t in example[: len(names)]]
 
     return serve, signature, representative
+
+
+class TextFormat(Format):
+    name = "text"
+    runtime = ("ai-edge-litert (or the TFLite Interpreter) with TF Text's TFLite kernels registered "
+               "(tensorflow_text.tflite_registrar.SELECT_TFTEXT_OPS); no Flex")
+    custom_ops = True
+
+    def build(self, bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
+        return build(bundle, sequence_length, hash_widths)
+
+
+FORMAT = TextFormat()

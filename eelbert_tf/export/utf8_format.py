@@ -9,7 +9,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from eelbert_lite.runner import UTF8_BYTES_PER_TOKEN as BYTES_PER_TOKEN, text_bytes
-from eelbert_tf.export.core import HASH_WIDTHS, ExportError, scores_from_tokens
+from eelbert_tf.export.core import HASH_WIDTHS, ExportError, Format, scores_from_tokens
 from eelbert_tf.export.packing import pack_rows, special_row
 from eelbert_tf.export.text_format import make_tokenize
 
@@ -18,10 +18,20 @@ def max_text_bytes(sequence_length: int) -> int:
     return BYTES_PER_TOKEN * sequence_length
 
 
+class Utf8Format(Format):
+    name = "utf8"
+    runtime = "any TFLite interpreter with the builtin op resolver; no custom ops, no tables (words tokenizer)"
+
+    def check(self, bundle) -> None:
+        if bundle.tokenizer_kind != "words":
+            raise ExportError("--format utf8 tokenizes in the graph without a vocabulary: it needs a classifier "
+                              "fine-tuned with --tokenizer words. Use --format text, mediapipe or bytes.")
+
+    def build(self, bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
+        return build(bundle, sequence_length, hash_widths)
+
+
 def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
-    if bundle.tokenizer_kind != "words":
-        raise ExportError("--format utf8 tokenizes in the graph without a vocabulary: it needs a classifier "
-                          "fine-tuned with --tokenizer words. Use --format text, mediapipe or bytes.")
     n = max_text_bytes(sequence_length)
     tokenize = make_tokenize(bundle, sequence_length, from_bytes=True)
     names = ["text_bytes", "text_pair_bytes"] if bundle.text_pair else ["text_bytes"]
@@ -37,3 +47,6 @@ def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
             yield [text_bytes(t, n) for t in example[: len(names)]]
 
     return serve, signature, representative
+
+
+FORMAT = Utf8Format()
