@@ -47,16 +47,22 @@ def _key_value(item: str):
         return key, value
 
 
-def _cmd_pretrain(args) -> int:
-    from eelbert_tf.pretraining.trainer import PretrainConfig, pretrain
+def _pretrain_config(args):
+    """The PretrainConfig of the flags given over the API's defaults (no dropout unless --backbone-arg dropout=...,
+    as the shipped presets were pretrained: `PretrainConfig.dropout`)."""
+    from eelbert_tf.pretraining.config import PretrainConfig
 
     values = {k: v for k, v in vars(args).items() if k not in ("command", "func") and v is not None}
     values["out_dir"] = values.pop("out")
     if "backbone_arg" in values:
         values["backbone_overrides"] = dict(_key_value(item) for item in values.pop("backbone_arg"))
-    # The shipped presets were pretrained without dropout (docs/pretraining.md); --backbone-arg dropout=0.1 restores it.
-    values.setdefault("backbone_overrides", {}).setdefault("dropout", 0.0)
-    record = pretrain(PretrainConfig.from_dict(values))
+    return PretrainConfig.from_dict(values)
+
+
+def _cmd_pretrain(args) -> int:
+    from eelbert_tf.pretraining.trainer import pretrain
+
+    record = pretrain(_pretrain_config(args))
     print(json.dumps({k: v for k, v in record.items() if k not in ("backbone_config", "config")}, indent=2))
     return 0
 
@@ -131,13 +137,9 @@ def _finetune_recipe(args, base):
     API's."""
     import dataclasses
 
-    return dataclasses.replace(base, **{k: v for k, v in {
-        "epochs": args.epochs, "learning_rate": args.learning_rate, "batch_size": args.batch_size,
-        "sequence_length": args.sequence_length, "seed": args.seed, "max_train_examples": args.max_train_examples,
-        "activation": args.activation, "dropout": getattr(args, "dropout", None), "pooling": args.pooling,
-        "distill_alpha": args.distill_alpha, "temperature": args.temperature, "augment": args.augment,
-        "augment_seed": args.augment_seed,
-    }.items() if v is not None})
+    fields = ("epochs", "learning_rate", "batch_size", "sequence_length", "seed", "max_train_examples", "activation",
+              "dropout", "pooling", "distill_alpha", "temperature", "augment", "augment_seed")
+    return dataclasses.replace(base, **{k: getattr(args, k) for k in fields if getattr(args, k, None) is not None})
 
 
 def _cmd_finetune(args) -> int:
@@ -160,9 +162,7 @@ def _cmd_augment(args) -> int:
     from eelbert_tf.io_utils import write_atomically
 
     train, dev, _, _ = _training_data(args)
-    recipe = FinetuneRecipe(**{k: v for k, v in {"augment": args.augment, "augment_seed": args.augment_seed,
-                                                 "max_train_examples": args.max_train_examples}.items()
-                               if v is not None})
+    recipe = _finetune_recipe(args, FinetuneRecipe())  # the texts `eelbert finetune` with the same flags asks for
     train = subsample(train, recipe.max_train_examples)
     pair = train.text_pairs is not None
     extra = read_unlabeled(args.unlabeled, pair) if args.unlabeled else None

@@ -30,15 +30,15 @@ import os
 import pathlib
 import time
 
-
 from eelbert_tf.classification.baseline import tfidf_baseline
 from eelbert_tf.classification.finetune import FinetuneRecipe, finetune, teacher_texts
 from eelbert_tf.classification.keras_hub_teacher import TeacherRecipe, finetune_teacher
-from eelbert_tf.classification.metrics import dev_metrics
 from eelbert_tf.classification.labeled_text import LabeledText, subsample
+from eelbert_tf.classification.metrics import dev_metrics
 from eelbert_tf.classification.teacher import read_unlabeled
 from eelbert_tf.classification.teachers import load_teacher, teacher_kind
 from eelbert_tf.export.exporter import export
+from eelbert_tf.export.formats import FORMATS
 from eelbert_tf.export.runner import load_predictor
 from eelbert_tf.io_utils import git_commit, machine, utc_now, write_json_atomically
 from eelbert_tf.models.registry import pretraining_tokenizer
@@ -86,8 +86,6 @@ def _formats_for(config: DistilConfig, train: LabeledText, words: bool) -> list[
 
 
 def _check_formats(config: DistilConfig, train: LabeledText) -> None:
-    from eelbert_tf.export.formats import FORMATS
-
     unknown = [f for f in (config.formats or ()) if f not in FORMATS]
     if unknown:
         raise ValueError(f"--format {','.join(unknown)}: expected some of {', '.join(FORMATS)}.")
@@ -245,8 +243,8 @@ def distil(config: DistilConfig, train: LabeledText, dev: LabeledText, out, sour
     stage = time.time()
     scoring = score_texts(teacher, rows, scores_path, log)
     timed("teacher_scores", stage)
-    dev_logits = load_teacher(scores_path, train.label_names, regression, pair).logits(dev.texts, dev.text_pairs)
-    teacher_dev = dev_metrics(dev_logits, dev)
+    scores = load_teacher(scores_path, train.label_names, regression, pair)  # read once: the dev score, each student
+    teacher_dev = dev_metrics(scores.logits(dev.texts, dev.text_pairs), dev)
     log(f"teacher: dev {json.dumps(teacher_dev)}")
 
     # 6. baseline (cheap: fitted before the students, so `auto` can compare against it)
@@ -264,7 +262,7 @@ def distil(config: DistilConfig, train: LabeledText, dev: LabeledText, out, sour
         if not (folder / "metrics.json").is_file():
             tokenizer = pretraining_tokenizer(name)
             finetune(name, train, dev, folder, recipe, verbose=verbose, log=log, source=source, tokenizer=tokenizer,
-                     teacher=str(scores_path), unlabeled=config.unlabeled)
+                     teacher=scores, unlabeled=config.unlabeled)
         timed(f"student_{name}", stage)
         metrics = json.loads((folder / "metrics.json").read_text())
         info = json.loads((folder / "classifier.json").read_text())

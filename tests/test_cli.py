@@ -52,3 +52,23 @@ def test_the_command_line_trains_the_api_s_model_by_default():
     assert _finetune_recipe(di, student_recipe()) == student_recipe()
     di = parser.parse_args(["distil", "--teacher", "t", "--train", "x.csv", "--out", "o", "--epochs", "7"])
     assert _finetune_recipe(di, student_recipe()) == student_recipe(epochs=7)
+
+
+def test_eelbert_pretrain_trains_the_api_s_model_by_default():
+    """`eelbert pretrain` and `PretrainConfig()` build the same backbone (no dropout, as the shipped presets), and
+    runs the command made before `PretrainConfig.dropout` existed keep their fingerprint."""
+    from eelbert_tf.cli import _pretrain_config, build_parser
+    from eelbert_tf.pretraining.config import PretrainConfig
+
+    parser = build_parser()
+    args = parser.parse_args(["pretrain", "--preset", "eelbert_uno", "--tokens", "100000", "--out", "o"])
+    api = PretrainConfig(preset="eelbert_uno", tokens=100000, out_dir="o")
+    assert _pretrain_config(args) == api and api.backbone_arguments() == {"dropout": 0.0}
+    before = PretrainConfig(preset="eelbert_uno", tokens=100000, out_dir="o", dropout=None,
+                            backbone_overrides={"dropout": 0.0})  # what the command wrote before the field
+    assert before.fingerprint() == api.fingerprint()
+    preset_own = PretrainConfig(preset="eelbert_uno", tokens=100000, out_dir="o", dropout=None)
+    assert preset_own.backbone_arguments() == {} and preset_own.fingerprint() != api.fingerprint()
+    args = parser.parse_args(["pretrain", "--preset", "eelbert_uno", "--tokens", "100000", "--out", "o",
+                              "--backbone-arg", "dropout=0.1"])
+    assert _pretrain_config(args).backbone_arguments() == {"dropout": 0.1}

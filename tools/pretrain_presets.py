@@ -140,6 +140,10 @@ def ship(model, runs, recipe):
     source, target = staged / name, PRESETS_DIR / name
     if not (source / "record.json").is_file():
         raise SystemExit(f"{source} is not staged: run --stage first.")
+    if not (source / "model.weights.h5").is_file() or not (staged / f"{name}.mlm_head.npz").is_file():
+        # Once shipped, a staged folder keeps its record, log and loss curve (what the tables read), not the
+        # weights and MLM head, which live in eelbert_tf/presets/ and bench/mlm_heads/.
+        raise SystemExit(f"{source} holds no weights or MLM head (shipped already): run --stage again first.")
     tmp, old = target.with_name(f".{name}.tmp"), target.with_name(f".{name}.old")
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)

@@ -13,8 +13,12 @@ import zipfile
 
 import numpy as np
 
+from eelbert_lite.vocabulary import load_vocabulary, token_byte_width
 from eelbert_tf.io_utils import write_json_atomically
-from eelbert_lite.vocabulary import token_byte_width
+from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
+from eelbert_tf.models.eelbert_text_classifier_preprocessor import EelbertTextClassifierPreprocessor
+from eelbert_tf.models.saving import load_model, save_model
+from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
 from eelbert_tf.words import DEFAULT_MAX_WORD_BYTES
 
 KERAS_FILE, LABELS_FILE, VOCAB_FILE, INFO_FILE = "classifier.keras", "labels.txt", "vocab.txt", "classifier.json"
@@ -22,8 +26,6 @@ CALIBRATION_FILE = "calibration.jsonl"  # training examples (texts), the represe
 
 
 def write_bundle(folder, classifier, info: dict, vocabulary: list[str]) -> pathlib.Path:
-    from eelbert_tf.models.saving import save_model
-
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     save_model(classifier, folder / KERAS_FILE)
@@ -82,9 +84,6 @@ class ClassifierBundle:
         return ["score"] if self.regression else self.label_names
 
     def preprocessor(self, sequence_length: int | None = None):
-        from eelbert_tf.models.eelbert_text_classifier_preprocessor import EelbertTextClassifierPreprocessor
-        from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
-
         return EelbertTextClassifierPreprocessor(make_tokenizer(self.tokenizer_kind, self.vocabulary, self.max_word_bytes),
                                    sequence_length=sequence_length or self.sequence_length)
 
@@ -109,10 +108,6 @@ class ClassifierBundle:
 
 def load_classifier(path) -> ClassifierBundle:
     """The classifier folder at `path` (the folder, or the `classifier.keras` inside it)."""
-    from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
-    from eelbert_tf.models.saving import load_model
-    from eelbert_lite.vocabulary import load_vocabulary
-
     path = pathlib.Path(path)
     if not path.exists():
         raise FileNotFoundError(f"--model {path} does not exist.")

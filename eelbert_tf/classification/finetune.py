@@ -33,11 +33,21 @@ import time
 
 import numpy as np
 
-from eelbert_tf.classification.classifier_bundle import CALIBRATION_FILE, write_calibration
+from eelbert_tf.classification.augment import augment_pairs
+from eelbert_tf.classification.classifier_bundle import CALIBRATION_FILE, write_bundle, write_calibration
+from eelbert_tf.classification.distillation_loss import DistillationLoss, pack_targets
+from eelbert_tf.classification.keras_hub_teacher import finetune_teacher
 from eelbert_tf.classification.labeled_text import LabeledText, subsample
 from eelbert_tf.classification.metrics import dev_metrics
-from eelbert_tf.models.registry import load_backbone, pretraining_tokenizer
+from eelbert_tf.classification.teacher import TeacherError, read_unlabeled
+from eelbert_tf.classification.teachers import load_teacher, teacher_kind
 from eelbert_tf.io_utils import write_json_atomically
+from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
+from eelbert_tf.models.eelbert_text_classifier_preprocessor import EelbertTextClassifierPreprocessor
+from eelbert_tf.models.registry import load_backbone, pretraining_tokenizer
+from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
+from eelbert_tf.schedules import make_schedule
 
 
 @dataclasses.dataclass
@@ -71,8 +81,6 @@ def trim_to_longest(x, y):
 
 def make_optimizer(recipe, total_steps: int):
     import keras
-
-    from eelbert_tf.schedules import make_schedule
 
     optimizer = keras.optimizers.AdamW(
         learning_rate=make_schedule(recipe.learning_rate, int(recipe.warmup_ratio * total_steps), total_steps),
@@ -116,9 +124,6 @@ def build_classifier(model: str, num_classes: int, activation: str | None = None
                      pooling: str = "cls"):
     """An `EelbertTextClassifier` (no preprocessor yet) on the backbone `model` names (preset, shipped preset or run folder), with its
     feed-forward `activation` or its `dropout` replaced where given (settings that own no weights)."""
-    from eelbert_tf.models.eelbert_backbone import EelbertBackbone
-    from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
-
     backbone = load_backbone(model)
     if dropout is not None and not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout {dropout} is not a rate in [0, 1).")
@@ -134,8 +139,6 @@ def build_classifier(model: str, num_classes: int, activation: str | None = None
 
 def teacher_dev_metrics(teacher, dev: LabeledText) -> dict | None:
     """The teacher's own dev metrics, where it can score the dev texts (a scores file may not hold them)."""
-    from eelbert_tf.classification.teacher import TeacherError
-
     try:
         return dev_metrics(teacher.logits(dev.texts, dev.text_pairs), dev)
     except TeacherError:
@@ -146,8 +149,6 @@ def distillation_texts(train: LabeledText, recipe: FinetuneRecipe, unlabeled=Non
     """`(data, counts)`: `train` followed by the teacher-only texts (`unlabeled` `(texts, pairs)` and
     `recipe.augment` variants of each training example, each once and none that is a training text), with
     label 0 on those (`distillation_set` marks them unlabeled). `eelbert augment` lists these texts."""
-    from eelbert_tf.classification.augment import augment_pairs
-
     def rows(texts, pairs):
         return list(zip(texts, pairs if pairs is not None else [None] * len(texts)))
 
@@ -181,8 +182,6 @@ def distillation_set(train: LabeledText, teacher, recipe: FinetuneRecipe, unlabe
     """`(data, targets, counts)`: `distillation_texts` with `DistillationLoss`'s packed targets.
 
     Every teacher score is fetched here, before any training: a scores file that lacks a text fails now."""
-    from eelbert_tf.classification.distillation_loss import pack_targets
-
     data, counts = distillation_texts(train, recipe, unlabeled, log)
     teacher_logits = teacher.logits(data.texts, data.text_pairs)
     has_label = (np.arange(len(data)) < len(train)).astype(np.float32)
@@ -196,11 +195,6 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
 
     With `targets` (`distillation_set`), the loss is `DistillationLoss` (labels and a teacher's scores)."""
     import keras
-
-    from eelbert_tf.classification.distillation_loss import DistillationLoss
-
-    from eelbert_tf.models.eelbert_text_classifier_preprocessor import EelbertTextClassifierPreprocessor
-    from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
 
     keras.utils.set_random_seed(recipe.seed)
     classifier = build_classifier(model, train.num_classes, recipe.activation, recipe.dropout, recipe.pooling)
@@ -240,14 +234,9 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
              teacher=None, unlabeled=None, teacher_recipe=None) -> dict:
     """Fine-tunes `model` on `train`, evaluates on `dev`, saves the classifier folder; returns its info.
 
-    `teacher` (a path or handle: any kind `teachers.py` names; a backbone is first fine-tuned on `train` by
+    `teacher` (a path or handle: any kind `teachers.py` names, or a teacher already loaded by `load_teacher`; a backbone is first fine-tuned on `train` by
     `teacher_recipe` into the classifier folder `<out_dir>.teacher`, which a later run can pass again) distils its scores into the
     student, on the training texts, the `unlabeled` file's texts and `recipe.augment` variants of each."""
-    from eelbert_tf.classification.classifier_bundle import write_bundle
-    from eelbert_tf.classification.keras_hub_teacher import finetune_teacher
-    from eelbert_tf.classification.teacher import read_unlabeled
-    from eelbert_tf.classification.teachers import load_teacher, teacher_kind
-
     recipe = recipe or FinetuneRecipe()
     out_dir = pathlib.Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
@@ -261,12 +250,14 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
     train = subsample(train, recipe.max_train_examples)
     targets, distillation, teacher_dev = None, None, None
     fit_data = train
-    if teacher is not None and teacher_kind(teacher) == "backbone":
+    loaded = hasattr(teacher, "logits")  # a teacher already loaded (`eelbert distil` passes its scores file's)
+    if teacher is not None and not loaded and teacher_kind(teacher) == "backbone":
         teacher_dir = out_dir.with_name(out_dir.name + ".teacher")
         finetune_teacher(teacher, train, dev, teacher_dir, teacher_recipe, log, verbose)
         teacher = teacher_dir
     if teacher is not None:
-        teacher_model = load_teacher(teacher, train.label_names, train.is_regression, train.text_pairs is not None)
+        teacher_model = teacher if loaded else load_teacher(teacher, train.label_names, train.is_regression,
+                                                            train.text_pairs is not None)
         extra = read_unlabeled(unlabeled, train.text_pairs is not None) if unlabeled is not None else None
         fit_data, targets, counts = distillation_set(train, teacher_model, recipe, extra, log)
         distillation = {"teacher": teacher_model.describe(), "texts": counts,

@@ -28,6 +28,9 @@ import pathlib
 
 import numpy as np
 
+from eelbert_tf.classification.classifier_bundle import INFO_FILE, KERAS_FILE, load_classifier
+from eelbert_tf.io_utils import file_sha256
+
 
 class TeacherError(ValueError):
     """A teacher that cannot teach this task; the message names the file."""
@@ -107,9 +110,6 @@ class ClassifierTeacher:
     kind = "classifier"
 
     def __init__(self, path, label_names, regression: bool, text_pair: bool):
-        from eelbert_tf.classification.classifier_bundle import INFO_FILE, KERAS_FILE, load_classifier
-        from eelbert_tf.io_utils import file_sha256
-
         path = pathlib.Path(path)
         if not (path / KERAS_FILE).is_file() and not (path.is_file() and path.suffix == ".keras"):
             raise TeacherError(f"--teacher {path} is neither a classifier folder from `eelbert finetune` (it needs "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from eelbert_tf.export.core import HASH_WIDTHS, ExportError, Format, scores_from_tokens, uses_table
+from eelbert_tf.export.inputs import bytes_inputs
 
 
 class BytesFormat(Format):
@@ -35,8 +36,6 @@ def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
                                              hash_widths=hash_widths)}
 
     def representative(examples):
-        from eelbert_tf.export.inputs import bytes_inputs
-
         preprocessor = bundle.preprocessor(sequence_length)
         for example in examples:
             yield list(bytes_inputs(preprocessor, example, width, bundle.text_pair).values())

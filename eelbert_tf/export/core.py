@@ -22,13 +22,21 @@ import pathlib
 import numpy as np
 
 from eelbert_lite.model_file import METADATA_NAME, ExportError, read_metadata  # noqa: F401 - the runtime's home
-from eelbert_lite.vocabulary import token_byte_width  # noqa: F401 - the formats' W
+from eelbert_lite.vocabulary import (
+    token_byte_width,  # noqa: F401 - the formats' W
+    vocabulary_sha256,
+)
+from eelbert_tf.classification.classifier_bundle import calibration_examples
+from eelbert_tf.io_utils import write_atomically
+from eelbert_tf.layers import hash_ops
+from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
+from eelbert_tf.models.pooling import pool
+
 
 def tokenizer_metadata(bundle) -> dict:
     """What a .tflite file records of its tokenizer: the WordPiece vocabulary's digest, or the words
     tokenizer's setting."""
-    from eelbert_lite.vocabulary import vocabulary_sha256
-
     if bundle.tokenizer_kind == "words":
         return {"tokenizer": "words", "max_word_bytes": bundle.max_word_bytes}
     return {"vocabulary_sha256": vocabulary_sha256(bundle.vocabulary)}
@@ -45,8 +53,6 @@ def embed_bytes_bucketed(embedding, token_bytes, widths=HASH_WIDTHS):
     once, so an int8 export quantizes the embedding once, as without buckets. Builtin ops only (WHERE,
     GATHER_ND, SCATTER_ND)."""
     import tensorflow as tf
-
-    from eelbert_tf.layers import hash_ops
 
     width = int(token_bytes.shape[-1])
     hash_args = (embedding.output_dim, embedding.hash_type, embedding.ngram_orders, embedding.seed)
@@ -70,8 +76,6 @@ def scores_from_tokens(bundle, segment_ids, token_bytes=None, token_ids=None, ha
     token bytes `[k, W]` for the hash embeddings (hashed by width bucket, `hash_widths`; `()` for one
     width), token ids `[k]` for BERT's table."""
     import tensorflow as tf
-
-    from eelbert_tf.models.pooling import pool
 
     classifier = bundle.model
     backbone = classifier.backbone
@@ -101,9 +105,6 @@ def with_sequence_length(bundle, sequence_length: int):
     """The bundle with its classifier rebuilt for at most `sequence_length` tokens: the same weights,
     the position table cut to its first `sequence_length` rows (rows a device never reads)."""
     import dataclasses
-
-    from eelbert_tf.models.eelbert_backbone import EelbertBackbone
-    from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
 
     old = bundle.model
     if old.backbone.max_sequence_length == sequence_length:
@@ -259,8 +260,6 @@ def op_names(model: bytes) -> list[str]:
 
 
 def write_model(model: bytes, out) -> pathlib.Path:
-    from eelbert_tf.io_utils import write_atomically
-
     out = pathlib.Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     return write_atomically(lambda tmp: tmp.write_bytes(model), out, out.with_name(f".{out.name}.tmp-{os.getpid()}"))
@@ -296,8 +295,6 @@ class Format:
 
     def export(self, bundle, out: pathlib.Path, *, int8: bool, sequence_length: int | None, calibration,
                hash_widths, int8_weights: str, float_ops) -> dict:
-        from eelbert_tf.classification.classifier_bundle import calibration_examples
-
         self.check(bundle)
         length = check_sequence_length(bundle, sequence_length)
         bundle = with_sequence_length(bundle, length)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from eelbert_tf.layers.hash_ops import token_strings_to_bytes
+
 
 def _packed(preprocessor, example, text_pair: bool):
     import tensorflow as tf
@@ -24,8 +26,6 @@ def id_inputs(preprocessor, example, text_pair: bool = False) -> dict:
 
 def bytes_inputs(preprocessor, example, width: int, text_pair: bool = False) -> dict:
     """`token_bytes` int32 `[1, L, W]` (-1 padded), `segment_ids`, `padding_mask` (the `bytes` format)."""
-    from eelbert_tf.layers.hash_ops import token_strings_to_bytes
-
     x = _packed(preprocessor, example, text_pair)
     mask = x["padding_mask"].numpy().astype(np.int32)
     tokens = np.where(mask == 1, x["tokens"].numpy(), b"")  # padding rows: no bytes

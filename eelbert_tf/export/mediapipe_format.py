@@ -15,7 +15,10 @@ import gc
 import numpy as np
 import tensorflow as tf
 
+from eelbert_tf.classification.classifier_bundle import VOCAB_FILE
 from eelbert_tf.export.core import HASH_WIDTHS, ExportError, Format, scores_from_tokens, token_byte_width, uses_table
+from eelbert_tf.export.inputs import id_inputs
+from eelbert_tf.export.mediapipe_metadata import text_classifier_writer
 
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")  # MediaPipe's BERT defaults
 
@@ -52,8 +55,6 @@ def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
                                                   hash_widths=hash_widths)}
 
     def representative(examples):
-        from eelbert_tf.export.inputs import id_inputs
-
         preprocessor = bundle.preprocessor(sequence_length)
         for example in examples:
             yield list(id_inputs(preprocessor, example).values())
@@ -64,8 +65,6 @@ def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
 def write_metadata(model: bytes, bundle, vocab_path) -> bytes:
     """MediaPipe Tasks TextClassifier metadata (BERT tokenizer with the vocabulary, the labels),
     written by MediaPipe's own writer."""
-    from eelbert_tf.export.mediapipe_metadata import text_classifier_writer
-
     text_classifier, metadata_writer = text_classifier_writer()
     labels = metadata_writer.Labels().add(list(bundle.label_names))
     writer = text_classifier.MetadataWriter.create_for_bert_model(
@@ -98,8 +97,6 @@ class MediaPipeFormat(Format):
         return build(bundle, sequence_length, hash_widths)
 
     def finish(self, model: bytes, bundle) -> bytes:
-        from eelbert_tf.classification.classifier_bundle import VOCAB_FILE
-
         return write_metadata(model, bundle, bundle.path / VOCAB_FILE)
 
 

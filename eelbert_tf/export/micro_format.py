@@ -26,9 +26,13 @@ import pathlib
 
 import numpy as np
 
+from eelbert_lite.model_file import make_interpreter
+from eelbert_tf.classification.classifier_bundle import calibration_examples
 from eelbert_tf.export import core
 from eelbert_tf.export.core import ExportError
+from eelbert_tf.export.inputs import _packed
 from eelbert_tf.export.micro_sources import INPUT_NAMES, write_c_sources
+from eelbert_tf.hashing import embed_tokens
 
 DEFAULT_SEQUENCE_LENGTH = 64
 MASK_PENALTY = 30.0  # attention score of a padded key: exp(-30) ~ 1e-13 of a real key's weight
@@ -141,8 +145,6 @@ def float_inputs(bundle, example, sequence_length: int, preprocessor=None) -> di
     loop, e.g. calibration) and the hash layer."""
     import tensorflow as tf
 
-    from eelbert_tf.export.inputs import _packed
-
     x = _packed(preprocessor or bundle.preprocessor(sequence_length), example, bundle.text_pair)
     mask = x["padding_mask"].numpy().astype(np.float32)
     tokens = np.where(mask == 1, x["tokens"].numpy(), b"")
@@ -177,8 +179,6 @@ def packed_tokens(tokens_a, tokens_b, sequence_length: int):
 def quantized_inputs(tokens_a, tokens_b, meta: dict) -> dict:
     """The model's int8 inputs from WordPiece tokens (bytes), by the NumPy reference of the hash: what
     `tflite/c/eelbert_micro_input.c` computes on the device, bit for bit."""
-    from eelbert_tf.hashing import embed_tokens
-
     length, dim, h = meta["sequence_length"], meta["hidden_dim"], meta["hash"]
     q = meta["input_quantization"]
     tokens, segments = packed_tokens([t if isinstance(t, bytes) else t.encode() for t in tokens_a],
@@ -222,8 +222,6 @@ def c_check_values(line: str, meta: dict) -> tuple[int, dict]:
 
 def input_quantization(model: bytes) -> dict:
     """{input name: (scale, zero_point)} of a converted micro model."""
-    from eelbert_lite.model_file import make_interpreter
-
     interpreter = make_interpreter(model)
     return {d["name"]: (float(d["quantization"][0]), int(d["quantization"][1]))
             for d in interpreter.get_input_details()}
@@ -268,8 +266,6 @@ def export(bundle, out, sequence_length=None, calibration=None) -> dict:
     """The int8 micro model at `out`, and beside it `<stem>_micro/`: `model_data.cc/.h` (the
     flatbuffer as a C array, input quantization, sizes, the measured arena) and
     `micro_op_resolver.h` (exactly the ops the model uses)."""
-    from eelbert_tf.classification.classifier_bundle import calibration_examples
-
     length = core.check_sequence_length(bundle, sequence_length or DEFAULT_SEQUENCE_LENGTH)
     fn, signature, representative = build(bundle, length)
     examples = calibration if calibration is not None else calibration_examples(bundle)

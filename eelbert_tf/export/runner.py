@@ -18,6 +18,9 @@ import tensorflow as tf
 
 from eelbert_lite import runner as lite
 from eelbert_lite.runner import prediction_lines  # noqa: F401 - one home, named here for the CLI
+from eelbert_tf.classification.classifier_bundle import load_classifier
+from eelbert_tf.export.micro_format import micro_interpreter, quantized_inputs
+from eelbert_tf.preprocessing.word_tokenizer import EelbertWordTokenizer
 
 
 class TFLiteClassifier(lite.TFLiteClassifier):
@@ -33,7 +36,6 @@ class TFLiteClassifier(lite.TFLiteClassifier):
     def _tokenizer(self, content, vocabulary):
         if self.meta.get("tokenizer") != "words":
             return super()._tokenizer(content, vocabulary)
-        from eelbert_tf.preprocessing.word_tokenizer import EelbertWordTokenizer
 
         words = EelbertWordTokenizer(self.meta["max_word_bytes"])
         # Tokens stay bytes: a word cut at max_word_bytes may end inside a character.
@@ -44,8 +46,6 @@ class TFLiteClassifier(lite.TFLiteClassifier):
                 for name, t in zip(["text", "text_pair"], example)}
 
     def _micro_inputs(self, example) -> dict:
-        from eelbert_tf.export.micro_format import quantized_inputs
-
         tokens = [self.tokenize(t) for t in example]
         return quantized_inputs(tokens[0], tokens[1] if len(tokens) > 1 else None, self.meta)
 
@@ -55,8 +55,6 @@ class _MicroInterpreter:
     makes of a TFLite interpreter (tensor indices from the TFLite interpreter of the same file)."""
 
     def __init__(self, content, meta, tflite_interpreter):
-        from eelbert_tf.export.micro_format import micro_interpreter
-
         self.micro = micro_interpreter(content, meta.get("arena_bytes") or (1 << 20))
         order = [d["index"] for d in tflite_interpreter.get_input_details()]
         self.position = {index: i for i, index in enumerate(order)}
@@ -74,8 +72,6 @@ class _MicroInterpreter:
 def load_predictor(path, vocabulary=None):
     """A classifier to run on texts: a classifier folder or `.keras` (Keras), or a `.tflite` (any
     format). Each has `scores(texts, pairs=None)`, `output_names` and `text_pair`."""
-    from eelbert_tf.classification.classifier_bundle import load_classifier
-
     path = pathlib.Path(path)
     if path.suffix == ".tflite":
         return TFLiteClassifier(path, vocabulary)

@@ -13,6 +13,7 @@ import tensorflow_text as tf_text
 
 from eelbert_tf.export.core import HASH_WIDTHS, Format, scores_from_tokens, token_byte_width, uses_table
 from eelbert_tf.export.packing import pack_rows, special_row
+from eelbert_tf.preprocessing.word_tokenizer import text_bytes_to_token_bytes
 
 
 class TextToTokenBytes(tf.Module):
@@ -47,8 +48,6 @@ class WordsToTokenBytes(tf.Module):
         self.max_word_bytes, self.width, self.max_tokens, self.from_bytes = max_word_bytes, width, max_tokens, from_bytes
 
     def __call__(self, text):
-        from eelbert_tf.preprocessing.word_tokenizer import text_bytes_to_token_bytes
-
         if self.from_bytes:  # int32 UTF-8 bytes [1, N], -1 padded (the `utf8` format)
             text_bytes = tf.reshape(text, [-1])
         else:

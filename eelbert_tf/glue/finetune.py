@@ -29,10 +29,13 @@ import time
 
 import numpy as np
 
+from eelbert_tf.classification.finetune import FinetuneRecipe, predict_logits, train_classifier
+from eelbert_tf.classification.labeled_text import LabeledText, subsample
 from eelbert_tf.glue import metrics as glue_metrics
+from eelbert_tf.glue.glue_builder import load_glue
+from eelbert_tf.glue.tasks import GLUE5, TASKS, available_splits, get_task
 from eelbert_tf.io_utils import git_commit, machine, utc_now, write_json_atomically
 from eelbert_tf.models.registry import model_fingerprint, pretraining_tokenizer
-from eelbert_tf.glue.tasks import GLUE5, TASKS, available_splits, get_task
 
 LARGE_TASKS = ("sst2", "qnli", "qqp", "mnli")
 
@@ -59,8 +62,6 @@ class GlueRecipe:
 
     def finetune_recipe(self, task_name, seed):
         """The recipe of one (task, seed) run, for `classification.finetune.train_classifier`."""
-        from eelbert_tf.classification.finetune import FinetuneRecipe
-
         return FinetuneRecipe(learning_rate=self.learning_rate, batch_size=self.batch_size,
                               sequence_length=self.sequence_length, warmup_ratio=self.warmup_ratio,
                               weight_decay=self.weight_decay, epochs=self.epochs(task_name), seed=seed,
@@ -73,8 +74,6 @@ class GlueRecipe:
 
 def _labeled(dataset, task, source):
     """A TFDS split as `LabeledText`, in the split's order."""
-    from eelbert_tf.classification.labeled_text import LabeledText
-
     fields = ["sentence"] if len(task.text_columns) == 1 else ["sentence1", "sentence2"]
     columns = {f: [] for f in fields}
     labels = []
@@ -95,10 +94,6 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
     GLUE is one source of labeled text: the training loop is `classification.finetune.train_classifier`,
     the same as for the user's own data.
     """
-    from eelbert_tf.classification.finetune import predict_logits, train_classifier
-    from eelbert_tf.classification.labeled_text import subsample
-    from eelbert_tf.glue.glue_builder import load_glue
-
     task = get_task(task_name)
     splits = load_glue(task.name, glue_dir, tfds_dir)
     if "train" not in splits:
@@ -129,8 +124,6 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
 def dev_labels(task_name: str, glue_dir, tfds_dir=None) -> dict:
     """The labels of each dev split of a task, in the order a seed's record keeps its predictions (the TFDS
     split's order, not the TSV file's)."""
-    from eelbert_tf.glue.glue_builder import load_glue
-
     task = get_task(task_name)
     return {split: data.labels for split, data in _dev_sets(task, load_glue(task.name, glue_dir, tfds_dir)).items()}
 

@@ -238,6 +238,16 @@ class EelbertBackbone(keras_hub.models.Backbone):
     def token_input_name(self):
         return token_input_name(self.embedding_type)
 
+    def call(self, inputs, training=None, mask=None, **kwargs):
+        # The preprocessor's dict carries what every backbone may read ("token_ids" and "tokens" under
+        # TensorFlow); Keras would map a dict with extra keys onto the inputs by position. Each backbone takes its own.
+        if isinstance(inputs, dict):
+            names = {self.token_input_name, "segment_ids", "padding_mask"}
+            inputs = {k: v for k, v in inputs.items() if k in names}
+            if isinstance(mask, dict):
+                mask = {k: v for k, v in mask.items() if k in names}
+        return super().call(inputs, training=training, mask=mask, **kwargs)
+
     def check_vocabulary_size(self, size, what="The vocabulary"):
         """Raises `ValueError` unless a vocabulary of `size` tokens is the one this model was built for.
 

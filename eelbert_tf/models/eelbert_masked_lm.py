@@ -3,12 +3,17 @@
 vocabulary at the masked positions out. `eelbert pretrain` trains the same class on its token cache."""
 
 import keras
-import tensorflow as tf
 import keras_hub
+import tensorflow as tf
 
 from eelbert_tf.layers.hash_tied_masked_lm_head import HashTiedMaskedLMHead
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone, bert_kernel_initializer
 from eelbert_tf.models.eelbert_masked_lm_preprocessor import EelbertMaskedLMPreprocessor
+from eelbert_tf.models.eelbert_text_classifier import preset_tokenizer
+from eelbert_tf.models.preset_folder import check_preset_folder
+from eelbert_tf.models.presets import BACKBONE_PRESETS
+from eelbert_tf.models.pretrained import pretrained_presets
+from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer
 
 MLM_HEADS = ("tied", "separate", "hash_tied")
 
@@ -59,8 +64,6 @@ class EelbertMaskedLM(keras_hub.models.MaskedLM):
         if vocabulary is None:
             tokenizer = preprocessor.tokenizer if preprocessor is not None else None
             if tokenizer is None:
-                from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer
-
                 tokenizer = EelbertTokenizer()
             vocabulary = tokenizer.get_vocabulary()
         elif preprocessor is not None and list(vocabulary) != preprocessor.tokenizer.get_vocabulary():
@@ -155,19 +158,13 @@ class EelbertMaskedLM(keras_hub.models.MaskedLM):
         weights, a new MLM head of the preset's kind, the WordPiece tokenizer it was pretrained with), or a
         preset folder or handle that keras-hub's loader reads (one saved by `save_to_preset` keeps its head).
         The shipped heads are training-only files outside the package (`eelbert evaluate-preset` reads them)."""
-        from eelbert_tf.models.presets import BACKBONE_PRESETS
-        from eelbert_tf.models.pretrained import pretrained_presets
-
         if isinstance(preset, str) and (preset in BACKBONE_PRESETS or preset in pretrained_presets()):
             preprocessor = kwargs.pop("preprocessor", "auto")
             sequence_length = kwargs.pop("sequence_length", 128)
             backbone = EelbertBackbone.from_preset(preset, load_weights=load_weights)
             if preprocessor == "auto":
-                from eelbert_tf.models.eelbert_text_classifier import preset_tokenizer
-
                 preprocessor = EelbertMaskedLMPreprocessor(preset_tokenizer(preset), sequence_length=sequence_length)
             return cls(backbone, preprocessor=preprocessor, **kwargs)
-        from eelbert_tf.models.preset_folder import check_preset_folder
 
         check_preset_folder(preset)
         return super().from_preset(preset, load_weights=load_weights, **kwargs)

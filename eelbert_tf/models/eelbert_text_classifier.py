@@ -2,13 +2,16 @@
 BERT's. Strings in (`fit`, `evaluate`, `predict` run the preprocessor in `tf.data`), logits out."""
 
 import keras
+import keras_hub
 import numpy as np
 import tensorflow as tf
-import keras_hub
 
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone, bert_kernel_initializer
 from eelbert_tf.models.eelbert_text_classifier_preprocessor import EelbertTextClassifierPreprocessor
 from eelbert_tf.models.pooling import POOLINGS, pool
+from eelbert_tf.models.preset_folder import check_preset_folder
+from eelbert_tf.models.presets import BACKBONE_PRESETS
+from eelbert_tf.models.pretrained import pretrained_presets
 from eelbert_tf.models.registry import pretraining_tokenizer
 from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
 
@@ -119,9 +122,6 @@ class EelbertTextClassifier(keras_hub.models.TextClassifier):
         a new head of `num_classes`, the tokenizer the backbone was pretrained with), or a preset folder or
         handle that keras-hub's loader reads (a classifier saved by `save_to_preset` keeps its head unless
         `num_classes` is given)."""
-        from eelbert_tf.models.presets import BACKBONE_PRESETS
-        from eelbert_tf.models.pretrained import pretrained_presets
-
         if isinstance(preset, str) and (preset in BACKBONE_PRESETS or preset in pretrained_presets()):
             if "num_classes" not in kwargs:
                 raise ValueError(f"{cls.__name__}.from_preset({preset!r}) needs `num_classes`: the preset is a "
@@ -133,7 +133,6 @@ class EelbertTextClassifier(keras_hub.models.TextClassifier):
                 preprocessor = EelbertTextClassifierPreprocessor(preset_tokenizer(preset),
                                                                  sequence_length=sequence_length)
             return cls(backbone, preprocessor=preprocessor, **kwargs)
-        from eelbert_tf.models.preset_folder import check_preset_folder
 
         check_preset_folder(preset)
         return super().from_preset(preset, load_weights=load_weights, **kwargs)

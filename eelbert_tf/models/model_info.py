@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eelbert_tf.models.eelbert_backbone import EelbertBackbone
 from eelbert_tf.models.presets import BACKBONE_PRESETS, SIZES
 
 BYTES_FLOAT32 = 4
@@ -16,8 +17,6 @@ def model_info(preset: str) -> dict:
     quantization scales and graph metadata, measured by the export benchmarks).
     `ratio_to_bert` compares the total with the BERT (table) model of the same size.
     """
-    from eelbert_tf.models.eelbert_backbone import EelbertBackbone
-
     counts = EelbertBackbone.from_preset(preset).parameter_counts()
     size = preset.rsplit("_", 1)[-1]
     info = {

@@ -20,6 +20,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from eelbert_tf import words as spec
+from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer
 
 _HASH = 0x23  # "#"
 
@@ -198,7 +199,6 @@ def make_tokenizer(kind: str = "wordpiece", vocabulary=None, max_word_bytes: int
         return EelbertWordTokenizer(max_word_bytes=max_word_bytes)
     if kind != "wordpiece":
         raise ValueError(f"--tokenizer {kind!r}: expected one of {', '.join(TOKENIZERS)}.")
-    from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer
 
     return EelbertTokenizer(vocabulary)
 

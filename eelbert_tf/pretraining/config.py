@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import json
 import pathlib
 
+from eelbert_lite.vocabulary import load_vocabulary
+from eelbert_tf.data_paths import default_vocabulary_path
+from eelbert_tf.models.eelbert_backbone import EelbertBackbone
 from eelbert_tf.models.presets import BACKBONE_PRESETS
 from eelbert_tf.preprocessing.word_tokenizer import TOKENIZERS
+from eelbert_tf.pretraining.corpus import default_corpus_paths
+from eelbert_tf.pretraining.distribute import STRATEGIES
+from eelbert_tf.pretraining.pipeline import DATA_ORDERS, MASKINGS
+from eelbert_tf.pretraining.token_cache import TokenCache, build_token_cache
 
 
 @dataclasses.dataclass
@@ -35,6 +43,9 @@ class PretrainConfig:
     stop_after_steps: int | None = None  # end early (the run stays resumable); for tests and time slots
     threads: int | None = None  # TF intra/inter-op threads (None: all cores)
     backbone_overrides: dict | None = None  # backbone arguments over the preset's, e.g. {"normalize_first": True}
+    # The backbone's dropout while pretraining: 0, the shipped presets' recipe (docs/pretraining.md); None keeps the
+    # preset's own. A "dropout" in backbone_overrides wins. (The same default for `eelbert pretrain` and the API.)
+    dropout: float | None = 0.0
     data_order: str = "shuffled"  # "shuffled": one permutation of the cache drawn from `seed`; "in_order"
     masking: str = "per_batch"  # "per_batch": masks keyed by seed and batch position; "keras_hub": the presets'
     strategy: str = "default"  # tf.distribute: "default", "mirrored", "multi-worker" (TF_CONFIG), "tpu"
@@ -69,9 +80,6 @@ class PretrainConfig:
             raise ValueError(
                 f"`tokens`={self.tokens} is less than one batch ({self.batch_size} x {self.sequence_length})."
             )
-        from eelbert_tf.pretraining.distribute import STRATEGIES
-        from eelbert_tf.pretraining.pipeline import DATA_ORDERS, MASKINGS
-
         if self.data_order not in DATA_ORDERS:
             raise ValueError(f"`data_order` must be one of {DATA_ORDERS}. Received: {self.data_order!r}")
         if self.masking not in MASKINGS:
@@ -100,14 +108,14 @@ class PretrainConfig:
             if self.strategy != "default":
                 raise ValueError("--teacher runs on one device for now (`strategy` 'default').")
         if self.backbone_overrides:
-            import inspect
-
-            from eelbert_tf.models.eelbert_backbone import EelbertBackbone
-
             known = set(inspect.signature(EelbertBackbone.__init__).parameters) - {"self", "kwargs"}
             unknown = sorted(set(self.backbone_overrides) - known)
             if unknown:
                 raise ValueError(f"Unknown backbone arguments {unknown} in `backbone_overrides`. Known: {sorted(known)}.")
+
+    def backbone_arguments(self) -> dict:
+        """What the backbone is built with over the preset's own: `dropout`, then `backbone_overrides`."""
+        return {**({} if self.dropout is None else {"dropout": self.dropout}), **(self.backbone_overrides or {})}
 
     @property
     def total_steps(self) -> int:
@@ -118,6 +126,11 @@ class PretrainConfig:
         ignore = {"out_dir", "resume", "checkpoint_every", "log_every", "stop_after_steps", "cache_dir",
                   "data_dir", "threads", "strategy", "worker_timeout"}
         values = {k: v for k, v in dataclasses.asdict(self).items() if k not in ignore}
+        # Dropout counts as the backbone argument it is: runs from `eelbert pretrain` before the field (which set
+        # backbone_overrides {"dropout": 0.0}) keep their fingerprint; `dropout=None` is the preset's own, as
+        # the API's default was before.
+        values["backbone_overrides"] = self.backbone_arguments()
+        del values["dropout"]
         if not values["backbone_overrides"]:
             del values["backbone_overrides"]  # runs from before the field existed keep their fingerprint
         if values["data_order"] == "in_order":
@@ -140,11 +153,6 @@ def open_token_cache(config: PretrainConfig, data_dir=None, cache_dir=None, log=
     `config.out_dir` named by the cache's settings, so a run and its later
     evaluation find the same cache.
     """
-    from eelbert_tf.data_paths import default_vocabulary_path
-    from eelbert_lite.vocabulary import load_vocabulary
-    from eelbert_tf.pretraining.corpus import default_corpus_paths
-    from eelbert_tf.pretraining.token_cache import TokenCache, build_token_cache
-
     data_dir = data_dir or config.data_dir
     words = config.tokenizer == "words"
     vocabulary = None if words else load_vocabulary(default_vocabulary_path(data_dir))

@@ -34,6 +34,12 @@ import pathlib
 
 import keras
 
+from eelbert_lite.vocabulary import vocabulary_sha256
+from eelbert_tf.io_utils import file_sha256
+from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM, build_masked_lm, build_variables, mlm_head_variables
+from eelbert_tf.models.pretrained import load_npz_weights, load_pretrained_backbone, pretrained_presets
+from eelbert_tf.models.saving import load_weights_file
+
 TERMS = ("kl", "hidden", "attention")
 
 
@@ -52,12 +58,6 @@ def load_teacher(spec: str, vocabulary, student_tokenizer: str, log=print):
     Refused (TeacherError): a words-tokenizer student (its tokens are not the teacher's), a
     teacher pretrained on words, a teacher with no MLM head, another vocabulary.
     """
-    from eelbert_tf.io_utils import file_sha256
-    from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM, build_masked_lm, build_variables, mlm_head_variables
-    from eelbert_tf.models.pretrained import load_npz_weights, load_pretrained_backbone, pretrained_presets
-    from eelbert_tf.models.saving import load_weights_file
-    from eelbert_lite.vocabulary import vocabulary_sha256
-
     if student_tokenizer != "wordpiece":
         raise TeacherError(f"--teacher {spec}: the student reads the words tokenizer; a teacher masked LM predicts "
                            "WordPiece tokens at WordPiece positions. Distil a words student on a task instead "

@@ -6,9 +6,20 @@ from __future__ import annotations
 import json
 import pathlib
 
-from eelbert_tf.models.eelbert_masked_lm import build_masked_lm, build_variables, mlm_head_variables
+from eelbert_lite.vocabulary import load_vocabulary
+from eelbert_tf.data_paths import default_vocabulary_path
+from eelbert_tf.io_utils import write_atomically
+from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM, build_masked_lm, build_variables, mlm_head_variables
+from eelbert_tf.models.preset_writer import save_npz_weights
+from eelbert_tf.models.pretrained import (
+    load_npz_weights,
+    load_pretrained_backbone,
+    pretrained_presets,
+    record_tokenizer,
+)
 from eelbert_tf.models.saving import load_weights_file
 from eelbert_tf.pretraining.config import PretrainConfig, open_token_cache
+from eelbert_tf.pretraining.pipeline import validation_dataset
 
 
 def evaluate_run(run_dir, data_dir=None, cache_dir=None, log=print) -> dict:
@@ -40,12 +51,6 @@ def _open_recorded_cache(record, trained, data_dir, cache_dir, log):
 def export_mlm_head(run_dir, path, dtype: str = "float16") -> pathlib.Path:
     """Saves a finished run's MLM head (not shipped with the backbone) so that the held-out MLM
     loss of a shipped preset can be recomputed from a clean checkout (`evaluate_preset`)."""
-    from eelbert_tf.data_paths import default_vocabulary_path
-    from eelbert_tf.io_utils import write_atomically
-    from eelbert_tf.models.preset_writer import save_npz_weights
-    from eelbert_tf.models.pretrained import record_tokenizer
-    from eelbert_lite.vocabulary import load_vocabulary
-
     run_dir, path = pathlib.Path(run_dir), pathlib.Path(path)
     record = json.loads((run_dir / "record.json").read_text())
     if record_tokenizer(record) != "wordpiece":
@@ -66,10 +71,6 @@ def evaluate_preset(name, mlm_head_weights=None, data_dir=None, cache_dir=None, 
     with the MLM head saved by `export_mlm_head` (default: the file its record names, relative to
     the repository), on the token cache its record names (rebuilt deterministically from the
     corpus when missing; its checksum must equal the recorded one)."""
-    from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM
-    from eelbert_tf.models.pretrained import (load_npz_weights, load_pretrained_backbone, pretrained_presets,
-                                              record_tokenizer)
-
     presets = pretrained_presets(presets_dir)
     if name not in presets:
         raise ValueError(f"No pretrained preset {name!r}. Shipped: {', '.join(presets) or 'none'}.")
@@ -93,8 +94,6 @@ def evaluate_preset(name, mlm_head_weights=None, data_dir=None, cache_dir=None, 
 def evaluate_masked_lm(model, cache, vocabulary, batch_size: int = 64) -> dict:
     """Held-out MLM loss (mean over masked tokens) and accuracy on the cache's fixed validation set."""
     import tensorflow as tf
-
-    from eelbert_tf.pretraining.pipeline import validation_dataset
 
     total_loss = total_correct = total_weight = 0.0
     sequences = 0

@@ -41,14 +41,17 @@ import time
 
 import numpy as np
 
+from eelbert_lite.vocabulary import SPECIAL_TOKENS, vocabulary_sha256
 from eelbert_tf.io_utils import file_sha256
+from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer
 from eelbert_tf.preprocessing.masking import mask_rows
-from eelbert_lite.vocabulary import SPECIAL_TOKENS
 from eelbert_tf.preprocessing.word_tokenizer import TOKENIZERS
 from eelbert_tf.pretraining.corpus import iter_mixed_documents
 from eelbert_tf.pretraining.word_targets import WordIds
 
 CACHE_VERSION = 1
+
+
 class _Packer:
     def __init__(self, sequence_length, cls_id, sep_id, rng, dtype=np.uint16):
         self.sequence_length = sequence_length
@@ -100,9 +103,6 @@ def build_token_cache(
     a different one, ValueError says what differs.
     """
     import tensorflow as tf
-
-    from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer
-    from eelbert_lite.vocabulary import vocabulary_sha256
 
     if tokenizer not in TOKENIZERS:
         raise ValueError(f"`tokenizer` must be one of {TOKENIZERS}. Received: {tokenizer!r}")

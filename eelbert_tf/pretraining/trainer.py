@@ -27,8 +27,20 @@ from eelbert_tf.hashing import spec_fingerprint
 from eelbert_tf.io_utils import git_commit, write_json_atomically
 from eelbert_tf.models.eelbert_masked_lm import build_masked_lm, build_variables
 from eelbert_tf.models.saving import save_weights_file
+from eelbert_tf.pretraining import checkpoint as ckpt
 from eelbert_tf.pretraining.config import PretrainConfig, open_token_cache
+from eelbert_tf.pretraining.distillation import DistilledMaskedLM, load_teacher
+from eelbert_tf.pretraining.distribute import (
+    check_global_batch,
+    clipped_adamw,
+    distributed_dataset,
+    is_chief,
+    keras_multi_worker_fixes,
+    make_strategy,
+)
 from eelbert_tf.pretraining.evaluation import evaluate_masked_lm, plot_loss_curves
+from eelbert_tf.pretraining.loss import MaskedLMAccuracy, MaskedLMLoss
+from eelbert_tf.pretraining.pipeline import order_fingerprint, training_dataset, training_order
 from eelbert_tf.schedules import make_schedule
 
 
@@ -37,18 +49,12 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     import keras
     import tensorflow as tf
 
-    from eelbert_tf.pretraining import checkpoint as ckpt
-    from eelbert_tf.pretraining.loss import MaskedLMAccuracy, MaskedLMLoss
-    from eelbert_tf.pretraining.pipeline import order_fingerprint, training_dataset, training_order
-
     config.validate()
     if os.environ.get("EELBERT_TRACEBACK"):
         keras.config.disable_traceback_filtering()  # the whole traceback, Keras's frames included
     if config.threads:
         tf.config.threading.set_intra_op_parallelism_threads(config.threads)
         tf.config.threading.set_inter_op_parallelism_threads(config.threads)
-    from eelbert_tf.pretraining.distribute import (check_global_batch, clipped_adamw, distributed_dataset, is_chief,
-                                                   keras_multi_worker_fixes, make_strategy)
 
     strategy = make_strategy(config.strategy, config.worker_timeout)
     check_global_batch(config.batch_size, strategy)
@@ -68,7 +74,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
     total = config.total_steps
     schedule = make_schedule(config.learning_rate, int(config.warmup_ratio * total), total)
     with strategy.scope():
-        overrides = dict(config.backbone_overrides or {})
+        overrides = config.backbone_arguments()
         if config.tokenizer == "words":  # the output layer's size: the training-only target vocabulary
             overrides["vocabulary_size"] = len(vocabulary)
         model = build_masked_lm(config.preset, vocabulary, mlm_head=config.mlm_head, **overrides)
@@ -80,8 +86,6 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
         optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
         train_model, teacher_info = model, None
         if config.teacher is not None:
-            from eelbert_tf.pretraining.distillation import DistilledMaskedLM, load_teacher
-
             teacher, teacher_info = load_teacher(config.teacher, vocabulary, config.tokenizer, log=log)
             train_model = DistilledMaskedLM(
                 model, teacher, kl=config.distill_kl, temperature=config.distill_temperature,

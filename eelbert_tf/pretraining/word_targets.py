@@ -8,8 +8,9 @@ import hashlib
 
 import numpy as np
 
-from eelbert_tf import words
 from eelbert_lite.vocabulary import SPECIAL_TOKENS
+from eelbert_tf import words
+from eelbert_tf.preprocessing.word_tokenizer import EelbertWordTokenizer
 
 
 class WordIds:
@@ -32,8 +33,6 @@ class WordIds:
     def ragged_ids(self, sentences):
         """(flat uint32 ids, row splits) of the sentences' words (`EelbertWordTokenizer`, in the graph)."""
         import tensorflow as tf
-
-        from eelbert_tf.preprocessing.word_tokenizer import EelbertWordTokenizer
 
         if self._layer is None:
             self._layer = EelbertWordTokenizer(max_word_bytes=self.max_word_bytes)

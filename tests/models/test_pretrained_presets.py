@@ -94,3 +94,18 @@ def test_shipped_presets_load_offline_with_their_records(name):
         assert shipped["heldout_mlm_loss"] == record["heldout_mlm_loss"]
     else:
         assert (REPO / shipped["mlm_head_weights"]).is_file()
+
+
+def test_a_shipped_preset_gives_its_pinned_outputs():
+    """keras-hub's preset check: eelbert_uno_en by name, offline, on one sentence, gives the outputs recorded
+    when the preset shipped (first values; any change to the weights, the hash or the encoder moves them)."""
+    from eelbert_tf import EelbertTextClassifierPreprocessor
+
+    backbone = keras_hub.models.Backbone.from_preset("eelbert_uno_en")
+    outputs = backbone(EelbertTextClassifierPreprocessor(sequence_length=16)(
+        tf.constant(["The quick brown fox jumps over the lazy dog."])))
+    np.testing.assert_allclose(outputs["sequence_output"].numpy()[0, :3, :4],
+                               [[-0.22164, 1.28593, 0.38365, -0.46663], [-0.44789, 0.27955, -0.43555, 0.28572],
+                                [0.54278, 0.95928, 0.93088, 0.05543]], atol=2e-4)
+    np.testing.assert_allclose(outputs["pooled_output"].numpy()[0, :6],
+                               [-0.13330, -0.05620, 0.06717, 0.01522, 0.05653, 0.01833], atol=2e-4)

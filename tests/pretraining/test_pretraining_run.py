@@ -91,7 +91,7 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
     assert rows[-1]["step"] == STEPS
     config = PretrainConfig.from_dict(json.loads((out / "config.json").read_text()))
     # `eelbert pretrain` defaults to the shipped presets' recipe (shuffled_v2): peak 2e-3, 10% warm-up, no dropout.
-    assert (config.learning_rate, config.warmup_ratio, config.backbone_overrides) == (2e-3, 0.1, {"dropout": 0.0})
+    assert (config.learning_rate, config.warmup_ratio, config.backbone_arguments()) == (2e-3, 0.1, {"dropout": 0.0})
     from eelbert_tf.schedules import make_schedule
 
     schedule = make_schedule(config.learning_rate, int(config.warmup_ratio * STEPS), STEPS)
@@ -172,17 +172,20 @@ def test_backbone_overrides_are_checked_and_keep_old_fingerprints():
     import hashlib
 
     plain = PretrainConfig(preset="eelbert_uno", out_dir="x", tokens=10**6, data_order="in_order",
-                           masking="keras_hub")
-    # The fingerprint of an in-order, keras-hub-masked run without overrides is the one it had before
-    # these fields existed, so that runs and checkpoints from then still resume; the strategy changes
-    # no fingerprint (a run may resume under another).
+                           masking="keras_hub", dropout=None)
+    # The fingerprint of an in-order, keras-hub-masked run without overrides (the preset's own dropout, the API's
+    # default before `dropout` existed) is the one it had before these fields existed, so that runs and
+    # checkpoints from then still resume; the strategy changes no fingerprint (a run may resume under another).
     ignore = {"out_dir", "resume", "checkpoint_every", "log_every", "stop_after_steps", "cache_dir", "data_dir",
-              "threads", "backbone_overrides", "data_order", "masking", "strategy", "worker_timeout",
+              "threads", "backbone_overrides", "dropout", "data_order", "masking", "strategy", "worker_timeout",
               "tokenizer", "max_word_bytes", "target_words", "target_buckets"}
     before = {k: v for k, v in dataclasses.asdict(plain).items()
               if k not in ignore and k != "teacher" and not k.startswith("distill_")}  # distillation: none
     assert plain.fingerprint() == hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:16]
     assert dataclasses.replace(plain, backbone_overrides={}).fingerprint() == plain.fingerprint()
+    # Today's default (no dropout) is what `eelbert pretrain` wrote as an override before the field.
+    assert dataclasses.replace(plain, dropout=0.0).fingerprint() == \
+        dataclasses.replace(plain, backbone_overrides={"dropout": 0.0}).fingerprint() != plain.fingerprint()
     assert dataclasses.replace(plain, strategy="multi-worker").fingerprint() == plain.fingerprint()
     assert dataclasses.replace(plain, masking="per_batch").fingerprint() != plain.fingerprint()
     pre_ln = dataclasses.replace(plain, backbone_overrides={"normalize_first": True})
