@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
-import datetime
 import os
 import pathlib
 import platform
+import shutil
 import subprocess
 
 
@@ -28,6 +29,19 @@ def write_atomically(write, path, tmp) -> pathlib.Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def replace_folder(tmp, target) -> pathlib.Path:
+    """Puts the finished folder `tmp` in place of `target`, whole: a former `target` is moved aside first and
+    removed after, so a kill leaves the former folder or the new one under `target`, never half of each."""
+    tmp, target = pathlib.Path(tmp), pathlib.Path(target)
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+    return target
 
 
 def write_json_atomically(path, value) -> None:

@@ -132,6 +132,7 @@ def ship(model, runs, recipe):
     the held-out MLM loss of the weights exactly as shipped and records it."""
     import shutil
 
+    from eelbert_tf.io_utils import replace_folder
     from eelbert_tf.models.preset_writer import PRESETS_DIR, record_shipped_evaluation
     from eelbert_tf.pretraining.evaluation import evaluate_preset
 
@@ -144,14 +145,10 @@ def ship(model, runs, recipe):
         # Once shipped, a staged folder keeps its record, log and loss curve (what the tables read), not the
         # weights and MLM head, which live in eelbert_tf/presets/ and bench/mlm_heads/.
         raise SystemExit(f"{source} holds no weights or MLM head (shipped already): run --stage again first.")
-    tmp, old = target.with_name(f".{name}.tmp"), target.with_name(f".{name}.old")
+    tmp = target.with_name(f".{name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    shutil.rmtree(old, ignore_errors=True)
     shutil.copytree(source, tmp)  # keras-hub's preset layout, record and loss curve
-    if target.exists():
-        target.rename(old)
-    tmp.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    replace_folder(tmp, target)
     head = HEADS / f"{name}.npz"
     shutil.copy2(staged / f"{name}.mlm_head.npz", head)
     evaluation = evaluate_preset(name, head, cache_dir=runs / RECIPES[recipe]["cache"])

@@ -16,6 +16,7 @@ import shutil
 import keras
 
 from eelbert_tf.classification.classifier_bundle import KERAS_FILE, former_classes
+from eelbert_tf.io_utils import replace_folder
 from eelbert_tf.models.eelbert_backbone import bert_kernel_initializer
 from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
 from eelbert_tf.models.eelbert_text_classifier_preprocessor import EelbertTextClassifierPreprocessor
@@ -93,7 +94,7 @@ def convert(old, new) -> pathlib.Path:
         shutil.copytree(old, tmp)
         (tmp / KERAS_FILE).unlink()
         save_model(model, tmp / KERAS_FILE)
-        os.replace(tmp, new)
+        replace_folder(tmp, new)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return new

@@ -41,7 +41,7 @@ from eelbert_tf.classification.labeled_text import LabeledText, subsample
 from eelbert_tf.classification.metrics import dev_metrics
 from eelbert_tf.classification.teacher import TeacherError, read_unlabeled
 from eelbert_tf.classification.teachers import load_teacher, teacher_kind
-from eelbert_tf.io_utils import write_json_atomically
+from eelbert_tf.io_utils import replace_folder, write_json_atomically
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone
 from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
 from eelbert_tf.models.eelbert_text_classifier_preprocessor import EelbertTextClassifierPreprocessor
@@ -300,9 +300,7 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
         write_bundle(tmp, classifier, info, None if words else preprocessor.tokenizer.vocabulary)
         write_json_atomically(tmp / "metrics.json", metrics)
         write_calibration(tmp / CALIBRATION_FILE, train)
-        if out_dir.exists():
-            out_dir.rmdir()  # empty (checked above)
-        os.replace(tmp, out_dir)
+        replace_folder(tmp, out_dir)  # out_dir, if there, is empty (checked above)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     log(f"saved {out_dir}: " + json.dumps(metrics.get("dev", {k: v for k, v in metrics.items()})))

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import pathlib
 import shutil
 import time
@@ -34,7 +33,7 @@ import tensorflow as tf
 from eelbert_tf.classification.labeled_text import LabeledText, subsample
 from eelbert_tf.classification.metrics import dev_metrics
 from eelbert_tf.classification.teacher import TeacherError
-from eelbert_tf.io_utils import file_sha256, git_commit, write_json_atomically
+from eelbert_tf.io_utils import file_sha256, git_commit, replace_folder, write_json_atomically
 from eelbert_tf.schedules import make_schedule
 
 TEACHER_INFO = "teacher.json"  # beside a keras-hub classifier folder written by `finetune_teacher`
@@ -270,9 +269,7 @@ def finetune_teacher(backbone, train: LabeledText, dev: LabeledText | None, out_
     saved.preprocessor = preprocessor  # the same tokenizer object: its vocabulary is an asset, not config
     saved.save_to_preset(str(tmp))
     write_json_atomically(tmp / TEACHER_INFO, record)
-    shutil.rmtree(out_dir, ignore_errors=True)  # a folder without teacher.json is unfinished
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, out_dir)
+    replace_folder(tmp, out_dir)  # (a folder there without teacher.json was unfinished)
     shutil.rmtree(work, ignore_errors=True)
     log(f"teacher: saved {out_dir}")
     return record

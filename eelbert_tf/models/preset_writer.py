@@ -11,8 +11,9 @@ import shutil
 
 import numpy as np
 
-from eelbert_tf.io_utils import file_sha256, write_json_atomically
+from eelbert_tf.io_utils import file_sha256, replace_folder, write_json_atomically
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone
+from eelbert_tf.models.presets import PRESETS_DIR, pretrained_presets
 from eelbert_tf.models.pretrained import (
     WEIGHTS_FILE,
     _constructor_args,
@@ -20,7 +21,6 @@ from eelbert_tf.models.pretrained import (
     record_tokenizer,
     weights_values_sha256,
 )
-from eelbert_tf.models.presets import PRESETS_DIR, pretrained_presets
 from eelbert_tf.models.saving import load_weights_file
 from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
 
@@ -131,7 +131,7 @@ def export_preset(run_dir, name, presets_dir=None, dtype="float32", config_updat
         backbone = shipped
     root = pathlib.Path(presets_dir or PRESETS_DIR)
     root.mkdir(parents=True, exist_ok=True)
-    folder, tmp, old = root / name, root / f".{name}.tmp-{os.getpid()}", root / f".{name}.old-{os.getpid()}"
+    folder, tmp = root / name, root / f".{name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     write_preset_folder(backbone, make_tokenizer(record_tokenizer(record)), tmp, dtype=dtype)
     record = dict(record)
@@ -143,12 +143,7 @@ def export_preset(run_dir, name, presets_dir=None, dtype="float32", config_updat
     (tmp / "record.json").write_text(json.dumps(record, indent=2) + "\n")
     if (run_dir / "loss_curve.png").exists():
         shutil.copy(run_dir / "loss_curve.png", tmp / "loss_curve.png")
-    # Swap in whole: a kill leaves either the previous preset or the new one, never half of each.
-    if folder.exists():
-        os.replace(folder, old)
-    os.replace(tmp, folder)
-    shutil.rmtree(old, ignore_errors=True)
-    return folder
+    return replace_folder(tmp, folder)  # a kill leaves either the previous preset or the new one
 
 
 def to_keras_hub_preset(folder) -> pathlib.Path:
@@ -165,7 +160,7 @@ def to_keras_hub_preset(folder) -> pathlib.Path:
     backbone = EelbertBackbone.from_config(config)
     load_npz_weights(backbone.weights, folder / "weights.npz")
     values = weights_values_sha256(backbone.weights)
-    tmp, old = folder.with_name(f".{folder.name}.tmp-{os.getpid()}"), folder.with_name(f".{folder.name}.old-{os.getpid()}")
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     dtype = (record.get("shipped") or {}).get("weights_dtype", "float32")
     write_preset_folder(backbone, make_tokenizer(record_tokenizer(record)), tmp, dtype=dtype)
@@ -176,7 +171,4 @@ def to_keras_hub_preset(folder) -> pathlib.Path:
     for extra in sorted(folder.iterdir()):  # the loss curve, a staged run's train log
         if extra.name not in ("config.json", "weights.npz", "record.json") and extra.is_file():
             shutil.copy2(extra, tmp / extra.name)
-    os.replace(folder, old)
-    os.replace(tmp, folder)
-    shutil.rmtree(old, ignore_errors=True)
-    return folder
+    return replace_folder(tmp, folder)
