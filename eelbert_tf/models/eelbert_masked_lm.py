@@ -9,10 +9,8 @@ import tensorflow as tf
 from eelbert_tf.layers.hash_tied_masked_lm_head import HashTiedMaskedLMHead
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone, bert_kernel_initializer
 from eelbert_tf.models.eelbert_masked_lm_preprocessor import EelbertMaskedLMPreprocessor
-from eelbert_tf.models.eelbert_text_classifier import preset_tokenizer
 from eelbert_tf.models.preset_folder import check_preset_folder
-from eelbert_tf.models.presets import BACKBONE_PRESETS
-from eelbert_tf.models.pretrained import pretrained_presets
+from eelbert_tf.models.registry import task_from_name
 from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer
 
 MLM_HEADS = ("tied", "separate", "hash_tied")
@@ -158,14 +156,9 @@ class EelbertMaskedLM(keras_hub.models.MaskedLM):
         weights, a new MLM head of the preset's kind, the WordPiece tokenizer it was pretrained with), or a
         preset folder or handle that keras-hub's loader reads (one saved by `save_to_preset` keeps its head).
         The shipped heads are training-only files outside the package (`eelbert evaluate-preset` reads them)."""
-        if isinstance(preset, str) and (preset in BACKBONE_PRESETS or preset in pretrained_presets()):
-            preprocessor = kwargs.pop("preprocessor", "auto")
-            sequence_length = kwargs.pop("sequence_length", 128)
-            backbone = EelbertBackbone.from_preset(preset, load_weights=load_weights)
-            if preprocessor == "auto":
-                preprocessor = EelbertMaskedLMPreprocessor(preset_tokenizer(preset), sequence_length=sequence_length)
-            return cls(backbone, preprocessor=preprocessor, **kwargs)
-
+        task = task_from_name(cls, EelbertMaskedLMPreprocessor, preset, load_weights, kwargs)
+        if task is not None:
+            return task
         check_preset_folder(preset)
         return super().from_preset(preset, load_weights=load_weights, **kwargs)
 

@@ -12,8 +12,7 @@ from eelbert_tf.models.pooling import POOLINGS, pool
 from eelbert_tf.models.preset_folder import check_preset_folder
 from eelbert_tf.models.presets import BACKBONE_PRESETS
 from eelbert_tf.models.pretrained import pretrained_presets
-from eelbert_tf.models.registry import pretraining_tokenizer
-from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
+from eelbert_tf.models.registry import preset_tokenizer, task_from_name  # noqa: F401 - preset_tokenizer: public here too
 
 
 @keras.saving.register_keras_serializable(package="eelbert_tf")
@@ -122,18 +121,13 @@ class EelbertTextClassifier(keras_hub.models.TextClassifier):
         a new head of `num_classes`, the tokenizer the backbone was pretrained with), or a preset folder or
         handle that keras-hub's loader reads (a classifier saved by `save_to_preset` keeps its head unless
         `num_classes` is given)."""
-        if isinstance(preset, str) and (preset in BACKBONE_PRESETS or preset in pretrained_presets()):
-            if "num_classes" not in kwargs:
-                raise ValueError(f"{cls.__name__}.from_preset({preset!r}) needs `num_classes`: the preset is a "
-                                 "backbone, and the classifier's head is new.")
-            preprocessor = kwargs.pop("preprocessor", "auto")
-            sequence_length = kwargs.pop("sequence_length", 128)
-            backbone = EelbertBackbone.from_preset(preset, load_weights=load_weights)
-            if preprocessor == "auto":
-                preprocessor = EelbertTextClassifierPreprocessor(preset_tokenizer(preset),
-                                                                 sequence_length=sequence_length)
-            return cls(backbone, preprocessor=preprocessor, **kwargs)
-
+        if isinstance(preset, str) and (preset in BACKBONE_PRESETS or preset in pretrained_presets()) and \
+                "num_classes" not in kwargs:
+            raise ValueError(f"{cls.__name__}.from_preset({preset!r}) needs `num_classes`: the preset is a "
+                             "backbone, and the classifier's head is new.")
+        task = task_from_name(cls, EelbertTextClassifierPreprocessor, preset, load_weights, kwargs)
+        if task is not None:
+            return task
         check_preset_folder(preset)
         return super().from_preset(preset, load_weights=load_weights, **kwargs)
 
@@ -148,10 +142,3 @@ class EelbertTextClassifier(keras_hub.models.TextClassifier):
             }
         )
         return config
-
-
-def preset_tokenizer(preset):
-    """The tokenizer a shipped or architecture preset was (or will be) pretrained with, as `eelbert finetune`
-    picks it (`pretraining_tokenizer`): WordPiece over the packaged BERT vocabulary, or the vocabulary-free
-    words tokenizer for a backbone pretrained on words."""
-    return make_tokenizer(pretraining_tokenizer(preset))

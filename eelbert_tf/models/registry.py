@@ -14,6 +14,7 @@ from eelbert_tf.models.eelbert_backbone import EelbertBackbone
 from eelbert_tf.models.presets import BACKBONE_PRESETS
 from eelbert_tf.models.pretrained import backbone_fingerprint, preset_fingerprint, pretrained_presets, record_tokenizer
 from eelbert_tf.models.saving import load_weights_file
+from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
 
 
 def model_source(model: str):
@@ -65,3 +66,25 @@ def model_fingerprint(model: str) -> str | None:
         record = json.loads((folder / "record.json").read_text())
         return backbone_fingerprint(record["backbone_config"], folder / "backbone.weights.h5")
     return preset_fingerprint(folder) if kind == "preset" else None
+
+
+def preset_tokenizer(preset):
+    """The tokenizer a shipped or architecture preset was (or will be) pretrained with, as `eelbert finetune`
+    picks it (`pretraining_tokenizer`): WordPiece over the packaged BERT vocabulary, or the vocabulary-free
+    words tokenizer for a backbone pretrained on words."""
+    return make_tokenizer(pretraining_tokenizer(preset))
+
+
+def task_from_name(task_class, preprocessor_class, preset, load_weights: bool, kwargs: dict):
+    """A task (`EelbertTextClassifier`, `EelbertMaskedLM`) from a shipped pretrained preset or an architecture
+    name: the backbone (`EelbertBackbone.from_preset`), a new head, and with `preprocessor="auto"` (the default)
+    the preprocessor of the tokenizer the backbone was pretrained with, at `sequence_length` (default 128).
+    None for any other preset: the task's `from_preset` hands it to keras-hub's loader."""
+    if not (isinstance(preset, str) and (preset in BACKBONE_PRESETS or preset in pretrained_presets())):
+        return None
+    preprocessor = kwargs.pop("preprocessor", "auto")
+    sequence_length = kwargs.pop("sequence_length", 128)
+    backbone = EelbertBackbone.from_preset(preset, load_weights=load_weights)
+    if preprocessor == "auto":
+        preprocessor = preprocessor_class(preset_tokenizer(preset), sequence_length=sequence_length)
+    return task_class(backbone, preprocessor=preprocessor, **kwargs)
