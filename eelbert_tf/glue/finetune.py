@@ -42,12 +42,13 @@ LARGE_TASKS = ("sst2", "qnli", "qqp", "mnli")
 
 @dataclasses.dataclass
 class GlueRecipe:
-    learning_rate: float = 2e-4
-    batch_size: int = 32
-    sequence_length: int = 128
-    warmup_ratio: float = 0.1
-    weight_decay: float = 0.01
-    epochs_large: int = 3
+    # One (task, seed) run is a FinetuneRecipe (`finetune_recipe`): the optimizer's settings are its defaults.
+    learning_rate: float = FinetuneRecipe.learning_rate
+    batch_size: int = FinetuneRecipe.batch_size
+    sequence_length: int = FinetuneRecipe.sequence_length
+    warmup_ratio: float = FinetuneRecipe.warmup_ratio
+    weight_decay: float = FinetuneRecipe.weight_decay
+    epochs_large: int = FinetuneRecipe.epochs
     epochs_small: int = 5
     seeds: tuple = (0, 1, 2)
     max_train_examples: int | None = None
