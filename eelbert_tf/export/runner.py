@@ -1,6 +1,7 @@
 """Run an exported .tflite classifier of any format on texts: `TFLiteClassifier`, the runtime's
-(`eelbert_lite.runner`, which needs no TensorFlow) with the two inputs that need this package:
+(`eelbert_lite.runner`, which needs no TensorFlow) with the inputs that need this package or TensorFlow:
 
+- `text` files take the strings, tokenized in the file by TF Text's kernels (registered, so TensorFlow loads);
 - `micro` files take int8 token vectors: the tokens' hashed embeddings by the NumPy reference of the hash
   (`eelbert_tf.hashing`), what `tflite/c/eelbert_micro_input.c` computes on the device; TFLite Micro runs them;
 - files of the vocabulary-free words tokenizer outside the graph (`bytes`, `micro`) tokenize with
