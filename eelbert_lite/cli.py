@@ -10,18 +10,17 @@ import os
 import sys
 
 from eelbert_lite import predict
+from eelbert_lite.runner import NeedsEelbertTF, TFLiteClassifier
 
 
 def _lite_predict(argv: list[str]) -> int | None:
     """Runs `predict` here and returns its exit status, or None when the model needs eelbert_tf."""
-    from eelbert_lite.runner import NeedsEelbertTF, TFLiteClassifier
-
     parser = predict.add_arguments(argparse.ArgumentParser(prog="eelbert predict"))
     args, unknown = parser.parse_known_args(argv)
     if unknown or not args.model.endswith(".tflite") or os.path.isdir(args.model):
         return None
     try:
-        return predict.run(args, TFLiteClassifier(args.model, vocabulary=args.vocab))
+        return predict.run(args, lambda: TFLiteClassifier(args.model, vocabulary=args.vocab))
     except NeedsEelbertTF:
         return None
     except predict.USER_ERRORS as e:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from eelbert_lite.runner import prediction_lines
+
 # Errors whose message describes bad input or a damaged file, naming it: printed alone, exit status 2.
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError,
                PermissionError)
@@ -34,11 +36,11 @@ def examples(args) -> tuple[list[str], list[str] | None]:
     return texts, pairs
 
 
-def run(args, predictor) -> int:
-    """Prints one line per example (`eelbert_lite.runner.prediction_lines`)."""
-    from eelbert_lite.runner import prediction_lines
-
+def run(args, load) -> int:
+    """Checks the examples, then loads the model (`load()`), then prints one line per example
+    (`eelbert_lite.runner.prediction_lines`)."""
     texts, pairs = examples(args)
+    predictor = load()
     if predictor.text_pair and pairs is None:
         raise ValueError(f"--model {args.model} classifies text pairs: give the second texts with --pair.")
     for line in prediction_lines(predictor, predictor.scores(texts, pairs)):

@@ -70,18 +70,22 @@ class TFLiteClassifier:
         self.format = self.meta["format"]
         self._check_runnable()
         try:
-            self.interpreter = make_interpreter(content, custom_ops=self.format == "text",
-                                                reference_kernels=reference_kernels)
+            tflite = make_interpreter(content, custom_ops=self.format == "text", reference_kernels=reference_kernels)
         except (RuntimeError, ValueError) as e:
             raise ExportError(f"{self.path} could not be loaded by the TFLite interpreter ({e}).") from None
-        self.inputs = {d["name"]: d for d in self.interpreter.get_input_details()}
-        self.output = self.interpreter.get_output_details()[0]
+        self.inputs = {d["name"]: d for d in tflite.get_input_details()}
+        self.output = tflite.get_output_details()[0]
+        self.interpreter = self._runtime(content, tflite, reference_kernels)
         self.tokenize = self._tokenizer(content, vocabulary) if self.format in self.TOKENIZED else None
 
     def _check_runnable(self):
         if self.format not in self.INPUTS:
             raise NeedsEelbertTF(f"{self.path} (a {self.format} file) is run by "
                                  "eelbert_tf.export.runner.TFLiteClassifier.")
+
+    def _runtime(self, content, tflite, reference_kernels):
+        """What runs the file: the TFLite interpreter (eelbert_tf's runner puts TFLite Micro's in for `micro`)."""
+        return tflite
 
     @property
     def label_names(self):
@@ -104,7 +108,8 @@ class TFLiteClassifier:
             vocabulary = packed_vocabulary(content, self.path) if self.format == "mediapipe" \
                 else packaged_vocabulary()
         tokens = load_vocabulary(vocabulary)
-        if self.meta.get("vocabulary_sha256", vocabulary_sha256(tokens)) != vocabulary_sha256(tokens):
+        digest = vocabulary_sha256(tokens)
+        if self.meta.get("vocabulary_sha256", digest) != digest:
             raise ExportError(f"{self.path} was exported with another vocabulary than the one given "
                               "(sha256 differs): pass the model's vocabulary (--vocab).")
         self.vocabulary = tokens

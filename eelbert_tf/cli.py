@@ -239,8 +239,7 @@ def _cmd_export(args) -> int:
 def _cmd_predict(args) -> int:
     from eelbert_tf.export.runner import load_predictor
 
-    predict.examples(args)  # checked before the model loads
-    return predict.run(args, load_predictor(args.model, vocabulary=args.vocab))
+    return predict.run(args, lambda: load_predictor(args.model, vocabulary=args.vocab))
 
 
 def _distillation_arguments(parser, teacher=True):

@@ -27,10 +27,10 @@ from eelbert_tf.preprocessing.word_tokenizer import EelbertWordTokenizer
 class TFLiteClassifier(lite.TFLiteClassifier):
     __doc__ = lite.TFLiteClassifier.__doc__
 
-    def __init__(self, path, vocabulary=None, reference_kernels: bool = False):
-        super().__init__(path, vocabulary, reference_kernels)
+    def _runtime(self, content, tflite, reference_kernels):
         if self.format == "micro" and not reference_kernels:  # TFLite Micro itself (else TFLite's reference kernels)
-            self.interpreter = _MicroInterpreter(self.path.read_bytes(), self.meta, self.interpreter)
+            return _MicroInterpreter(content, self.meta, tflite)
+        return tflite
 
     INPUTS = {**lite.TFLiteClassifier.INPUTS, "text": "_text_inputs", "micro": "_micro_inputs"}
 

@@ -242,10 +242,9 @@ class EelbertBackbone(keras_hub.models.Backbone):
         # The preprocessor's dict carries what every backbone may read ("token_ids" and "tokens" under
         # TensorFlow); Keras would map a dict with extra keys onto the inputs by position. Each backbone takes its own.
         if isinstance(inputs, dict):
-            names = {self.token_input_name, "segment_ids", "padding_mask"}
-            inputs = {k: v for k, v in inputs.items() if k in names}
+            inputs = {k: v for k, v in inputs.items() if k in self.input}
             if isinstance(mask, dict):
-                mask = {k: v for k, v in mask.items() if k in names}
+                mask = {k: v for k, v in mask.items() if k in self.input}
         return super().call(inputs, training=training, mask=mask, **kwargs)
 
     def check_vocabulary_size(self, size, what="The vocabulary"):
