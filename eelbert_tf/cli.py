@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 
 from eelbert_lite import predict
@@ -199,7 +200,8 @@ def _cmd_distil(args) -> int:
                           formats=tuple(args.format.split(",")) if args.format else None, recipe=recipe,
                           teacher_recipe=teacher_recipe, unlabeled=args.unlabeled)
     result = distil(config, train, dev, args.out, source=source, verbose=1 if sys.stdout.isatty() else 2,
-                    log=lambda m: print(m, file=sys.stderr, flush=True))
+                    log=lambda m: print(m, file=sys.stderr, flush=True),
+                    command="eelbert " + shlex.join(getattr(args, "argv", [])))
     print(report_table(result))
     print(summary_line(result))
     return 0
@@ -458,7 +460,9 @@ USER_ERRORS = (*predict.USER_ERRORS, CheckpointError)
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # the command as given, for the records of what it writes (`eelbert distil`)
     try:
         return args.func(args)
     except USER_ERRORS as e:

@@ -45,6 +45,9 @@ from eelbert_tf.models.registry import pretraining_tokenizer
 
 AUTO_STUDENTS = ("eelbert_uno_en", "eelbert_tiny_en")  # smallest first
 DEFAULT_FORMATS = ("bytes", "mediapipe")
+# What a new --out may already hold, copied from another run: its scores files (keyed by teacher and texts) and its
+# fine-tuned teacher (reused only for the same backbone, data and teacher recipe: `finetune_teacher` checks).
+REUSABLE = ("scores", "teacher")
 SCORE_CHUNK = 4096  # texts scored between two appends to the scores file
 
 
@@ -174,8 +177,11 @@ def _score(metrics: dict) -> float:
 
 
 def distil(config: DistilConfig, train: LabeledText, dev: LabeledText, out, source: dict | None = None,
-           log=print, verbose: int = 1) -> dict:
-    """Runs (or resumes) every stage into the folder `out`; returns the report (`report.json`)."""
+           log=print, verbose: int = 1, command: str | None = None) -> dict:
+    """Runs (or resumes) every stage into the folder `out`; returns the report (`report.json`).
+
+    `command` (the CLI's own line) goes into the report and into each student's record (`classifier.json`'s
+    `distillation`), beside the teacher that wrote the scores."""
     out = pathlib.Path(out)
     if dev is None:
         raise ValueError("eelbert distil needs dev data (--dev, or a GLUE --task): the report compares every model "
@@ -202,8 +208,7 @@ def distil(config: DistilConfig, train: LabeledText, dev: LabeledText, out, sour
             changed = sorted(k for k in settings if previous.get(k) != settings[k])
             raise FileExistsError(f"--out {out} holds a distil run with other settings ({', '.join(changed)}): "
                                   "choose a new folder, or rerun the same command to resume it.")
-    elif out.exists() and any(p.name != "scores" for p in out.iterdir()):
-        # A new folder may hold only scores/: another run's scores files, keyed by teacher and texts, reused.
+    elif out.exists() and any(p.name not in REUSABLE for p in out.iterdir()):
         raise FileExistsError(f"--out {out} exists and is not a distil run: choose a new folder.")
     if kind != "backbone":  # checked (labels, outputs, task) before anything is written
         teacher = load_teacher(config.teacher, train.label_names, regression, pair, progress=False)
@@ -262,7 +267,8 @@ def distil(config: DistilConfig, train: LabeledText, dev: LabeledText, out, sour
         if not (folder / "metrics.json").is_file():
             tokenizer = pretraining_tokenizer(name)
             finetune(name, train, dev, folder, recipe, verbose=verbose, log=log, source=source, tokenizer=tokenizer,
-                     teacher=scores, unlabeled=config.unlabeled)
+                     teacher=scores, unlabeled=config.unlabeled,
+                     distillation_record={"scored_by": {**description, "dev": teacher_dev}, "command": command})
         timed(f"student_{name}", stage)
         metrics = json.loads((folder / "metrics.json").read_text())
         info = json.loads((folder / "classifier.json").read_text())
@@ -299,6 +305,7 @@ def distil(config: DistilConfig, train: LabeledText, dev: LabeledText, out, sour
                      for s in student_reports],
         "baseline": baseline,
         "recipe": dataclasses.asdict(recipe),
+        "command": command,
         "auto": {"picked": picked, "candidates": list(students)} if auto else None,
         "seconds": times, "wall_seconds_this_call": round(time.time() - started, 1),
         "machine": machine(), "date": utc_now(), "commit": git_commit(),

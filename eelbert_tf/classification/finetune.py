@@ -231,12 +231,14 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
 
 def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, recipe: FinetuneRecipe | None = None,
              vocabulary=None, verbose=1, log=print, source: dict | None = None, tokenizer: str | None = None,
-             teacher=None, unlabeled=None, teacher_recipe=None) -> dict:
+             teacher=None, unlabeled=None, teacher_recipe=None, distillation_record: dict | None = None) -> dict:
     """Fine-tunes `model` on `train`, evaluates on `dev`, saves the classifier folder; returns its info.
 
     `teacher` (a path or handle: any kind `teachers.py` names, or a teacher already loaded by `load_teacher`; a backbone is first fine-tuned on `train` by
     `teacher_recipe` into the classifier folder `<out_dir>.teacher`, which a later run can pass again) distils its scores into the
-    student, on the training texts, the `unlabeled` file's texts and `recipe.augment` variants of each."""
+    student, on the training texts, the `unlabeled` file's texts and `recipe.augment` variants of each.
+    `distillation_record` adds to the classifier's record of its teacher (`eelbert distil`: the model that wrote
+    the scores file, and the command)."""
     recipe = recipe or FinetuneRecipe()
     out_dir = pathlib.Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
@@ -263,7 +265,7 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
         distillation = {"teacher": teacher_model.describe(), "texts": counts,
                         "unlabeled": None if unlabeled is None else str(unlabeled),
                         "alpha": recipe.distill_alpha, "temperature": recipe.temperature,
-                        "augment": recipe.augment, "augment_seed": recipe.augment_seed}
+                        "augment": recipe.augment, "augment_seed": recipe.augment_seed, **(distillation_record or {})}
         if dev is not None:
             teacher_dev = teacher_dev_metrics(teacher_model, dev)
     classifier, preprocessor, train_seconds = train_classifier(model, fit_data, recipe, vocabulary, verbose, log,

@@ -206,6 +206,20 @@ class KerasHubClassifierTeacher:
                 "backbone": self.info.get("backbone"), "dev": self.info.get("dev")}
 
 
+def _check_finished(out_dir, record: dict, backbone, train: LabeledText, recipe: TeacherRecipe) -> None:
+    """A finished teacher folder is reused only for the same backbone, labels, training data and recipe (the
+    batch size it scores with aside): another run's folder is refused by name, not silently taken."""
+    fine_tuning = {k: v for k, v in dataclasses.asdict(recipe).items() if k != "score_batch_size"}
+    wanted = {"backbone": str(backbone), "label_names": train.label_names, "regression": train.is_regression,
+              "text_pair": train.text_pairs is not None, "train_source": train.source, "recipe": fine_tuning}
+    found = {**{k: record.get(k) for k in wanted},
+             "recipe": {k: v for k, v in (record.get("recipe") or {}).items() if k != "score_batch_size"}}
+    changed = sorted(k for k in wanted if found[k] != wanted[k])
+    if changed:
+        raise TeacherError(f"{out_dir} holds a teacher fine-tuned with other {', '.join(changed)} "
+                           f"({TEACHER_INFO}): choose another folder, or delete it to fine-tune again.")
+
+
 def finetune_teacher(backbone, train: LabeledText, dev: LabeledText | None, out_dir, recipe: TeacherRecipe | None = None,
                      log=print, verbose: int = 1) -> dict:
     """Fine-tunes the keras-hub backbone `backbone` (folder or handle) into a text classifier on `train`, scores
@@ -217,7 +231,9 @@ def finetune_teacher(backbone, train: LabeledText, dev: LabeledText | None, out_
     recipe = recipe or TeacherRecipe()
     out_dir = pathlib.Path(out_dir)
     if (out_dir / TEACHER_INFO).is_file():
-        return json.loads((out_dir / TEACHER_INFO).read_text())
+        record = json.loads((out_dir / TEACHER_INFO).read_text())
+        _check_finished(out_dir, record, backbone, train, recipe)
+        return record
     work = out_dir.with_name(f".{out_dir.name}.work")
     num_outputs = 1 if train.is_regression else train.num_classes
     keras.utils.set_random_seed(recipe.seed)

@@ -4,6 +4,7 @@ int8; resumption, and bad teachers refused by name with nothing written."""
 
 import json
 import os
+import shutil
 
 import keras
 import keras_hub
@@ -171,6 +172,11 @@ def test_distil_runs_every_stage_resumes_and_reports(tmp_path, keras_hub_backbon
     assert 0 <= file["score"] <= 100 and report["baseline"]["name"] == "TF-IDF + logistic regression"
     assert "| eelbert_uno_en int8 `bytes` |" in printed and "TF-IDF" in printed
     assert (out / "report.md").read_text().strip() in printed
+    # The student's record names the model that wrote its scores, and the command that made it.
+    record = json.loads((out / "students" / "eelbert_uno_en" / "classifier.json").read_text())["distillation"]
+    assert record["teacher"]["kind"] == "scores_file" and record["scored_by"]["class"] == "BertTextClassifier"
+    assert record["scored_by"]["dev"] == report["teacher"]["dev"]
+    assert record["command"] == report["command"] == "eelbert " + " ".join(argv)
     # Every text the student trained on, and the dev texts, have the teacher's scores.
     scores = [json.loads(line) for line in next((out / "scores").glob("*.jsonl")).read_text().splitlines()]
     assert len(scores) == report["texts"]["scored"] and {"text", "scores"} <= set(scores[0])
@@ -195,6 +201,21 @@ def test_distil_runs_every_stage_resumes_and_reports(tmp_path, keras_hub_backbon
     # Another recipe in the same folder is refused: the folder is one teacher's scores and one recipe.
     assert main([*argv, "--distill-alpha", "0.2"]) == 2
     assert "holds a distil run with other settings (recipe)" in capsys.readouterr().err
+    # Another recipe in a new folder may start from this run's teacher and scores (copied): nothing is fine-tuned
+    # or scored again.
+    again = tmp_path / "again"
+    for part in ("teacher", "scores"):
+        shutil.copytree(out / part, again / part)
+    stamp = (again / "teacher" / "teacher.json").stat().st_mtime_ns
+    argv_again = [*argv[:argv.index("--out")], "--out", str(again), *argv[argv.index("--out") + 2:],
+                  "--distill-alpha", "0.2"]
+    assert main(argv_again) == 0
+    assert (again / "teacher" / "teacher.json").stat().st_mtime_ns == stamp
+    assert json.loads((again / "report.json").read_text())["texts"]["scored"] == report["texts"]["scored"]
+    assert [p.name for p in (again / "scores").iterdir()] == [scores_file.name]
+    # A finished teacher is not taken for another recipe, backbone or data: refused by name.
+    with pytest.raises(TeacherError, match="teacher fine-tuned with other recipe"):
+        finetune_teacher(keras_hub_backbone, train, None, out / "teacher", TeacherRecipe(epochs=3))
 
 
 def test_bad_teachers_are_refused_with_one_line_and_nothing_written(tmp_path, keras_hub_backbone, capsys):
