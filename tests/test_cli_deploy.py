@@ -34,6 +34,10 @@ def test_finetune_writes_the_classifier_folder(finetuned):
     metrics = json.loads((finetuned / "metrics.json").read_text())
     assert metrics["dev_examples"] == 16 and len(metrics["dev"]["confusion_matrix"]) == 2
     assert metrics["dev"]["accuracy"] >= 75  # "great" against "awful" is learnable from the words alone
+    # The record of the run: steps and one training loss per epoch, falling.
+    train_rows = len((FIXTURES / "reviews_train.csv").read_text().strip().splitlines()) - 1
+    assert metrics["steps"] == -(-train_rows // 8) * 15 and len(metrics["losses"]) == 15
+    assert metrics["losses"][-1] < metrics["losses"][0]
     assert json.loads((finetuned / "classifier.json").read_text())["recipe"]["pooling"] == "mean"
 
 

@@ -115,7 +115,7 @@ def diagnose(model: str, task_name: str, seed: int, variants, glue_dir, threads:
             folder = _run_folder(model, weights, dropout, pathlib.Path(tmp), seed)
             recipe = dataclasses.replace(glue.finetune_recipe(task.name, seed), learning_rate=learning_rate)
             started = time.time()
-            classifier, preprocessor, _ = train_classifier(str(folder), train, recipe, verbose=2,
+            classifier, preprocessor, _, _ = train_classifier(str(folder), train, recipe, verbose=2,
                                                            log=lambda *_: None)
             train_logits = predict_logits(classifier, train, preprocessor)
             if task.is_regression:

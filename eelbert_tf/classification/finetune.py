@@ -190,8 +190,9 @@ def distillation_set(train: LabeledText, teacher, recipe: FinetuneRecipe, unlabe
 
 def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, vocabulary=None, verbose=1,
                      log=print, tokenizer: str | None = None, targets=None):
-    """`(classifier, preprocessor, train_seconds)`: `model`'s backbone with a new head, fitted on `train` by
-    the recipe (seeded by `recipe.seed`). The one training loop of GLUE and of the user's data.
+    """`(classifier, preprocessor, train_seconds, losses)`: `model`'s backbone with a new head, fitted on `train`
+    by the recipe (seeded by `recipe.seed`); `losses` is the training loss of each epoch. The one training loop of
+    GLUE and of the user's data.
 
     With `targets` (`distillation_set`), the loss is `DistillationLoss` (labels and a teacher's scores)."""
     import keras
@@ -220,13 +221,13 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
     log(f"fine-tuning {model} on {len(train):,} examples ({train.source}), {recipe.epochs} epochs, {steps:,} steps"
         + (" (distilling)" if targets is not None else ""))
     started = time.time()
-    classifier.fit(labeled_dataset(train, preprocessor, list(classifier.backbone.input), recipe.batch_size,
-                                   recipe.seed, targets), epochs=recipe.epochs, verbose=verbose)
+    history = classifier.fit(labeled_dataset(train, preprocessor, list(classifier.backbone.input), recipe.batch_size,
+                                             recipe.seed, targets), epochs=recipe.epochs, verbose=verbose)
     seconds = time.time() - started
     # Trained on preprocessed batches (the pipeline above also carries the teacher's targets); the saved
     # classifier takes texts: `keras.saving.load_model(...).predict(["a text"])`.
     classifier.preprocessor = preprocessor
-    return classifier, preprocessor, seconds
+    return classifier, preprocessor, seconds, [round(float(v), 5) for v in history.history.get("loss", [])]
 
 
 def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, recipe: FinetuneRecipe | None = None,
@@ -268,10 +269,11 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
                         "augment": recipe.augment, "augment_seed": recipe.augment_seed, **(distillation_record or {})}
         if dev is not None:
             teacher_dev = teacher_dev_metrics(teacher_model, dev)
-    classifier, preprocessor, train_seconds = train_classifier(model, fit_data, recipe, vocabulary, verbose, log,
-                                                               tokenizer, targets)
+    classifier, preprocessor, train_seconds, losses = train_classifier(model, fit_data, recipe, vocabulary, verbose,
+                                                                       log, tokenizer, targets)
     words = preprocessor.vocabulary_free
-    metrics = {"train_examples": len(train), "train_seconds": round(train_seconds, 1)}
+    metrics = {"train_examples": len(train), "train_seconds": round(train_seconds, 1),
+               "steps": -(-len(fit_data) // recipe.batch_size) * recipe.epochs, "losses": losses}
     if targets is not None:
         metrics["fit_examples"] = len(fit_data)
     if dev is not None:

@@ -102,7 +102,7 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
     train = subsample(_labeled(splits["train"], task, f"GLUE {task.folder} train"), recipe.max_train_examples)
     epochs = recipe.epochs(task.name)
     tokenizer = recipe.tokenizer_for(model)
-    classifier, preprocessor, train_seconds = train_classifier(
+    classifier, preprocessor, train_seconds, losses = train_classifier(
         model, train, recipe.finetune_recipe(task.name, seed), vocabulary, verbose, log=lambda *_: None,
         tokenizer=tokenizer)
     results, kept = {}, {}
@@ -115,7 +115,7 @@ def finetune_task(model: str, task_name: str, glue_dir, seed: int, recipe: GlueR
                        else [int(p) for p in predictions])
     return {
         "task": task.name, "seed": seed, "tokenizer": tokenizer, "train_examples": len(train), "epochs": epochs,
-        "metrics": results, "predictions": kept, "train_seconds": round(train_seconds, 1),
+        "metrics": results, "predictions": kept, "train_seconds": round(train_seconds, 1), "losses": losses,
         "eval_seconds": round(time.time() - eval_started, 1),
         # where and when it ran (a table rendered elsewhere names these, not the rendering machine)
         "machine": machine(), "finished": utc_now(), "commit": git_commit(),
