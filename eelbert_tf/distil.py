@@ -11,7 +11,8 @@ One job, in stages, each resumable and each skipped when its output is complete 
    is the fingerprint of the teacher's weights, the texts and the augmentation; a killed run keeps every
    finished chunk and scores only what is missing. The file is a scores file `eelbert finetune --teacher`
    takes.
-4. **students**: each student preset distils from those scores (`finetune`), into `OUT/students/<name>/`.
+4. **students**: each student preset distils from those scores (`finetune`), into `OUT/students/<name>/`; a
+   killed student resumes after its last finished epoch (kept in `OUT/students/.<name>.work/`).
 5. **export**: each student's int8 files (`formats`), each scored on dev in its own runtime.
 6. **baseline**: TF-IDF + logistic regression on the same train split (`baseline.tfidf_baseline`).
 7. **report**: one table (teacher, students, files with their bytes, TF-IDF, student/teacher ratio) in

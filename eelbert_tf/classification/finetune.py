@@ -189,12 +189,14 @@ def distillation_set(train: LabeledText, teacher, recipe: FinetuneRecipe, unlabe
 
 
 def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, vocabulary=None, verbose=1,
-                     log=print, tokenizer: str | None = None, targets=None):
+                     log=print, tokenizer: str | None = None, targets=None, backup_dir=None):
     """`(classifier, preprocessor, train_seconds, losses)`: `model`'s backbone with a new head, fitted on `train`
     by the recipe (seeded by `recipe.seed`); `losses` is the training loss of each epoch. The one training loop of
     GLUE and of the user's data.
 
-    With `targets` (`distillation_set`), the loss is `DistillationLoss` (labels and a teacher's scores)."""
+    With `targets` (`distillation_set`), the loss is `DistillationLoss` (labels and a teacher's scores). With
+    `backup_dir`, Keras's `BackupAndRestore` keeps the last finished epoch there: a killed run given the same folder
+    resumes after it (`losses` then holds the epochs this call ran)."""
     import keras
 
     keras.utils.set_random_seed(recipe.seed)
@@ -222,12 +224,20 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
         + (" (distilling)" if targets is not None else ""))
     started = time.time()
     history = classifier.fit(labeled_dataset(train, preprocessor, list(classifier.backbone.input), recipe.batch_size,
-                                             recipe.seed, targets), epochs=recipe.epochs, verbose=verbose)
+                                             recipe.seed, targets), epochs=recipe.epochs, verbose=verbose,
+                             callbacks=[] if backup_dir is None else [keras.callbacks.BackupAndRestore(str(backup_dir))])
     seconds = time.time() - started
     # Trained on preprocessed batches (the pipeline above also carries the teacher's targets); the saved
     # classifier takes texts: `keras.saving.load_model(...).predict(["a text"])`.
     classifier.preprocessor = preprocessor
     return classifier, preprocessor, seconds, [round(float(v), 5) for v in history.history.get("loss", [])]
+
+
+def _read_json(path: pathlib.Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, recipe: FinetuneRecipe | None = None,
@@ -269,8 +279,19 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
                         "augment": recipe.augment, "augment_seed": recipe.augment_seed, **(distillation_record or {})}
         if dev is not None:
             teacher_dev = teacher_dev_metrics(teacher_model, dev)
+    # The last finished epoch, kept beside the output until it is written (a killed run loses at most one epoch);
+    # taken up only by a run of the same model, recipe, data and teacher.
+    work = out_dir.with_name(f".{out_dir.name}.work")
+    run = {"model": model, "recipe": dataclasses.asdict(recipe), "train": train.source, "examples": len(fit_data),
+           "teacher": (distillation or {}).get("teacher"), "vocabulary": None if vocabulary is None else str(vocabulary),
+           "tokenizer": tokenizer}
+    if work.is_dir() and _read_json(work / "run.json") != json.loads(json.dumps(run)):
+        log(f"{work}: a backup of another run; starting afresh")
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    write_json_atomically(work / "run.json", run)
     classifier, preprocessor, train_seconds, losses = train_classifier(model, fit_data, recipe, vocabulary, verbose,
-                                                                       log, tokenizer, targets)
+                                                                       log, tokenizer, targets, work / "backup")
     words = preprocessor.vocabulary_free
     metrics = {"train_examples": len(train), "train_seconds": round(train_seconds, 1),
                "steps": -(-len(fit_data) // recipe.batch_size) * recipe.epochs, "losses": losses}
@@ -307,5 +328,6 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
         replace_folder(tmp, out_dir)  # out_dir, if there, is empty (checked above)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
     log(f"saved {out_dir}: " + json.dumps(metrics.get("dev", {k: v for k, v in metrics.items()})))
     return {**info, "metrics": metrics, "path": str(out_dir)}

@@ -9,7 +9,7 @@
   "scores": [float, ...]}`, where `scores` are the teacher's logits, one per label in the
   order of the training labels (any per-line constant may be added: they pass through a
   softmax; write `log(p)` if you have probabilities), or one value for a regression task.
-  Any framework can write it (`bench/teachers/minilm.py` does, from PyTorch). Every text the
+  Any framework can write it (docs/finetuning.md shows scikit-learn's in twelve lines). Every text the
   student trains on (the training texts, `--unlabeled` texts and `--augment` variants, which
   `eelbert augment` lists) must be in it.
 

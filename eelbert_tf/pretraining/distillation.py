@@ -43,8 +43,9 @@ from eelbert_tf.models.saving import load_weights_file
 TERMS = ("kl", "hidden", "attention")
 
 
-class TeacherError(ValueError):
-    """A teacher that cannot teach this student; the message names it and what was expected."""
+class MaskedLMTeacherError(ValueError):
+    """A masked-LM teacher (pretraining's `--teacher`) that cannot teach this student; the message names it and
+    what was expected. A task teacher's refusal is `classification.teacher.TeacherError`."""
 
 
 def default_layer_map(student_layers: int, teacher_layers: int) -> list[int]:
@@ -52,45 +53,49 @@ def default_layer_map(student_layers: int, teacher_layers: int) -> list[int]:
     return [max(1, round(i * teacher_layers / student_layers)) for i in range(1, student_layers + 1)]
 
 
-def load_teacher(spec: str, vocabulary, student_tokenizer: str, log=print):
+def load_masked_lm_teacher(spec: str, vocabulary, student_tokenizer: str, log=print):
     """`(EelbertMaskedLM, description)` of a teacher named by a shipped preset or a run folder.
 
-    Refused (TeacherError): a words-tokenizer student (its tokens are not the teacher's), a
+    Refused (MaskedLMTeacherError): a words-tokenizer student (its tokens are not the teacher's), a
     teacher pretrained on words, a teacher with no MLM head, another vocabulary.
     """
     if student_tokenizer != "wordpiece":
-        raise TeacherError(f"--teacher {spec}: the student reads the words tokenizer; a teacher masked LM predicts "
-                           "WordPiece tokens at WordPiece positions. Distil a words student on a task instead "
-                           "(`eelbert finetune --teacher`).")
+        raise MaskedLMTeacherError(
+            f"--teacher {spec}: the student reads the words tokenizer; a teacher masked LM predicts "
+            "WordPiece tokens at WordPiece positions. Distil a words student on a task instead "
+            "(`eelbert finetune --teacher`).")
     presets = pretrained_presets()
     path = pathlib.Path(spec)
     if spec in presets:
         record = json.loads((presets[spec] / "record.json").read_text())
         head = (record.get("shipped") or {}).get("mlm_head_weights")
         if head is None:
-            raise TeacherError(f"--teacher {spec}: its record names no MLM head (a words preset ships none); "
-                               "a teacher needs its MLM head.")
+            raise MaskedLMTeacherError(f"--teacher {spec}: its record names no MLM head (a words preset ships none); "
+                                       "a teacher needs its MLM head.")
         head = pathlib.Path(__file__).resolve().parents[2] / head
         files = [presets[spec] / "model.weights.h5", head]
     elif (path / "record.json").is_file() and (path / "masked_lm.weights.h5").is_file():
         record = json.loads((path / "record.json").read_text())
         files = [path / "masked_lm.weights.h5"]
     else:
-        raise TeacherError(f"--teacher {spec} is neither a shipped preset with an MLM head ({', '.join(presets)}) "
-                           "nor a finished `eelbert pretrain` run folder (record.json and masked_lm.weights.h5).")
+        raise MaskedLMTeacherError(
+            f"--teacher {spec} is neither a shipped preset with an MLM head ({', '.join(presets)}) "
+            "nor a finished `eelbert pretrain` run folder (record.json and masked_lm.weights.h5).")
     teacher_tokenizer = (record.get("config") or {}).get("tokenizer", "wordpiece")
     if teacher_tokenizer != "wordpiece":
-        raise TeacherError(f"--teacher {spec} was pretrained with the {teacher_tokenizer} tokenizer; the student "
-                           "reads WordPiece.")
+        raise MaskedLMTeacherError(
+            f"--teacher {spec} was pretrained with the {teacher_tokenizer} tokenizer; the student "
+            "reads WordPiece.")
     size = record["backbone_config"]["vocabulary_size"]
     if size != len(vocabulary):
-        raise TeacherError(f"--teacher {spec} predicts a vocabulary of {size:,} tokens; the student's has "
-                           f"{len(vocabulary):,}. Both must read the same WordPiece vocabulary.")
+        raise MaskedLMTeacherError(f"--teacher {spec} predicts a vocabulary of {size:,} tokens; the student's has "
+                                   f"{len(vocabulary):,}. Both must read the same WordPiece vocabulary.")
     recorded_vocab = (record.get("data") or {}).get("vocabulary_sha256")
     ours = vocabulary_sha256(vocabulary)
     if recorded_vocab and recorded_vocab != ours:
-        raise TeacherError(f"--teacher {spec} was pretrained on another vocabulary (sha256 {recorded_vocab[:12]}, "
-                           f"the student's {ours[:12]}).")
+        raise MaskedLMTeacherError(
+            f"--teacher {spec} was pretrained on another vocabulary (sha256 {recorded_vocab[:12]}, "
+            f"the student's {ours[:12]}).")
     if spec in presets:
         teacher = EelbertMaskedLM(load_pretrained_backbone(spec), vocabulary, mlm_head=record["mlm_head"],
                                   compile=False)
@@ -145,11 +150,13 @@ class DistilledMaskedLM(keras.Model):
         s, t = student.backbone, teacher.backbone
         layer_map = list(layer_map) if layer_map is not None else default_layer_map(s.num_layers, t.num_layers)
         if len(layer_map) != s.num_layers or not all(1 <= j <= t.num_layers for j in layer_map):
-            raise TeacherError(f"The layer map {layer_map} must name one teacher block in 1..{t.num_layers} for each "
-                               f"of the student's {s.num_layers} blocks.")
+            raise MaskedLMTeacherError(
+                f"The layer map {layer_map} must name one teacher block in 1..{t.num_layers} for each "
+                f"of the student's {s.num_layers} blocks.")
         if attention and s.num_heads != t.num_heads:
-            raise TeacherError(f"Attention distillation compares heads one to one: the student has {s.num_heads} "
-                               f"heads, the teacher {t.num_heads}. Set the attention weight to 0.")
+            raise MaskedLMTeacherError(
+                f"Attention distillation compares heads one to one: the student has {s.num_heads} "
+                f"heads, the teacher {t.num_heads}. Set the attention weight to 0.")
         if temperature <= 0:
             raise ValueError(f"The distillation temperature must be positive. Received: {temperature}")
         self.student = student

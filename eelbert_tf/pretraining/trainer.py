@@ -29,7 +29,7 @@ from eelbert_tf.models.eelbert_masked_lm import build_masked_lm, build_variables
 from eelbert_tf.models.saving import save_weights_file
 from eelbert_tf.pretraining import checkpoint as ckpt
 from eelbert_tf.pretraining.config import PretrainConfig, open_token_cache
-from eelbert_tf.pretraining.distillation import DistilledMaskedLM, load_teacher
+from eelbert_tf.pretraining.distillation import DistilledMaskedLM, load_masked_lm_teacher
 from eelbert_tf.pretraining.distribute import (
     check_global_batch,
     clipped_adamw,
@@ -86,7 +86,7 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
         optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
         train_model, teacher_info = model, None
         if config.teacher is not None:
-            teacher, teacher_info = load_teacher(config.teacher, vocabulary, config.tokenizer, log=log)
+            teacher, teacher_info = load_masked_lm_teacher(config.teacher, vocabulary, config.tokenizer, log=log)
             train_model = DistilledMaskedLM(
                 model, teacher, kl=config.distill_kl, temperature=config.distill_temperature,
                 hidden=config.distill_hidden, attention=config.distill_attention, layer_map=config.distill_layer_map)

@@ -5,7 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from eelbert_tf.pretraining.distillation import DistilledMaskedLM, TeacherError, default_layer_map, load_teacher
+from eelbert_tf.pretraining.distillation import (
+    DistilledMaskedLM,
+    MaskedLMTeacherError,
+    default_layer_map,
+    load_masked_lm_teacher,
+)
 from eelbert_tf.models.eelbert_masked_lm import build_variables
 from eelbert_tf.pretraining.trainer import PretrainConfig, pretrain
 
@@ -43,7 +48,7 @@ def test_a_student_equal_to_its_teacher_has_zero_distillation_terms(vocabulary):
     from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM
     from eelbert_tf.models.pretrained import load_pretrained_backbone
 
-    teacher, info = load_teacher("bert_tiny_en", vocabulary, "wordpiece", log=lambda *_: None)
+    teacher, info = load_masked_lm_teacher("bert_tiny_en", vocabulary, "wordpiece", log=lambda *_: None)
     student = EelbertMaskedLM(load_pretrained_backbone("bert_tiny_en"), vocabulary)
     build_variables(student)
     student.set_weights(teacher.get_weights())
@@ -63,7 +68,7 @@ def test_the_teacher_stays_frozen_and_out_of_checkpoints_while_the_student_learn
     from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
     from eelbert_tf.pretraining.loss import MaskedLMLoss
 
-    teacher, _ = load_teacher("bert_tiny_en", vocabulary, "wordpiece", log=lambda *_: None)
+    teacher, _ = load_masked_lm_teacher("bert_tiny_en", vocabulary, "wordpiece", log=lambda *_: None)
     before = [w.copy() for w in teacher.get_weights()]
     student = build_masked_lm("eelbert_uno", vocabulary, dropout=0.0)
     model = DistilledMaskedLM(student, teacher, hidden=1.0, attention=1.0)
@@ -85,27 +90,27 @@ def test_the_teacher_stays_frozen_and_out_of_checkpoints_while_the_student_learn
 def test_widths_that_differ_get_a_projection_and_heads_that_differ_are_refused(vocabulary):
     from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
 
-    teacher, _ = load_teacher("bert_tiny_en", vocabulary, "wordpiece", log=lambda *_: None)
+    teacher, _ = load_masked_lm_teacher("bert_tiny_en", vocabulary, "wordpiece", log=lambda *_: None)
     wide = build_masked_lm("eelbert_uno", vocabulary, hidden_dim=64, intermediate_dim=128)
     model = DistilledMaskedLM(wide, teacher, attention=0.0)
     build_variables(model, teacher_inputs=True)
     assert model.describe()["projection_parameters"] == 64 * 128 + 128
     four_heads = build_masked_lm("eelbert_uno", vocabulary, num_heads=4)
-    with pytest.raises(TeacherError, match="student has 4 heads, the teacher 2"):
+    with pytest.raises(MaskedLMTeacherError, match="student has 4 heads, the teacher 2"):
         DistilledMaskedLM(four_heads, teacher)
-    with pytest.raises(TeacherError, match="layer map"):
+    with pytest.raises(MaskedLMTeacherError, match="layer map"):
         DistilledMaskedLM(build_masked_lm("eelbert_uno", vocabulary), teacher, layer_map=[3])
 
 
 def test_teachers_that_cannot_teach_are_refused(vocabulary, tmp_path):
-    with pytest.raises(TeacherError, match="words tokenizer"):
-        load_teacher("bert_tiny_en", vocabulary, "words")
-    with pytest.raises(TeacherError, match="names no MLM head"):
-        load_teacher("eelbert_uno_words_en", vocabulary, "wordpiece")
-    with pytest.raises(TeacherError, match="vocabulary of 30,522 tokens; the student's has 100"):
-        load_teacher("bert_tiny_en", vocabulary[:100], "wordpiece")
-    with pytest.raises(TeacherError, match="neither a shipped preset"):
-        load_teacher(str(tmp_path), vocabulary, "wordpiece")
+    with pytest.raises(MaskedLMTeacherError, match="words tokenizer"):
+        load_masked_lm_teacher("bert_tiny_en", vocabulary, "words")
+    with pytest.raises(MaskedLMTeacherError, match="names no MLM head"):
+        load_masked_lm_teacher("eelbert_uno_words_en", vocabulary, "wordpiece")
+    with pytest.raises(MaskedLMTeacherError, match="vocabulary of 30,522 tokens; the student's has 100"):
+        load_masked_lm_teacher("bert_tiny_en", vocabulary[:100], "wordpiece")
+    with pytest.raises(MaskedLMTeacherError, match="neither a shipped preset"):
+        load_masked_lm_teacher(str(tmp_path), vocabulary, "wordpiece")
     with pytest.raises(ValueError, match="words tokenizer's student"):
         PretrainConfig(preset="eelbert_uno", out_dir="x", tokens=10**6, teacher="bert_tiny_en",
                        tokenizer="words").validate()
