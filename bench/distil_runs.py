@@ -48,6 +48,12 @@ RUNS = {
     # The TFLite Micro student (ReLU feed-forward: Micro has no GELU kernel) from the same scores, 3 epochs.
     "sst2_micro": ["--task", "sst2", "--student", "eelbert_uno_en", "--augment", "4", "--activation", "relu",
                    "--format", "micro,bytes"],
+    # Pilots on sst2's scores: the softmax temperature of the teacher's and the student's scores (default 1).
+    "sst2_t2": ["--task", "sst2", "--student", "eelbert_uno_en", "--augment", "4", "--temperature", "2",
+                "--format", "bytes"],
+    # The 8,000-text budget at 8 variants per text (the default gives 16 there): time against accuracy.
+    "sst2_8k_aug8": ["--task", "sst2", "--max-train-examples", "8000", "--student",
+                     "eelbert_uno_en,eelbert_tiny_en", "--augment", "8", "--format", "bytes"],
     # A pair task.
     "mrpc": ["--task", "mrpc", "--student", "eelbert_uno_en,eelbert_tiny_en", "--augment", "8",
              "--teacher-epochs", "3"],
@@ -70,7 +76,8 @@ def runs_dir() -> pathlib.Path:
 FOLDER = {"sst2_tiny": "sst2", "sst2_words": "sst2"}  # runs that continue another's folder
 # Runs taught by another's fine-tuned teacher; they start from its scores file, which is keyed by the teacher's
 # weights and the texts (a text the file lacks is scored, as a resumed run would).
-TEACHER_OF = {"sst2_8k_aug16": "sst2_8k", "sst2_8k_unlabeled": "sst2_8k", "sst2_micro": "sst2"}
+TEACHER_OF = {"sst2_8k_aug16": "sst2_8k", "sst2_8k_unlabeled": "sst2_8k", "sst2_micro": "sst2", "sst2_t2": "sst2",
+              "sst2_8k_aug8": "sst2_8k"}
 # Runs of the same command's teacher stage as another's: they start from a copy of its fine-tuned teacher and its
 # scores (`eelbert distil` reuses a finished teacher only for the same backbone, data and teacher recipe).
 STARTS_FROM = {"sst2_e5": "sst2"}
