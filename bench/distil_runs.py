@@ -48,6 +48,12 @@ RUNS = {
     # The TFLite Micro student (ReLU feed-forward: Micro has no GELU kernel) from the same scores, 3 epochs.
     "sst2_micro": ["--task", "sst2", "--student", "eelbert_uno_en", "--augment", "4", "--activation", "relu",
                    "--format", "micro,bytes"],
+    # The shipped micro and words variants: the same command as sst2_e5 (5 epochs) with ReLU feed-forward layers
+    # (TFLite Micro has no GELU kernel), and on the vocabulary-free words preset (the utf8 file).
+    "sst2_micro_e5": ["--task", "sst2", "--student", "eelbert_uno_en", "--teacher-epochs", "1", "--augment", "4",
+                      "--epochs", "5", "--activation", "relu", "--format", "micro,bytes"],
+    "sst2_words_e5": ["--task", "sst2", "--student", "eelbert_uno_words_en", "--teacher-epochs", "1", "--augment",
+                      "4", "--epochs", "5"],
     # Pilots on sst2's scores: the softmax temperature of the teacher's and the student's scores (default 1).
     "sst2_t2": ["--task", "sst2", "--student", "eelbert_uno_en", "--augment", "4", "--temperature", "2",
                 "--format", "bytes"],
@@ -80,7 +86,7 @@ TEACHER_OF = {"sst2_8k_aug16": "sst2_8k", "sst2_8k_unlabeled": "sst2_8k", "sst2_
               "sst2_8k_aug8": "sst2_8k"}
 # Runs of the same command's teacher stage as another's: they start from a copy of its fine-tuned teacher and its
 # scores (`eelbert distil` reuses a finished teacher only for the same backbone, data and teacher recipe).
-STARTS_FROM = {"sst2_e5": "sst2"}
+STARTS_FROM = {"sst2_e5": "sst2", "sst2_micro_e5": "sst2", "sst2_words_e5": "sst2"}
 
 
 def student_folder(name: str, student: str) -> pathlib.Path:
