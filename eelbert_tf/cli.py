@@ -254,7 +254,7 @@ def _distillation_arguments(parser, teacher=True):
                                             "(pairs: tab-separated)")
     parser.add_argument("--augment", type=int, help="teacher-labelled variants per training text (masking, word "
                                                     "replacement, n-gram sampling; finetune's default 0; distil's: 4 "
-                                                    "to 16 by the training set's size, about 128,000 texts in all)")
+                                                    "to 16 by the training set's size, about 64,000 texts in all)")
     parser.add_argument("--augment-seed", type=int, help="seed of the variants (default 0)")
 
 

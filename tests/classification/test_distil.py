@@ -268,4 +268,4 @@ def test_the_default_augmentation_follows_the_training_set_s_size():
     from eelbert_tf.distil import auto_augment, student_recipe
 
     assert student_recipe().augment is None and student_recipe(augment=2).augment == 2
-    assert [auto_augment(n) for n in (48, 5_452, 8_000, 20_000, 67_349)] == [16, 16, 16, 6, 4]
+    assert [auto_augment(n) for n in (48, 4_000, 5_452, 8_000, 20_000, 67_349)] == [16, 16, 12, 8, 4, 4]
