@@ -146,8 +146,10 @@ def render() -> None:
         metric = r["metric"]
         stages = record["stage_seconds"]
         total = sum(v for k, v in stages.items())
+        # A run that found its texts scored (a resumed run, or one started from another's scores) has no rate.
+        reused = r["texts"].get("scored_now") == 0 or stages.get("teacher_scores", 0) < 60
         rate = r["texts"]["teacher_texts_per_second"] or (
-            round(r["texts"]["scored"] / stages["teacher_scores"]) if stages.get("teacher_scores", 0) > 1 else "-")
+            "-" if reused else round(r["texts"]["scored"] / stages["teacher_scores"]))
         rows.append(f"**{record['name']}** ({r['task']['train_examples']:,} training examples, "
                     f"{r['texts']['scored']:,} texts scored by the teacher at {rate} texts/s; stages "
                     f"{total / 60:.0f} min: "

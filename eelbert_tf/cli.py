@@ -48,12 +48,15 @@ def _key_value(item: str):
         return key, value
 
 
+NOT_FLAGS = ("command", "func", "argv")  # what `main` puts in the parsed namespace beside the flags
+
+
 def _pretrain_config(args):
     """The PretrainConfig of the flags given over the API's defaults (no dropout unless --backbone-arg dropout=...,
     as the shipped presets were pretrained: `PretrainConfig.dropout`)."""
     from eelbert_tf.pretraining.config import PretrainConfig
 
-    values = {k: v for k, v in vars(args).items() if k not in ("command", "func") and v is not None}
+    values = {k: v for k, v in vars(args).items() if k not in NOT_FLAGS and v is not None}
     values["out_dir"] = values.pop("out")
     if "backbone_arg" in values:
         values["backbone_overrides"] = dict(_key_value(item) for item in values.pop("backbone_arg"))

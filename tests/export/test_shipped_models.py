@@ -46,11 +46,12 @@ def test_every_shipped_file_describes_itself_and_equals_its_reference_model():
         assert meta["format"] == fmt and meta["int8"] == int8 and meta["label_names"] == ["0", "1"]
         got = TFLiteClassifier(path).scores(texts)
         reference = expected[REFERENCES.get(path.name, "")]
-        # int8 within 0.1 of its reference (measured: 0.04 for the bytes/text/mediapipe files, 0.008 for micro);
-        # within 0.25 the words file (one hash width, per-tensor weight scales; measured 0.18 on these sentences
-        # with the layer norms in float, 0.31 without). It agrees with its reference on 97.0% of SST-2 dev
-        # (BENCHMARKS.md, "Deployment"); a wrong hash or table moves every sentence, not one.
-        tolerance = 1e-4 if not int8 else 0.25 if fmt == "utf8" else 0.1
+        # int8 within 0.1 of its reference (measured on the shipped files, distilled by `eelbert distil`: 0.011 for the
+        # bytes/text/mediapipe files); within 0.15 the micro file (every op int8, layer norms too: 0.134 on the
+        # mixed Chinese and English sentence, under 0.04 on the others; 96.9% of SST-2 dev labels equal to Keras);
+        # within 0.25 the words file (one hash width, per-tensor weight scales; measured 0.042 here, 0.18 on the
+        # former weights). A wrong hash or table moves every sentence, not one.
+        tolerance = 1e-4 if not int8 else 0.25 if fmt == "utf8" else 0.15 if fmt == "micro" else 0.1
         np.testing.assert_allclose(got, reference, atol=tolerance, err_msg=path.name)
 
 
