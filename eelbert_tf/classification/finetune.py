@@ -290,8 +290,13 @@ def finetune(model: str, train: LabeledText, dev: LabeledText | None, out_dir, r
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
     write_json_atomically(work / "run.json", run)
-    classifier, preprocessor, train_seconds, losses = train_classifier(model, fit_data, recipe, vocabulary, verbose,
-                                                                       log, tokenizer, targets, work / "backup")
+    try:
+        classifier, preprocessor, train_seconds, losses = train_classifier(model, fit_data, recipe, vocabulary, verbose,
+                                                                           log, tokenizer, targets, work / "backup")
+    except BaseException:
+        if not (work / "backup").exists():  # refused before an epoch finished: nothing worth keeping
+            shutil.rmtree(work, ignore_errors=True)
+        raise
     words = preprocessor.vocabulary_free
     metrics = {"train_examples": len(train), "train_seconds": round(train_seconds, 1),
                "steps": -(-len(fit_data) // recipe.batch_size) * recipe.epochs, "losses": losses}

@@ -59,3 +59,11 @@ def test_another_run_s_backup_is_not_taken_up(tmp_path, monkeypatch):
              verbose=0, log=said.append)
     assert any("a backup of another run; starting afresh" in line for line in said)
     assert len(json.loads((out / "metrics.json").read_text())["losses"]) == 2
+
+
+def test_a_run_refused_before_its_first_epoch_leaves_no_backup_folder(tmp_path):
+    train = read_labeled_file(FIXTURES / "reviews_train.csv", "review", "sentiment")
+    with pytest.raises(ValueError, match="--vocab: the words tokenizer has no vocabulary"):
+        finetune("eelbert_uno_en", train, None, tmp_path / "student", FinetuneRecipe(epochs=1), vocabulary=["a"],
+                 tokenizer="words", verbose=0, log=lambda *_: None)
+    assert list(tmp_path.iterdir()) == []
