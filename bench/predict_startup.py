@@ -3,8 +3,9 @@ import (the floor any Python caller of a .tflite file pays), each run as a fresh
 
     python bench/predict_startup.py            # writes BENCHMARKS.md, section "eelbert predict: start-up"
 
-Files run by eelbert_lite (`bytes`, `mediapipe`, `utf8`) import no TensorFlow; the `micro` file, and any file
-through `python -m eelbert_tf predict`, go through eelbert_tf (TensorFlow), shown for comparison.
+Files run by eelbert_lite (`bytes`, `mediapipe`, `utf8`, and `micro` in TFLite Micro's interpreter) import no
+TensorFlow; any file through `python -m eelbert_tf predict` goes through eelbert_tf (TensorFlow), shown for
+comparison.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def commands() -> dict[str, list[str]]:
         "`eelbert predict`, int8 `mediapipe`": [*lite, "predict", "--model", model(".mediapipe.int8.tflite"), SENTENCE],
         "`eelbert predict`, int8 `utf8` (words)": [*lite, "predict", "--model", model("_words.utf8.int8.tflite"),
                                                    SENTENCE],
-        "`eelbert predict`, int8 `micro` (eelbert_tf: the NumPy hash, TFLite Micro)":
+        "`eelbert predict`, int8 `micro` (the NumPy hash, TFLite Micro)":
             [*lite, "predict", "--model", model(".micro.int8.tflite"), SENTENCE],
         "`python -m eelbert_tf predict`, int8 `bytes` (eelbert_tf: imports TensorFlow)":
             [sys.executable, "-m", "eelbert_tf", "predict", "--model", model(".bytes.int8.tflite"), SENTENCE],

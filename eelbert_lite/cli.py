@@ -1,7 +1,8 @@
 """The `eelbert` command's entry point. `eelbert predict` on a .tflite file that runs on LiteRT's builtin
-kernels (`mediapipe`, `bytes`, `utf8`) runs here, without importing TensorFlow: it starts in well under a
-second (BENCHMARKS.md, "eelbert predict: start-up"). Every other command, and `predict` on any other model,
-is eelbert_tf's (`eelbert_tf.cli`), loaded when it runs."""
+kernels or TFLite Micro (`mediapipe`, `bytes`, `utf8`, `micro`) runs here, without importing TensorFlow: it
+starts in well under a second (BENCHMARKS.md, "eelbert predict: start-up"). Every other command, and `predict`
+on any other model (a `text` file, a classifier folder or `.keras`), is eelbert_tf's (`eelbert_tf.cli`), loaded
+when it runs."""
 
 from __future__ import annotations
 

@@ -1,16 +1,19 @@
-"""Run an exported .tflite classifier on texts, as a device would: `TFLiteClassifier`, with LiteRT and NumPy.
+"""Run an exported .tflite classifier on texts, as a device would: `TFLiteClassifier`, with LiteRT (TFLite Micro for
+`micro` files) and NumPy.
 
-The file describes itself (its `eelbert_tf` metadata: format, labels, sequence length, byte width). Each format's
-inputs are prepared here the way an app prepares them:
+The file describes itself (its `eelbert_tf` metadata: format, labels, sequence length, byte width, tokenizer).
+Each format's inputs are prepared here the way an app prepares them:
 
 - `mediapipe`: WordPiece ids, with the vocabulary the file carries (what MediaPipe's BERT tokenizer computes);
-- `bytes`: the WordPiece tokens' UTF-8 bytes, with the vocabulary given (default: the BERT uncased vocabulary
-  that ships with eelbert_tf);
-- `utf8`: the text's UTF-8 bytes (the words tokenizer runs in the file).
+- `bytes`: the tokens' UTF-8 bytes: WordPiece with the vocabulary given (default: the BERT uncased vocabulary
+  that ships with eelbert_tf), or the vocabulary-free words tokenizer (`eelbert_lite.words`);
+- `utf8`: the text's UTF-8 bytes (the words tokenizer runs in the file);
+- `micro`: int8 token vectors, each token's hash vector by the NumPy reference (`eelbert_lite.micro`), run by
+  TFLite Micro's interpreter.
 
-WordPiece and packing come from `eelbert_lite.wordpiece` (tested equal to the Keras preprocessor). The other
-files need eelbert_tf: `text` files TF Text's kernels (so TensorFlow), `micro` files the NumPy hash reference,
-`bytes` files of the words tokenizer that tokenizer. They raise `NeedsEelbertTF` here, and
+WordPiece and packing come from `eelbert_lite.wordpiece` (tested equal to the Keras preprocessor), the words
+tokenizer from the specification's reference (tested equal to the Keras layer on the golden file). Only `text`
+files need TensorFlow (TF Text's kernels run in the file): they raise `NeedsEelbertTF` here, and
 `eelbert_tf.export.runner.TFLiteClassifier` (this class and those inputs) runs them.
 """
 
@@ -21,7 +24,7 @@ import pathlib
 
 import numpy as np
 
-from eelbert_lite import wordpiece
+from eelbert_lite import micro, wordpiece, words
 from eelbert_lite.model_file import ExportError, make_interpreter, packed_vocabulary, read_metadata
 from eelbert_lite.vocabulary import load_vocabulary, vocabulary_sha256
 
@@ -84,7 +87,10 @@ class TFLiteClassifier:
                                  "eelbert_tf.export.runner.TFLiteClassifier.")
 
     def _runtime(self, content, tflite, reference_kernels):
-        """What runs the file: the TFLite interpreter (eelbert_tf's runner puts TFLite Micro's in for `micro`)."""
+        """What runs the file: TFLite Micro's interpreter for a `micro` file (unless `reference_kernels`: TFLite's
+        reference kernels, what Micro is compared with), else the TFLite interpreter."""
+        if self.format == "micro" and not reference_kernels:
+            return micro.MicroInterpreter(content, self.meta, tflite)
         return tflite
 
     @property
@@ -100,10 +106,10 @@ class TFLiteClassifier:
         return bool(self.meta["text_pair"])
 
     def _tokenizer(self, content, vocabulary):
-        """text -> WordPiece token strings, with the vocabulary the file was exported with."""
+        """text -> tokens: the words tokenizer's (bytes: a word cut at its byte limit may end inside a character),
+        or WordPiece's with the vocabulary the file was exported with."""
         if self.meta.get("tokenizer") == "words":
-            raise NeedsEelbertTF(f"{self.path} (a {self.format} file of the words tokenizer) is run by "
-                                 "eelbert_tf.export.runner.TFLiteClassifier.")
+            return lambda text: words.tokenize(text, self.meta["max_word_bytes"])
         if vocabulary is None:
             vocabulary = packed_vocabulary(content, self.path) if self.format == "mediapipe" \
                 else packaged_vocabulary()
@@ -126,8 +132,9 @@ class TFLiteClassifier:
         return out
 
     # The inputs of each format this runtime runs, by the method that prepares them from one example (one text,
-    # or a pair); eelbert_tf.export.runner adds `text` and `micro`. TOKENIZED: the formats fed WordPiece tokens.
-    INPUTS = {"mediapipe": "_mediapipe_inputs", "bytes": "_bytes_inputs", "utf8": "_utf8_inputs"}
+    # or a pair); eelbert_tf.export.runner adds `text`. TOKENIZED: the formats fed tokens.
+    INPUTS = {"mediapipe": "_mediapipe_inputs", "bytes": "_bytes_inputs", "utf8": "_utf8_inputs",
+              "micro": "_micro_inputs"}
     TOKENIZED = ("mediapipe", "bytes", "micro")
 
     def _example_inputs(self, example) -> dict:
@@ -153,6 +160,10 @@ class TFLiteClassifier:
             token_bytes[0, i, : len(data)] = np.frombuffer(data, np.uint8)
         return {"token_bytes": token_bytes, "segment_ids": self._padded(segment_ids, 0),
                 "padding_mask": self._padded([1] * len(tokens), 0)}
+
+    def _micro_inputs(self, example) -> dict:
+        tokens = [self.tokenize(t) for t in example]
+        return micro.quantized_inputs(tokens[0], tokens[1] if len(tokens) > 1 else None, self.meta)
 
     def _dequantize(self, values):
         scale, zero_point = self.output["quantization"]

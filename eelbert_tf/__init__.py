@@ -23,8 +23,8 @@ with _quiet_runtime_logs():
 
     _tf.config.list_physical_devices()
 
-from eelbert_tf import hashing  # noqa: E402
-from eelbert_tf.hashing import embed_tokens  # noqa: E402
+from eelbert_lite import hashing  # noqa: E402
+from eelbert_lite.hashing import embed_tokens  # noqa: E402
 from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding  # noqa: E402
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone  # noqa: E402
 from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM  # noqa: E402

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from eelbert_tf import hashing as spec
+from eelbert_lite import hashing as spec
 from tests.conftest import golden_cases
 
 

@@ -1,7 +1,8 @@
 """The package's imports run one way, and none closes a circle (read from the source, not by importing it).
 
-Below them all sits `eelbert_lite` (the runtime without TensorFlow; `test_the_runtime_sits_below...`).
-Floors, lowest first: the specification (`hashing`, `words`) and small utilities -> `layers` -> `preprocessing`
+Below them all sits `eelbert_lite`: the specification (`hashing`, `words`, NumPy references every implementation is
+tested against) and the runtime without TensorFlow (`test_the_runtime_sits_below...`).
+Floors, lowest first: small utilities -> `layers` -> `preprocessing`
 -> `models` -> `classification`, `pretraining` -> `glue`, `export` -> `distil` -> `cli` (and the package's
 `__init__`, which gathers the public names). A module may import its own floor or a lower one; an import
 inside a function counts like any other.
@@ -15,7 +16,7 @@ import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "eelbert_tf"
 FLOORS = {
-    "hashing": 0, "words": 0, "io_utils": 0, "data_paths": 0, "schedules": 0,
+    "io_utils": 0, "data_paths": 0, "schedules": 0,
     "layers": 1,
     "preprocessing": 2,
     "models": 3,

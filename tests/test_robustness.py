@@ -6,7 +6,7 @@ import tensorflow as tf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eelbert_tf import hashing as spec
+from eelbert_lite import hashing as spec
 from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone
 from eelbert_tf.models import EelbertTextClassifierPreprocessor
@@ -78,7 +78,7 @@ def test_graph_and_xla_agree_with_eager(jit):
 _DIGEST_SCRIPT = r"""
 import hashlib, json, sys
 import numpy as np, tensorflow as tf
-from eelbert_tf import hashing as spec
+from eelbert_lite import hashing as spec
 from eelbert_tf.layers import hash_ops
 from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
 tokens = [bytes.fromhex(h) for h in json.loads(sys.argv[1])]

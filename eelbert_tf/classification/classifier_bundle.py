@@ -19,7 +19,7 @@ from eelbert_tf.models.eelbert_text_classifier import EelbertTextClassifier
 from eelbert_tf.models.eelbert_text_classifier_preprocessor import EelbertTextClassifierPreprocessor
 from eelbert_tf.models.saving import load_model, save_model
 from eelbert_tf.preprocessing.word_tokenizer import make_tokenizer
-from eelbert_tf.words import DEFAULT_MAX_WORD_BYTES
+from eelbert_lite.words import DEFAULT_MAX_WORD_BYTES
 
 KERAS_FILE, LABELS_FILE, VOCAB_FILE, INFO_FILE = "classifier.keras", "labels.txt", "vocab.txt", "classifier.json"
 CALIBRATION_FILE = "calibration.jsonl"  # training examples (texts), the representative set of int8 exports

@@ -26,13 +26,13 @@ import pathlib
 
 import numpy as np
 
+from eelbert_lite.micro import micro_interpreter
 from eelbert_lite.model_file import make_interpreter
 from eelbert_tf.classification.classifier_bundle import calibration_examples
 from eelbert_tf.export import core
 from eelbert_tf.export.core import ExportError
 from eelbert_tf.export.inputs import _packed
 from eelbert_tf.export.micro_sources import INPUT_NAMES, write_c_sources
-from eelbert_tf.hashing import embed_tokens
 
 DEFAULT_SEQUENCE_LENGTH = 64
 MASK_PENALTY = 30.0  # attention score of a padded key: exp(-30) ~ 1e-13 of a real key's weight
@@ -153,48 +153,6 @@ def float_inputs(bundle, example, sequence_length: int, preprocessor=None) -> di
             "segment_ids": x["segment_ids"].numpy().astype(np.float32)}
 
 
-def quantize(values, scale: float, zero_point: int) -> np.ndarray:
-    """round(v / scale) + zero_point, halves away from zero (TFLite's rule and C's roundf), clamped to int8."""
-    scaled = np.asarray(values, np.float32) / np.float32(scale)
-    rounded = np.sign(scaled) * np.floor(np.abs(scaled) + np.float32(0.5))
-    return np.clip(rounded + zero_point, -128, 127).astype(np.int8)
-
-
-def packed_tokens(tokens_a, tokens_b, sequence_length: int):
-    """`[CLS] a [SEP] (b [SEP])` cut round robin (as `packing.round_robin_lengths`), with segment ids."""
-    budget = sequence_length - 1 - (2 if tokens_b is not None else 1)
-    if tokens_b is None:
-        keep_a, keep_b = min(len(tokens_a), budget), 0
-    else:
-        keep_b = min(len(tokens_b), max(budget - len(tokens_a), budget // 2))
-        keep_a = min(len(tokens_a), budget - keep_b)
-    tokens = [b"[CLS]", *tokens_a[:keep_a], b"[SEP]"]
-    segments = [0] * len(tokens)
-    if tokens_b is not None:
-        tokens += [*tokens_b[:keep_b], b"[SEP]"]
-        segments += [1] * (keep_b + 1)
-    return tokens, segments
-
-
-def quantized_inputs(tokens_a, tokens_b, meta: dict) -> dict:
-    """The model's int8 inputs from WordPiece tokens (bytes), by the NumPy reference of the hash: what
-    `tflite/c/eelbert_micro_input.c` computes on the device, bit for bit."""
-    length, dim, h = meta["sequence_length"], meta["hidden_dim"], meta["hash"]
-    q = meta["input_quantization"]
-    tokens, segments = packed_tokens([t if isinstance(t, bytes) else t.encode() for t in tokens_a],
-                                     None if tokens_b is None else
-                                     [t if isinstance(t, bytes) else t.encode() for t in tokens_b], length)
-    vectors = np.zeros([length, dim], np.float32)
-    vectors[: len(tokens)] = embed_tokens(tokens, dim, h["hash_type"], h["ngram_orders"], h["seed"])
-    mask = np.zeros(length, np.float32)
-    mask[: len(tokens)] = 1
-    segment_ids = np.zeros(length, np.float32)
-    segment_ids[: len(segments)] = segments
-    return {"token_vectors": quantize(vectors, *q["token_vectors"])[None],
-            "padding_mask": quantize(mask, *q["padding_mask"])[None],
-            "segment_ids": quantize(segment_ids, *q["segment_ids"])[None]}
-
-
 def c_check_request(tokens_a, tokens_b, meta: dict) -> str:
     """One request line for `tflite/c/micro_input_check.c` (which calls `eelbert_micro_build_input()`):
     the model's length, hash and input quantization from its metadata `meta`, then each token's UTF-8
@@ -211,7 +169,7 @@ def c_check_request(tokens_a, tokens_b, meta: dict) -> str:
 
 def c_check_values(line: str, meta: dict) -> tuple[int, dict]:
     """`(packed token count, inputs)` from one output line of `micro_input_check.c`, shaped as
-    `quantized_inputs` returns them."""
+    `eelbert_lite.micro.quantized_inputs` returns them."""
     length, dim = meta["sequence_length"], meta["hidden_dim"]
     values = np.array(line.split()[1:], np.int64).astype(np.int8)
     return int(line.split()[0]), {
@@ -288,12 +246,6 @@ def export(bundle, out, sequence_length=None, calibration=None) -> dict:
     generated = write_c_sources(model, out.with_name(out.stem + "_micro"), arena)
     return {**FORMAT.report(model), "path": str(out), "int8": True, "sequence_length": length,
             "arena_bytes": arena, "generated": [str(p) for p in generated]}
-
-
-def micro_interpreter(model: bytes, arena_size: int):
-    from tflite_micro.python.tflite_micro import runtime
-
-    return runtime.Interpreter.from_bytes(model, arena_size=arena_size)
 
 
 def measure_arena(model: bytes, low: int = 1024, high: int = 1 << 22, step: int = 16) -> int:

@@ -1,7 +1,7 @@
 import keras
 import tensorflow as tf
 
-from eelbert_tf import hashing as spec
+from eelbert_lite import hashing as spec
 from eelbert_tf.layers import hash_ops
 
 
@@ -14,7 +14,7 @@ class DynamicHashEmbedding(keras.layers.Layer):
     pseudo-random vector with values in [-1, 1], and the vectors are
     mean-pooled ("n-gram pooling hash"; Cohn et al., 2023). The layer has no
     weights and no vocabulary-sized state. The function it computes is fixed by
-    `docs/hash_spec.md` and equals `eelbert_tf.hashing.embed_tokens` bit for bit.
+    `docs/hash_spec.md` and equals `eelbert_lite.hashing.embed_tokens` bit for bit.
 
     Args:
         output_dim: int. The embedding width.

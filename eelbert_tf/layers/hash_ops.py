@@ -1,4 +1,4 @@
-"""TensorFlow graph implementation of the hash specification (`eelbert_tf.hashing`).
+"""TensorFlow graph implementation of the hash specification (`eelbert_lite.hashing`).
 
 Two entry points compute the same function:
 
@@ -24,7 +24,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 from keras import ops
 
-from eelbert_tf import hashing as spec
+from eelbert_lite import hashing as spec
 
 _HASHES = ((spec.B1, spec.P1), (spec.B2, spec.P2))
 _PAD_BYTES = tuple(spec.PAD_TOKEN.encode())

@@ -1,6 +1,6 @@
 """The vocabulary-free word tokenizer in the TensorFlow graph (`tokenizer="words"`).
 
-`eelbert_tf.words` is the specification's reference (`docs/hash_spec.md`, section 9). Here one
+`eelbert_lite.words` is the specification's reference (`docs/hash_spec.md`, section 9). Here one
 function, `word_piece_spans`, computes every token's byte span from flat UTF-8 bytes with ops that
 are TFLite builtins (comparisons, CUMSUM, WHERE, GATHER, UNSORTED_SEGMENT_MIN/SUM, FLOOR_DIV,
 FLOOR_MOD, SELECT, CONCATENATION): no table, no string op. Two outputs are built on it:
@@ -19,7 +19,7 @@ import keras_hub
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from eelbert_tf import words as spec
+from eelbert_lite import words as spec
 from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer
 
 _HASH = 0x23  # "#"
@@ -123,7 +123,7 @@ class EelbertWordTokenizer(keras_hub.tokenizers.Tokenizer):
     U+2010..U+203F) is a token; every other run of bytes (letters, digits, other scripts, emoji)
     is a word, and a word longer than `max_word_bytes` bytes is cut into a first piece of that many
     bytes and `##` continuation pieces, which the hash embedding marks as such. The function is fixed
-    by `docs/hash_spec.md`, section 9, and equals `eelbert_tf.words.tokenize` token for token.
+    by `docs/hash_spec.md`, section 9, and equals `eelbert_lite.words.tokenize` token for token.
 
     Unlike `EelbertTokenizer` it gives no token ids: a model built on it has no input vocabulary
     (its pretraining targets have one, dropped after pretraining). A keras-hub `Tokenizer` with no

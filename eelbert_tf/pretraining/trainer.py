@@ -23,7 +23,7 @@ import pathlib
 import sys
 import time
 
-from eelbert_tf.hashing import spec_fingerprint
+from eelbert_lite.hashing import spec_fingerprint
 from eelbert_tf.io_utils import git_commit, write_json_atomically
 from eelbert_tf.models.eelbert_masked_lm import build_masked_lm, build_variables
 from eelbert_tf.models.saving import save_weights_file

@@ -9,7 +9,7 @@ import hashlib
 import numpy as np
 
 from eelbert_lite.vocabulary import SPECIAL_TOKENS
-from eelbert_tf import words
+from eelbert_lite import words
 from eelbert_tf.preprocessing.word_tokenizer import EelbertWordTokenizer
 
 

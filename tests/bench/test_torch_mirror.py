@@ -26,7 +26,7 @@ VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "a", "cat", "sat",
 
 
 def _keras_and_mirror(preset, pilot, **overrides):
-    from eelbert_tf.hashing import embed_tokens
+    from eelbert_lite.hashing import embed_tokens
     from eelbert_tf.models.eelbert_masked_lm import build_masked_lm
 
     import keras

@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from eelbert_tf.classification.classifier_bundle import load_classifier
+from eelbert_lite import micro
 from eelbert_tf.export import micro_format
 from eelbert_tf.export.core import ExportError, read_metadata
 from eelbert_tf.export.exporter import export
@@ -35,9 +36,9 @@ def test_micro_model_is_int8_static_and_generated_for_tflite_micro(micro_model):
     assert all(d["dtype"] == np.int8 and -1 not in d["shape_signature"] for d in details)
     # The measured arena is the smallest that works (to 16 bytes), and TFLite Micro refuses less.
     arena = report["arena_bytes"]
-    micro_format.micro_interpreter(model, arena).invoke()
+    micro.micro_interpreter(model, arena).invoke()
     with pytest.raises(RuntimeError):
-        micro_format.micro_interpreter(model, arena - 64)
+        micro.micro_interpreter(model, arena - 64)
     header, source, resolver = [p for p in map(__import__("pathlib").Path, report["generated"])]
     assert f"#define EELBERT_ARENA_BYTES {arena}" in header.read_text()
     assert f"g_eelbert_model_len = {len(model)};" in source.read_text()
@@ -85,9 +86,9 @@ def test_python_builder_equals_the_keras_preprocessing(micro_model, relu_classif
     tokenizer = bundle.preprocessor().tokenizer
     for text in SENTENCES:
         x = micro_format.float_inputs(bundle, [text], 64)
-        expected = {n: micro_format.quantize(x[n], *meta["input_quantization"][n]) for n in micro_format.INPUT_NAMES}
+        expected = {n: micro.quantize(x[n], *meta["input_quantization"][n]) for n in micro_format.INPUT_NAMES}
         tokens = tokenizer(tf.constant(text))["tokens"].numpy().tolist()
-        got = micro_format.quantized_inputs(tokens, None, meta)
+        got = micro.quantized_inputs(tokens, None, meta)
         for name in micro_format.INPUT_NAMES:
             np.testing.assert_array_equal(got[name], expected[name], err_msg=f"{name}: {text[:40]!r}")
 
@@ -112,16 +113,16 @@ def test_c_input_builder_equals_python_bit_for_bit(micro_model, relu_classifier,
     assert len(out) == len(cases)
     for (a, b), line in zip(cases, out):
         count, got = micro_format.c_check_values(line, meta)
-        want = micro_format.quantized_inputs(a, b, meta)
+        want = micro.quantized_inputs(a, b, meta)
         for name in micro_format.INPUT_NAMES:
             np.testing.assert_array_equal(got[name], want[name])
-        assert count == len(micro_format.packed_tokens(a, b, 64)[0])
+        assert count == len(micro.packed_tokens(a, b, 64)[0])
 
 
 def test_c_text_builder_tokenizes_raw_utf8_like_the_words_reference(micro_model, tmp_path_factory):
     """A sentence in, the int8 inputs out, on the device with no vocabulary: the C words tokenizer, packing,
-    hash and quantization equal the NumPy references (`eelbert_tf.words`, `quantized_inputs`) bit for bit."""
-    from eelbert_tf import words
+    hash and quantization equal the NumPy references (`eelbert_lite.words`, `quantized_inputs`) bit for bit."""
+    from eelbert_lite import words
 
     binary = compile_c(tmp_path_factory, "micro_text_check", "micro_text_check.c", "eelbert_micro_text_input.c",
                        "eelbert_micro_input.c", "eelbert_hash.c", "eelbert_words.c")
@@ -141,10 +142,10 @@ def test_c_text_builder_tokenizes_raw_utf8_like_the_words_reference(micro_model,
     for (a, b), line in zip(cases, out):
         count, got = micro_format.c_check_values(line, meta)
         tokens_b = None if b is None else words.tokenize(b)
-        want = micro_format.quantized_inputs(words.tokenize(a), tokens_b, meta)
+        want = micro.quantized_inputs(words.tokenize(a), tokens_b, meta)
         for name in micro_format.INPUT_NAMES:
             np.testing.assert_array_equal(got[name], want[name], err_msg=repr(a[:40]))
-        assert count == len(micro_format.packed_tokens(words.tokenize(a), tokens_b, meta["sequence_length"])[0])
+        assert count == len(micro.packed_tokens(words.tokenize(a), tokens_b, meta["sequence_length"])[0])
 
 
 def test_a_gelu_model_is_refused_with_the_fix_named(sentiment_classifier, tmp_path):

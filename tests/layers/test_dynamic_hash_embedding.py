@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from eelbert_tf import hashing as spec
+from eelbert_lite import hashing as spec
 from eelbert_tf.layers import hash_ops
 from eelbert_tf.layers.dynamic_hash_embedding import DynamicHashEmbedding
 from tests.conftest import random_tokens

@@ -1,6 +1,6 @@
-"""eelbert_lite runs the shipped `bytes`, `mediapipe` and `utf8` files without TensorFlow, with the scores
-eelbert_tf's runner gives; `eelbert predict` on them starts without importing TensorFlow and prints nothing
-on stderr; every other model is handed over to eelbert_tf."""
+"""eelbert_lite runs the shipped `bytes`, `mediapipe`, `utf8` and `micro` files without TensorFlow, on the inputs
+eelbert_tf's Keras preprocessing gives; `eelbert predict` on them starts without importing TensorFlow and prints
+nothing on stderr; every other model (a `text` file, a classifier folder) is handed over to eelbert_tf."""
 
 import json
 import subprocess
@@ -9,31 +9,62 @@ import sys
 import numpy as np
 import pytest
 
-from eelbert_lite import ExportError, NeedsEelbertTF, TFLiteClassifier, cli
+from eelbert_lite import ExportError, NeedsEelbertTF, TFLiteClassifier, cli, micro
+from eelbert_tf.classification.classifier_bundle import load_classifier
 from eelbert_tf.data_paths import data_dir
-from eelbert_tf.export import runner
+from eelbert_tf.export import inputs, micro_format, runner
 from eelbert_tf.glue.tasks import from_glue
 from tests.conftest import REPO
 from tests.export.conftest import SENTENCES
 
 SHIPPED = REPO / "tflite" / "models" / "sst2_eelbert_uno"
 LITE_FILES = ["sst2_eelbert_uno.bytes.int8.tflite", "sst2_eelbert_uno.mediapipe.int8.tflite",
-              "sst2_eelbert_uno_words.utf8.int8.tflite", "sst2_eelbert_uno.bytes.tflite"]
+              "sst2_eelbert_uno.micro.int8.tflite", "sst2_eelbert_uno_words.utf8.int8.tflite",
+              "sst2_eelbert_uno.bytes.tflite"]
+
+
+def keras_inputs(name, texts):
+    """Each text's inputs for the shipped file `name`, from eelbert_tf's Keras preprocessing (what calibration
+    feeds the converter); a `micro` file's hash vectors by the Keras hash layer."""
+    folder = SHIPPED / ("micro_reference" if ".micro." in name else "")
+    bundle = load_classifier(folder)
+    meta = TFLiteClassifier(SHIPPED / name).meta
+    preprocessor = bundle.preprocessor(meta["sequence_length"])
+    for text in texts:
+        if meta["format"] == "mediapipe":
+            yield inputs.id_inputs(preprocessor, [text])
+        elif meta["format"] == "bytes":
+            yield inputs.bytes_inputs(preprocessor, [text], meta["token_byte_width"])
+        else:
+            x = micro_format.float_inputs(bundle, [text], meta["sequence_length"], preprocessor)
+            yield {n: micro.quantize(x[n], *meta["input_quantization"][n]) for n in micro_format.INPUT_NAMES}
+
+
+@pytest.mark.parametrize("name", [n for n in LITE_FILES if ".utf8." not in n])  # utf8: the file tokenizes
+def test_inputs_equal_the_keras_preprocessing(name):
+    texts = SENTENCES + from_glue("sst2", data_dir() / "glue", "validation").texts[:60]
+    lite = TFLiteClassifier(SHIPPED / name)
+    for text, expected in zip(texts, keras_inputs(name, texts)):
+        got = lite._example_inputs([text])
+        assert sorted(got) == sorted(expected)
+        for key in got:
+            np.testing.assert_array_equal(got[key], expected[key], err_msg=f"{name} {key}: {text[:40]!r}")
 
 
 @pytest.mark.parametrize("name", LITE_FILES)
-def test_the_same_scores_as_eelbert_tf(name):
-    texts = SENTENCES + from_glue("sst2", data_dir() / "glue", "validation").texts[:60]
+def test_scores_follow_the_shipped_dev_figures(name):
     lite = TFLiteClassifier(SHIPPED / name)
-    full = runner.TFLiteClassifier(SHIPPED / name)
-    np.testing.assert_array_equal(lite.scores(texts), full.scores(texts))
     assert lite.output_names == ["0", "1"] and not lite.text_pair
+    dev = from_glue("sst2", data_dir() / "glue", "validation")
+    correct = (lite.scores(dev.texts[:100]).argmax(-1) == np.array(dev.labels[:100])).mean()
+    assert correct > 0.7, f"{name}: {correct:.2f} on 100 dev sentences"
 
 
-@pytest.mark.parametrize("name", ["sst2_eelbert_uno.micro.int8.tflite", "sst2_eelbert_uno.text.int8.tflite"])
-def test_files_that_need_eelbert_tf_say_so(name):
+def test_text_files_need_eelbert_tf_and_say_so():
+    name = "sst2_eelbert_uno.text.int8.tflite"
     with pytest.raises(NeedsEelbertTF, match=name):
         TFLiteClassifier(SHIPPED / name)
+    assert runner.TFLiteClassifier(SHIPPED / name).scores(SENTENCES[:1]).shape == (1, 2)
 
 
 def test_bad_model_and_vocabulary_are_named(tmp_path):
@@ -49,10 +80,11 @@ def test_bad_model_and_vocabulary_are_named(tmp_path):
         TFLiteClassifier(SHIPPED / LITE_FILES[0], vocabulary=vocab)
 
 
-def test_predict_imports_no_tensorflow_and_writes_nothing_on_stderr():
-    model = SHIPPED / LITE_FILES[0]
+@pytest.mark.parametrize("name", [LITE_FILES[0], "sst2_eelbert_uno.micro.int8.tflite"])
+def test_predict_imports_no_tensorflow_and_writes_nothing_on_stderr(name):
+    model = SHIPPED / name
     code = ("import sys; from eelbert_lite.cli import main; status = main(sys.argv[1:]); "
-            "heavy = [m for m in ('tensorflow', 'keras', 'eelbert_tf') if m in sys.modules]; "
+            "heavy = [m for m in ('tensorflow', 'keras', 'eelbert_tf', 'tensorflow_text') if m in sys.modules]; "
             "print('HEAVY', heavy); sys.exit(status)")
     out = subprocess.run([sys.executable, "-c", code, "predict", "--model", str(model), *SENTENCES[:3]],
                          capture_output=True, text=True, cwd=REPO, timeout=300)
@@ -65,7 +97,7 @@ def test_predict_imports_no_tensorflow_and_writes_nothing_on_stderr():
 
 
 def test_other_models_are_handed_to_eelbert_tf(capsys):
-    assert cli.main(["predict", "--model", str(SHIPPED / "sst2_eelbert_uno.micro.int8.tflite"), SENTENCES[0]]) == 0
+    assert cli.main(["predict", "--model", str(SHIPPED / "sst2_eelbert_uno.text.int8.tflite"), SENTENCES[0]]) == 0
     assert capsys.readouterr().out.startswith(("0\t", "1\t"))
     assert cli.main(["predict", "--model", str(SHIPPED / LITE_FILES[0])]) == 2  # no texts: the lite error
     assert "predict needs texts" in capsys.readouterr().err

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from eelbert_tf import hashing
-from eelbert_tf import words as spec
+from eelbert_lite import hashing
+from eelbert_lite import words as spec
 from eelbert_tf.preprocessing.word_tokenizer import EelbertWordTokenizer, text_bytes_to_token_bytes
 from tests.conftest import REPO, compile_c
 

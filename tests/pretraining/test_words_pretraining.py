@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from eelbert_tf import words as words_ref
+from eelbert_lite import words as words_ref
 from eelbert_tf.models.registry import pretraining_tokenizer
 from eelbert_tf.models import preset_writer, pretrained
 from eelbert_tf.models import presets as shipped_presets

@@ -5,7 +5,7 @@
  * preprocessor (keras-hub's MultiSegmentPacker) does, hashes every packed token with
  * eelbert_embed_token() and quantizes with the model's input scales and zero points
  * (model_data.h). C99; string.h and stdint.h only; allocates nothing. Checked bit for bit
- * against the Python builder (eelbert_tf.export.micro_format.quantized_inputs) by
+ * against the Python builder (eelbert_lite.micro.quantized_inputs) by
  * tests/export/test_micro.py.
  */
 #ifndef EELBERT_MICRO_INPUT_H_

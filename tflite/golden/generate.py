@@ -1,4 +1,4 @@
-"""Writes hash_golden.json from the NumPy reference (`eelbert_tf.hashing`).
+"""Writes hash_golden.json from the NumPy reference (`eelbert_lite.hashing`).
 
 Run only when the specification changes on purpose (and bump SPEC_VERSION):
     python tflite/golden/generate.py
@@ -10,7 +10,7 @@ import pathlib
 
 import numpy as np
 
-from eelbert_tf import hashing as spec
+from eelbert_lite import hashing as spec
 
 OUT = pathlib.Path(__file__).with_name("hash_golden.json")
 

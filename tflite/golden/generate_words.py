@@ -1,5 +1,5 @@
-"""Writes words_golden.json from the NumPy reference of the word tokenizer (`eelbert_tf.words`)
-and of the hash (`eelbert_tf.hashing`).
+"""Writes words_golden.json from the NumPy reference of the word tokenizer (`eelbert_lite.words`)
+and of the hash (`eelbert_lite.hashing`).
 
 Run only when the specification changes on purpose (and bump WORDS_SPEC_VERSION):
     python tflite/golden/generate_words.py
@@ -11,8 +11,8 @@ import pathlib
 
 import numpy as np
 
-from eelbert_tf import hashing
-from eelbert_tf import words as spec
+from eelbert_lite import hashing
+from eelbert_lite import words as spec
 
 OUT = pathlib.Path(__file__).with_name("words_golden.json")
 

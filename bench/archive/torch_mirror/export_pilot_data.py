@@ -7,7 +7,7 @@ computed here, with the package's own code, and carried: the first `--sequences`
 the order the TF trainer reads them (`training_order`, seed 0: the sequences a `shuffled_v2` run sees
 first, in the same order), the cache's pre-masked validation set (the held-out loss every record
 reports), and the WordPiece vocabulary, whose hash vectors the pilots compute there with the specification's
-NumPy reference (`eelbert_tf/hashing.py`, which needs no TensorFlow). Token ids
+NumPy reference (`eelbert_lite/hashing.py`, which needs no TensorFlow). Token ids
 and pairs are xz-compressed raw arrays, so that they fit the machine's 64 MiB transfer.
 """
 
@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 def main(argv=None):
     from eelbert_tf.data_paths import default_vocabulary_path
-    from eelbert_tf.hashing import embed_tokens
+    from eelbert_lite.hashing import embed_tokens
     from eelbert_lite.vocabulary import load_vocabulary
     from eelbert_tf.pretraining.pipeline import order_fingerprint, training_order
     from eelbert_tf.pretraining.token_cache import TokenCache
@@ -57,7 +57,7 @@ def main(argv=None):
     np.savez_compressed(out / "validation.npz", **{k: v[k] for k in
                         ("token_ids_masked", "pairs", "mask_positions", "mask_ids", "mask_weights")})
     vocabulary = load_vocabulary(default_vocabulary_path(a.data_dir))
-    # The hash vectors are computed where the pilots run, by the same reference (eelbert_tf/hashing.py, NumPy
+    # The hash vectors are computed where the pilots run, by the same reference (eelbert_lite/hashing.py, NumPy
     # only), from this vocabulary: 2 seconds, against 16 MB to carry.
     (out / "vocab.txt").write_text("\n".join(vocabulary) + "\n", encoding="utf-8")
     check = embed_tokens(vocabulary[1000:1010], 128)

@@ -8,7 +8,7 @@ with builtin ops (`docs/hash_spec.md`, section 9, is the prose; `tflite/golden/w
 pins it). The TensorFlow graph (`eelbert_tf.preprocessing.word_tokenizer`) and the C reference
 (`tflite/c/eelbert_words.c`) are tested against the same golden file.
 
-Like `eelbert_tf.hashing`, the reference is written for clarity, one byte at a time.
+Like `eelbert_lite.hashing`, the reference is written for clarity, one byte at a time.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def word_spans(text: bytes, max_word_bytes: int = DEFAULT_MAX_WORD_BYTES) -> lis
 
 def tokenize(text: str | bytes, max_word_bytes: int = DEFAULT_MAX_WORD_BYTES) -> list[bytes]:
     """A text's tokens (bytes): case-folded, split into words and punctuation, long words cut into
-    `##` pieces. What the hash embedding (`eelbert_tf.hashing`) then embeds."""
+    `##` pieces. What the hash embedding (`eelbert_lite.hashing`) then embeds."""
     if isinstance(text, str):
         text = text.encode("utf-8")
     if not isinstance(text, (bytes, bytearray)):
