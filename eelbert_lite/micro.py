@@ -30,21 +30,27 @@ def packed_tokens(tokens_a, tokens_b, sequence_length: int) -> tuple[list[bytes]
     return _as_bytes(tokens), segment_ids
 
 
+def float_inputs(tokens, segment_ids, sequence_length: int, hidden_dim: int, hash_params: dict) -> dict:
+    """The model's inputs before quantization (float32 `[1, L, H]`, `[1, L]`, `[1, L]`) from packed tokens (str or
+    bytes) and their segment ids: each token's hash vector by the NumPy reference, zero rows after.
+    `hash_params`: the file's `hash` metadata (`hash_type`, `ngram_orders`, `seed`)."""
+    h = hash_params
+    vectors = np.zeros([1, sequence_length, hidden_dim], np.float32)
+    vectors[0, : len(tokens)] = embed_tokens(_as_bytes(tokens), hidden_dim, h["hash_type"], h["ngram_orders"],
+                                             h["seed"])
+    mask = np.zeros([1, sequence_length], np.float32)
+    mask[0, : len(tokens)] = 1
+    segments = np.zeros([1, sequence_length], np.float32)
+    segments[0, : len(segment_ids)] = segment_ids
+    return {"token_vectors": vectors, "padding_mask": mask, "segment_ids": segments}
+
+
 def quantized_inputs(tokens_a, tokens_b, meta: dict) -> dict:
     """The model's int8 inputs from tokens (str or bytes), by the NumPy reference of the hash: what
     `tflite/c/eelbert_micro_input.c` computes on the device, bit for bit. `meta` is the file's metadata."""
-    length, dim, h = meta["sequence_length"], meta["hidden_dim"], meta["hash"]
-    q = meta["input_quantization"]
-    tokens, segments = packed_tokens(tokens_a, tokens_b, length)
-    vectors = np.zeros([length, dim], np.float32)
-    vectors[: len(tokens)] = embed_tokens(tokens, dim, h["hash_type"], h["ngram_orders"], h["seed"])
-    mask = np.zeros(length, np.float32)
-    mask[: len(tokens)] = 1
-    segment_ids = np.zeros(length, np.float32)
-    segment_ids[: len(segments)] = segments
-    return {"token_vectors": quantize(vectors, *q["token_vectors"])[None],
-            "padding_mask": quantize(mask, *q["padding_mask"])[None],
-            "segment_ids": quantize(segment_ids, *q["segment_ids"])[None]}
+    length = meta["sequence_length"]
+    x = float_inputs(*packed_tokens(tokens_a, tokens_b, length), length, meta["hidden_dim"], meta["hash"])
+    return {name: quantize(value, *meta["input_quantization"][name]) for name, value in x.items()}
 
 
 def micro_interpreter(model: bytes, arena_size: int):

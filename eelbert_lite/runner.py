@@ -6,15 +6,15 @@ Each format's inputs are prepared here the way an app prepares them:
 
 - `mediapipe`: WordPiece ids, with the vocabulary the file carries (what MediaPipe's BERT tokenizer computes);
 - `bytes`: the tokens' UTF-8 bytes: WordPiece with the vocabulary given (default: the BERT uncased vocabulary
-  that ships with eelbert_tf), or the vocabulary-free words tokenizer (`eelbert_lite.words`);
+  that ships with eelbert_tf), or the vocabulary-free words tokenizer;
 - `utf8`: the text's UTF-8 bytes (the words tokenizer runs in the file);
-- `micro`: int8 token vectors, each token's hash vector by the NumPy reference (`eelbert_lite.micro`), run by
-  TFLite Micro's interpreter.
+- `micro`: int8 token vectors, each token's hash vector by the NumPy reference, run by TFLite Micro's interpreter.
 
-WordPiece and packing come from `eelbert_lite.wordpiece` (tested equal to the Keras preprocessor), the words
-tokenizer from the specification's reference (tested equal to the Keras layer on the golden file). Only `text`
-files need TensorFlow (TF Text's kernels run in the file): they raise `NeedsEelbertTF` here, and
-`eelbert_tf.export.runner.TFLiteClassifier` (this class and those inputs) runs them.
+Each is built by `eelbert_lite.inputs` (and `eelbert_lite.micro`), which int8 calibration uses too: WordPiece and
+packing from `eelbert_lite.wordpiece` (tested equal to the Keras preprocessor), the words tokenizer from the
+specification's reference (tested equal to the Keras layer on the golden file). Only `text` files need TensorFlow
+(TF Text's kernels run in the file): they raise `NeedsEelbertTF` here, and `eelbert_tf.export.runner.TFLiteClassifier`
+(this class and those inputs) runs them.
 """
 
 from __future__ import annotations
@@ -24,12 +24,9 @@ import pathlib
 
 import numpy as np
 
-from eelbert_lite import micro, wordpiece, words
+from eelbert_lite import inputs as prepare, micro
 from eelbert_lite.model_file import ExportError, make_interpreter, packed_vocabulary, read_metadata
 from eelbert_lite.vocabulary import load_vocabulary, vocabulary_sha256
-
-UTF8_BYTES_PER_TOKEN = 8  # `utf8` files take 8 bytes per token of their sequence length
-
 
 class NeedsEelbertTF(ExportError):
     """A file whose inputs this runtime cannot prepare without eelbert_tf (and TensorFlow)."""
@@ -43,14 +40,6 @@ def packaged_vocabulary() -> pathlib.Path:
         raise ExportError("No vocabulary given and eelbert_tf (which ships the BERT uncased vocabulary) is not "
                           "installed: pass the model's vocabulary (--vocab).")
     return pathlib.Path(list(spec.submodule_search_locations)[0]) / "presets" / "vocab" / "bert_uncased_vocab.txt"
-
-
-def text_bytes(text, n: int) -> np.ndarray:
-    """A text as a `utf8` file's input: int32 `[1, n]`, its UTF-8 bytes cut at n and padded with -1."""
-    data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-    out = np.full([1, n], -1, np.int32)
-    out[0, : min(len(data), n)] = np.frombuffer(data[:n], np.uint8)
-    return out
 
 
 class TFLiteClassifier:
@@ -106,10 +95,9 @@ class TFLiteClassifier:
         return bool(self.meta["text_pair"])
 
     def _tokenizer(self, content, vocabulary):
-        """text -> tokens: the words tokenizer's (bytes: a word cut at its byte limit may end inside a character),
-        or WordPiece's with the vocabulary the file was exported with."""
+        """text -> tokens: the words tokenizer's, or WordPiece's with the vocabulary the file was exported with."""
         if self.meta.get("tokenizer") == "words":
-            return lambda text: words.tokenize(text, self.meta["max_word_bytes"])
+            return prepare.tokenizer("words", max_word_bytes=self.meta["max_word_bytes"])
         if vocabulary is None:
             vocabulary = packed_vocabulary(content, self.path) if self.format == "mediapipe" \
                 else packaged_vocabulary()
@@ -120,16 +108,10 @@ class TFLiteClassifier:
                               "(sha256 differs): pass the model's vocabulary (--vocab).")
         self.vocabulary = tokens
         self._ids = {t: i for i, t in enumerate(tokens)}
-        return wordpiece.WordPiece(tokens).tokenize
+        return prepare.tokenizer("wordpiece", tokens)
 
     def _packed(self, example):
-        """(tokens, segment ids) of `[CLS] a [SEP] (b [SEP])`, cut to the file's sequence length."""
-        return wordpiece.pack([self.tokenize(t) for t in example], self.meta["sequence_length"])
-
-    def _padded(self, values, fill, dtype=np.int32) -> np.ndarray:
-        out = np.full([1, self.meta["sequence_length"]], fill, dtype)
-        out[0, : len(values)] = values
-        return out
+        return prepare.packed(self.tokenize, example, self.meta["sequence_length"])
 
     # The inputs of each format this runtime runs, by the method that prepares them from one example (one text,
     # or a pair); eelbert_tf.export.runner adds `text`. TOKENIZED: the formats fed tokens.
@@ -141,25 +123,15 @@ class TFLiteClassifier:
         return getattr(self, self.INPUTS[self.format])(example)
 
     def _utf8_inputs(self, example) -> dict:
-        return {name: text_bytes(t, int(self.inputs[name]["shape"][-1]))
+        return {name: prepare.text_bytes(t, int(self.inputs[name]["shape"][-1]))
                 for name, t in zip(["text_bytes", "text_pair_bytes"], example)}
 
     def _mediapipe_inputs(self, example) -> dict:
-        tokens, segment_ids = self._packed(example)
-        return {"input_word_ids": self._padded([self._ids[t] for t in tokens], self._ids["[PAD]"]),
-                "input_mask": self._padded([1] * len(tokens), 0), "input_type_ids": self._padded(segment_ids, 0)}
+        return prepare.mediapipe_inputs(*self._packed(example), self._ids, self.meta["sequence_length"])
 
     def _bytes_inputs(self, example) -> dict:
-        tokens, segment_ids = self._packed(example)
-        width = self.meta["token_byte_width"]
-        token_bytes = np.full([1, self.meta["sequence_length"], width], -1, np.int32)
-        for i, token in enumerate(tokens):
-            data = token if isinstance(token, bytes) else token.encode("utf-8")
-            if len(data) > width:
-                raise ExportError(f"{self.path}: the token {token!r} is longer than the file's {width} bytes.")
-            token_bytes[0, i, : len(data)] = np.frombuffer(data, np.uint8)
-        return {"token_bytes": token_bytes, "segment_ids": self._padded(segment_ids, 0),
-                "padding_mask": self._padded([1] * len(tokens), 0)}
+        return prepare.bytes_inputs(*self._packed(example), self.meta["token_byte_width"],
+                                   self.meta["sequence_length"], self.path)
 
     def _micro_inputs(self, example) -> dict:
         tokens = [self.tokenize(t) for t in example]

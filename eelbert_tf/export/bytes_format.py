@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from eelbert_tf.export.core import HASH_WIDTHS, ExportError, Format, scores_from_tokens, uses_table
-from eelbert_tf.export.inputs import bytes_inputs
+from eelbert_lite import inputs as prepare
+from eelbert_tf.export.core import HASH_WIDTHS, ExportError, Format, calibration_inputs, scores_from_tokens, uses_table
 
 
 class BytesFormat(Format):
@@ -36,9 +36,11 @@ def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
                                              hash_widths=hash_widths)}
 
     def representative(examples):
-        preprocessor = bundle.preprocessor(sequence_length)
-        for example in examples:
-            yield list(bytes_inputs(preprocessor, example, width, bundle.text_pair).values())
+        def inputs_of(tokens, segment_ids):
+            x = prepare.bytes_inputs(tokens, segment_ids, width, sequence_length)
+            return [x[spec.name] for spec in signature]
+
+        return calibration_inputs(bundle, examples, sequence_length, inputs_of)
 
     return serve, signature, representative
 

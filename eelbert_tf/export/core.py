@@ -21,6 +21,7 @@ import pathlib
 
 import numpy as np
 
+from eelbert_lite import inputs as prepare
 from eelbert_lite.model_file import METADATA_NAME, ExportError, read_metadata  # noqa: F401 - the runtime's home
 from eelbert_lite.vocabulary import (
     token_byte_width,  # noqa: F401 - the formats' W
@@ -40,6 +41,19 @@ def tokenizer_metadata(bundle) -> dict:
     if bundle.tokenizer_kind == "words":
         return {"tokenizer": "words", "max_word_bytes": bundle.max_word_bytes}
     return {"vocabulary_sha256": vocabulary_sha256(bundle.vocabulary)}
+
+
+def example_tokenizer(bundle):
+    """text -> tokens, as the runtime tokenizes for the file (`eelbert_lite.inputs.tokenizer`): int8 calibration
+    prepares each format's inputs with it, so a file is calibrated on exactly the inputs it is later given."""
+    return prepare.tokenizer(bundle.tokenizer_kind, bundle.vocabulary, bundle.max_word_bytes)
+
+
+def calibration_inputs(bundle, examples, sequence_length: int, inputs_of):
+    """Each calibration example's inputs, in the signature's order `inputs_of(tokens, segment_ids)` gives them."""
+    tokenize = example_tokenizer(bundle)
+    for example in examples:
+        yield inputs_of(*prepare.packed(tokenize, example[: 2 if bundle.text_pair else 1], sequence_length))
 
 
 HASH_WIDTHS = (6, 10)  # byte-width buckets below the full width: most WordPiece tokens are 1 to 6 bytes

@@ -16,8 +16,9 @@ import numpy as np
 import tensorflow as tf
 
 from eelbert_tf.classification.classifier_bundle import VOCAB_FILE
-from eelbert_tf.export.core import HASH_WIDTHS, ExportError, Format, scores_from_tokens, token_byte_width, uses_table
-from eelbert_tf.export.inputs import id_inputs
+from eelbert_lite import inputs as prepare
+from eelbert_tf.export.core import (HASH_WIDTHS, ExportError, Format, calibration_inputs, scores_from_tokens,
+                                    token_byte_width, uses_table)
 from eelbert_tf.export.mediapipe_metadata import text_classifier_writer
 
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")  # MediaPipe's BERT defaults
@@ -55,9 +56,13 @@ def build(bundle, sequence_length: int, hash_widths=HASH_WIDTHS):
                                                   hash_widths=hash_widths)}
 
     def representative(examples):
-        preprocessor = bundle.preprocessor(sequence_length)
-        for example in examples:
-            yield list(id_inputs(preprocessor, example).values())
+        ids = {t: i for i, t in enumerate(bundle.vocabulary)}
+
+        def inputs_of(tokens, segment_ids):
+            x = prepare.mediapipe_inputs(tokens, segment_ids, ids, sequence_length)
+            return [x[spec.name] for spec in signature]
+
+        return calibration_inputs(bundle, [e[:1] for e in examples], sequence_length, inputs_of)
 
     return serve, signature, representative
 

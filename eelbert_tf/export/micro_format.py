@@ -26,12 +26,12 @@ import pathlib
 
 import numpy as np
 
+from eelbert_lite import micro
 from eelbert_lite.micro import micro_interpreter
 from eelbert_lite.model_file import make_interpreter
 from eelbert_tf.classification.classifier_bundle import calibration_examples
 from eelbert_tf.export import core
 from eelbert_tf.export.core import ExportError
-from eelbert_tf.export.inputs import _packed
 from eelbert_tf.export.micro_sources import INPUT_NAMES, write_c_sources
 
 DEFAULT_SEQUENCE_LENGTH = 64
@@ -140,17 +140,11 @@ def forward(w: MicroWeights, token_vectors, padding_mask, segment_ids, regressio
     return logits if regression else tf.nn.softmax(logits, axis=-1)
 
 
-def float_inputs(bundle, example, sequence_length: int, preprocessor=None) -> dict:
-    """The model's inputs before quantization, from the Keras preprocessor (built once by callers that
-    loop, e.g. calibration) and the hash layer."""
-    import tensorflow as tf
-
-    x = _packed(preprocessor or bundle.preprocessor(sequence_length), example, bundle.text_pair)
-    mask = x["padding_mask"].numpy().astype(np.float32)
-    tokens = np.where(mask == 1, x["tokens"].numpy(), b"")
-    vectors = bundle.model.backbone.token_embedding(tf.constant(tokens)).numpy()
-    return {"token_vectors": vectors.astype(np.float32), "padding_mask": mask,
-            "segment_ids": x["segment_ids"].numpy().astype(np.float32)}
+def hash_metadata(bundle) -> dict:
+    """The hash a `micro` file's inputs are computed with (its `hash` metadata)."""
+    backbone = bundle.model.backbone
+    return {"hash_type": backbone.token_embedding.hash_type, "ngram_orders": list(backbone.ngram_orders),
+            "seed": backbone.hash_seed}
 
 
 def c_check_request(tokens_a, tokens_b, meta: dict) -> str:
@@ -198,10 +192,13 @@ def build(bundle, sequence_length: int):
         return {"scores": forward(weights, token_vectors, padding_mask, segment_ids, bundle.regression)}
 
     def representative(examples):
-        preprocessor = bundle.preprocessor(sequence_length)
-        for example in examples:
-            x = float_inputs(bundle, example, sequence_length, preprocessor)
-            yield [x[n] for n in INPUT_NAMES]
+        hash_params = hash_metadata(bundle)
+
+        def inputs_of(tokens, segment_ids):
+            x = micro.float_inputs(tokens, segment_ids, sequence_length, hidden, hash_params)
+            return [x[n] for n in INPUT_NAMES]
+
+        return core.calibration_inputs(bundle, examples, sequence_length, inputs_of)
 
     return serve, signature, representative
 
@@ -235,9 +232,7 @@ def export(bundle, out, sequence_length=None, calibration=None) -> dict:
         "format": "micro", "int8": True, "sequence_length": length, "text_pair": bundle.text_pair,
         "label_names": bundle.label_names, "regression": bundle.regression, "hidden_dim": int(signature[0].shape[-1]),
         "input_quantization": quantization, "base_model": bundle.info.get("base_model"),
-        "hash": {"hash_type": bundle.model.backbone.token_embedding.hash_type,
-                 "ngram_orders": list(bundle.model.backbone.ngram_orders),
-                 "seed": bundle.model.backbone.hash_seed},
+        "hash": hash_metadata(bundle),
         "mask_penalty": MASK_PENALTY, "arena_bytes": arena,
         **core.tokenizer_metadata(bundle),
     })

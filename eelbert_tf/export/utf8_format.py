@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from eelbert_lite.runner import UTF8_BYTES_PER_TOKEN as BYTES_PER_TOKEN, text_bytes
+from eelbert_lite.inputs import UTF8_BYTES_PER_TOKEN as BYTES_PER_TOKEN, text_bytes
 from eelbert_tf.export.core import HASH_WIDTHS, ExportError, Format, scores_from_tokens
 from eelbert_tf.export.packing import pack_rows, special_row
 from eelbert_tf.export.text_format import make_tokenize

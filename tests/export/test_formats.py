@@ -38,7 +38,7 @@ def test_float_formats_equal_keras(tmp_path, sentiment_classifier, keras_scores,
 def test_bytes_model_runs_with_the_builtin_op_resolver_alone(tmp_path, sentiment_classifier, keras_scores):
     from ai_edge_litert import interpreter as litert
 
-    from eelbert_tf.export.inputs import bytes_inputs
+    from tests.export.keras_inputs import bytes_inputs
 
     bundle, expected = keras_scores
     path = export(sentiment_classifier, "bytes", tmp_path / "bytes.tflite")["path"]

@@ -10,6 +10,7 @@ from eelbert_tf.classification.classifier_bundle import load_classifier
 from eelbert_tf.export import micro_format
 from eelbert_tf.export.exporter import export
 from eelbert_tf.export.runner import TFLiteClassifier
+from tests.export import keras_inputs
 from tests.export.conftest import CALIBRATION, SENTENCES, reviews_classifier
 
 
@@ -37,7 +38,7 @@ def test_micro_float_graph_equals_keras_and_tflite_micro_runs_it(tmp_path, mean_
     weights = micro_format.MicroWeights.from_classifier(bundle.model, 64)
     assert weights.pooling == "mean"
     for text in SENTENCES[:3] + [SENTENCES[7]]:
-        x = micro_format.float_inputs(bundle, [text], 64)
+        x = keras_inputs.micro_float_inputs(bundle, [text], 64)
         got = micro_format.forward(weights, *(tf.constant(x[n]) for n in micro_format.INPUT_NAMES)).numpy()
         np.testing.assert_allclose(got, bundle.scores([text], sequence_length=64), atol=1e-5)
     out = tmp_path / "m.micro.int8.tflite"

@@ -14,6 +14,7 @@ from eelbert_tf.export.core import ExportError, read_metadata
 from eelbert_tf.export.exporter import export
 from eelbert_tf.export.runner import TFLiteClassifier
 from tests.conftest import compile_c
+from tests.export import keras_inputs
 from tests.export.conftest import CALIBRATION, INVALID_UTF8, SENTENCES
 
 
@@ -74,7 +75,7 @@ def test_float_micro_graph_equals_keras(relu_classifier):
     bundle = load_classifier(relu_classifier)
     weights = micro_format.MicroWeights.from_classifier(bundle.model, 64)
     for text in SENTENCES[:3] + [SENTENCES[7]]:
-        x = micro_format.float_inputs(bundle, [text], 64)
+        x = keras_inputs.micro_float_inputs(bundle, [text], 64)
         got = micro_format.forward(weights, *(tf.constant(x[n]) for n in micro_format.INPUT_NAMES)).numpy()
         np.testing.assert_allclose(got, bundle.scores([text], sequence_length=64), atol=1e-5)
 
@@ -85,7 +86,7 @@ def test_python_builder_equals_the_keras_preprocessing(micro_model, relu_classif
     bundle = load_classifier(relu_classifier)
     tokenizer = bundle.preprocessor().tokenizer
     for text in SENTENCES:
-        x = micro_format.float_inputs(bundle, [text], 64)
+        x = keras_inputs.micro_float_inputs(bundle, [text], 64)
         expected = {n: micro.quantize(x[n], *meta["input_quantization"][n]) for n in micro_format.INPUT_NAMES}
         tokens = tokenizer(tf.constant(text))["tokens"].numpy().tolist()
         got = micro.quantized_inputs(tokens, None, meta)
@@ -170,7 +171,7 @@ def test_a_token_embedding_scale_folds_into_the_micro_tables(relu_classifier):
     weights = micro_format.MicroWeights.from_classifier(classifier, 64)
     preprocessor = bundle.preprocessor(64)
     for text in SENTENCES[:3]:
-        x = micro_format.float_inputs(bundle, [text], 64)
+        x = keras_inputs.micro_float_inputs(bundle, [text], 64)
         got = micro_format.forward(weights, *(tf.constant(x[n]) for n in micro_format.INPUT_NAMES)).numpy()
         keras_x = preprocessor(tf.constant([text]))
         want = tf.nn.softmax(classifier({k: keras_x[k] for k in scaled.input}, training=False)).numpy()

@@ -45,7 +45,7 @@ def test_utf8_model_runs_with_the_builtin_op_resolver_alone_and_holds_no_table(t
                                                                                words_keras):
     from ai_edge_litert import interpreter as litert
 
-    from eelbert_lite.runner import text_bytes
+    from eelbert_lite.inputs import text_bytes
 
     bundle, expected = words_keras
     path = export(words_classifier, "utf8", tmp_path / "u.tflite")["path"]

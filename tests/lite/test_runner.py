@@ -12,7 +12,8 @@ import pytest
 from eelbert_lite import ExportError, NeedsEelbertTF, TFLiteClassifier, cli, micro
 from eelbert_tf.classification.classifier_bundle import load_classifier
 from eelbert_tf.data_paths import data_dir
-from eelbert_tf.export import inputs, micro_format, runner
+from eelbert_tf.export import micro_format, runner
+from tests.export import keras_inputs
 from eelbert_tf.glue.tasks import from_glue
 from tests.conftest import REPO
 from tests.export.conftest import SENTENCES
@@ -23,7 +24,7 @@ LITE_FILES = ["sst2_eelbert_uno.bytes.int8.tflite", "sst2_eelbert_uno.mediapipe.
               "sst2_eelbert_uno.bytes.tflite"]
 
 
-def keras_inputs(name, texts):
+def reference_inputs(name, texts):
     """Each text's inputs for the shipped file `name`, from eelbert_tf's Keras preprocessing (what calibration
     feeds the converter); a `micro` file's hash vectors by the Keras hash layer."""
     folder = SHIPPED / ("micro_reference" if ".micro." in name else "")
@@ -32,11 +33,11 @@ def keras_inputs(name, texts):
     preprocessor = bundle.preprocessor(meta["sequence_length"])
     for text in texts:
         if meta["format"] == "mediapipe":
-            yield inputs.id_inputs(preprocessor, [text])
+            yield keras_inputs.id_inputs(preprocessor, [text])
         elif meta["format"] == "bytes":
-            yield inputs.bytes_inputs(preprocessor, [text], meta["token_byte_width"])
+            yield keras_inputs.bytes_inputs(preprocessor, [text], meta["token_byte_width"])
         else:
-            x = micro_format.float_inputs(bundle, [text], meta["sequence_length"], preprocessor)
+            x = keras_inputs.micro_float_inputs(bundle, [text], meta["sequence_length"], preprocessor)
             yield {n: micro.quantize(x[n], *meta["input_quantization"][n]) for n in micro_format.INPUT_NAMES}
 
 
@@ -44,7 +45,7 @@ def keras_inputs(name, texts):
 def test_inputs_equal_the_keras_preprocessing(name):
     texts = SENTENCES + from_glue("sst2", data_dir() / "glue", "validation").texts[:60]
     lite = TFLiteClassifier(SHIPPED / name)
-    for text, expected in zip(texts, keras_inputs(name, texts)):
+    for text, expected in zip(texts, reference_inputs(name, texts)):
         got = lite._example_inputs([text])
         assert sorted(got) == sorted(expected)
         for key in got:

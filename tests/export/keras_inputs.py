@@ -1,17 +1,16 @@
-"""Inputs of each format for one example, prepared in Python the way an app prepares them: the
-Keras preprocessor's WordPiece packing (what MediaPipe's BERT tokenizer computes on device), then
-token bytes for the `bytes` format. Used by `eelbert predict` and by int8 calibration."""
+"""The tests' reference for each format's inputs: eelbert_tf's Keras preprocessing (TF Text's WordPiece, keras-hub's
+packing, the Keras hash layer). The package prepares them in Python (`eelbert_lite.inputs`, `eelbert_lite.micro`),
+for the runtime and for int8 calibration alike; tests hold the two equal."""
 
 from __future__ import annotations
 
 import numpy as np
+import tensorflow as tf
 
 from eelbert_tf.layers.hash_ops import token_strings_to_bytes
 
 
 def _packed(preprocessor, example, text_pair: bool):
-    import tensorflow as tf
-
     texts = [tf.constant([t]) for t in example[: 2 if text_pair else 1]]
     return preprocessor(tuple(texts) if len(texts) == 2 else texts[0])
 
@@ -32,3 +31,13 @@ def bytes_inputs(preprocessor, example, width: int, text_pair: bool = False) -> 
     token_bytes = token_strings_to_bytes(tokens, max_bytes=width).numpy().astype(np.int32)
     return {"token_bytes": token_bytes, "segment_ids": x["segment_ids"].numpy().astype(np.int32),
             "padding_mask": mask}
+
+
+def micro_float_inputs(bundle, example, sequence_length: int, preprocessor=None) -> dict:
+    """A `micro` model's inputs before quantization: the Keras preprocessor's tokens through the Keras hash layer."""
+    x = _packed(preprocessor or bundle.preprocessor(sequence_length), example, bundle.text_pair)
+    mask = x["padding_mask"].numpy().astype(np.float32)
+    tokens = np.where(mask == 1, x["tokens"].numpy(), b"")
+    vectors = bundle.model.backbone.token_embedding(tf.constant(tokens)).numpy()
+    return {"token_vectors": vectors.astype(np.float32), "padding_mask": mask,
+            "segment_ids": x["segment_ids"].numpy().astype(np.float32)}
