@@ -35,6 +35,11 @@ from eelbert_tf.export.core import ExportError
 from eelbert_tf.export.micro_sources import INPUT_NAMES, write_c_sources
 
 DEFAULT_SEQUENCE_LENGTH = 64
+# The feed-forward block in column slices, each slice's ReLU output multiplied out before the next is made: TFLite
+# Micro's arena holds one slice's [L, 4H / n] int8 tensors at a time instead of the whole [L, 4H] pair (matmul and
+# bias-add). Measured on the shipped ReLU classifier at 64 tokens: arena 103,936 B whole, 88,416 B in 2 slices,
+# 89,888 B in 4; SST-2 dev in TFLite Micro 79.01%, 79.13%, 79.24%; the file 792 B larger in 2.
+FEEDFORWARD_SLICES = 2
 MASK_PENALTY = 30.0  # attention score of a padded key: exp(-30) ~ 1e-13 of a real key's weight
 MICRO_ACTIVATIONS = ("relu",)
 
@@ -105,6 +110,18 @@ def _layer_norm(tf, x, gamma_beta, epsilon):
     return (x - mean) * tf.math.rsqrt(variance + epsilon) * gamma_beta[0] + gamma_beta[1]
 
 
+def feedforward(tf, x, ff1, ff2, dense, slices: int = FEEDFORWARD_SLICES):
+    """relu(x W1 + b1) W2 + b2, summed over column slices of W1 (rows of W2): `FEEDFORWARD_SLICES`."""
+    (w1, b1), (w2, b2) = ff1, ff2
+    bounds = np.linspace(0, w1.shape[1], slices + 1).astype(int)
+    out = None
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        part = tf.linalg.matmul(tf.nn.relu(dense(x, (w1[:, start:stop], b1[start:stop]))),
+                                tf.constant(w2[start:stop].T[None]), transpose_b=True)
+        out = part if out is None else out + part
+    return out + b2
+
+
 def forward(w: MicroWeights, token_vectors, padding_mask, segment_ids, regression: bool = False):
     """Probabilities `[1, C]` from float inputs (`[1, L, H]`, `[1, L]`, `[1, L]`), static shapes."""
     import tensorflow as tf
@@ -126,8 +143,7 @@ def forward(w: MicroWeights, token_vectors, padding_mask, segment_ids, regressio
         context = tf.matmul(tf.nn.softmax(scores, axis=-1), v)  # [heads, L, head_dim]
         context = tf.reshape(tf.transpose(context, [1, 0, 2]), [1, length, hidden])
         x = _layer_norm(tf, x + dense(context, layer["o"]), layer["norm1"], w.epsilon)
-        hidden_ff = tf.nn.relu(dense(x, layer["ff1"]))
-        x = _layer_norm(tf, x + dense(hidden_ff, layer["ff2"]), layer["norm2"], w.epsilon)
+        x = _layer_norm(tf, x + feedforward(tf, x, layer["ff1"], layer["ff2"], dense), layer["norm2"], w.epsilon)
     if w.pooling == "mean":
         # 1 / (real tokens) at each real token from the masked softmax the attention already uses, then one
         # BATCH_MATMUL, ops TFLite and TFLite Micro agree on (an int8 SUM then DIV scored a constant 0.504 in
