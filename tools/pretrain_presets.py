@@ -74,12 +74,12 @@ RECIPES = {
 }
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
-HEADS = REPO / "bench" / "mlm_heads"
 WEIGHTS_DTYPE = {"bert_tiny": "float16"}
 
 
 def pretrain_and_export(model, runs, threads=None, recipe="v1"):
     from eelbert_tf.models.preset_writer import PRESETS_DIR, export_preset, record_shipped_evaluation
+    from eelbert_tf.models.presets import MLM_HEAD_FILE
     from eelbert_tf.pretraining.evaluation import evaluate_preset, export_mlm_head
 
     out = train_only(model, runs, threads, recipe)
@@ -96,11 +96,12 @@ def pretrain_and_export(model, runs, threads=None, recipe="v1"):
                                   None)
         return folder
     # The held-out MLM loss of the weights exactly as shipped (float16 for BERT's table), with the MLM head
-    # kept in bench/mlm_heads/ (float16; not part of the package): `eelbert evaluate-mlm --preset` recomputes it
-    # from a clean checkout, and it shows whether rounding lost anything against the run's float32 figure.
-    head = export_mlm_head(out, HEADS / f"{name}.npz")
+    # beside them (float16; in a checkout, not in the wheel: `presets.shipped_mlm_head`): `eelbert evaluate-mlm
+    # --preset` recomputes it from a clean checkout, and it shows whether rounding lost anything against the
+    # run's float32 figure.
+    head = export_mlm_head(out, folder / MLM_HEAD_FILE)
     evaluation = evaluate_preset(name, head, cache_dir=runs / r["cache"])
-    record_shipped_evaluation(name, evaluation, head.relative_to(REPO))
+    record_shipped_evaluation(name, evaluation, MLM_HEAD_FILE)
     return folder
 
 
@@ -128,12 +129,13 @@ def stage(model, runs, recipe):
 
 def ship(model, runs, recipe):
     """Ships a staged preset (`stage`): its backbone folder into eelbert_tf/presets/ (replacing the one
-    there, through a temporary sibling and renames), its MLM head into bench/mlm_heads/, then measures
+    there, through a temporary sibling and renames), its MLM head beside its weights, then measures
     the held-out MLM loss of the weights exactly as shipped and records it."""
     import shutil
 
     from eelbert_tf.io_utils import replace_folder
     from eelbert_tf.models.preset_writer import PRESETS_DIR, record_shipped_evaluation
+    from eelbert_tf.models.presets import MLM_HEAD_FILE
     from eelbert_tf.pretraining.evaluation import evaluate_preset
 
     name = preset_name(model, recipe)
@@ -143,16 +145,16 @@ def ship(model, runs, recipe):
         raise SystemExit(f"{source} is not staged: run --stage first.")
     if not (source / "model.weights.h5").is_file() or not (staged / f"{name}.mlm_head.npz").is_file():
         # Once shipped, a staged folder keeps its record, log and loss curve (what the tables read), not the
-        # weights and MLM head, which live in eelbert_tf/presets/ and bench/mlm_heads/.
+        # weights and MLM head, which live in eelbert_tf/presets/.
         raise SystemExit(f"{source} holds no weights or MLM head (shipped already): run --stage again first.")
     tmp = target.with_name(f".{name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(source, tmp)  # keras-hub's preset layout, record and loss curve
     replace_folder(tmp, target)
-    head = HEADS / f"{name}.npz"
+    head = target / MLM_HEAD_FILE
     shutil.copy2(staged / f"{name}.mlm_head.npz", head)
     evaluation = evaluate_preset(name, head, cache_dir=runs / RECIPES[recipe]["cache"])
-    record_shipped_evaluation(name, evaluation, head.relative_to(REPO))
+    record_shipped_evaluation(name, evaluation, MLM_HEAD_FILE)
     print(f"shipped {target}: held-out MLM loss as shipped {evaluation['loss']:.4f}", flush=True)
 
 
@@ -314,7 +316,7 @@ def write_table(runs=pathlib.Path("runs/presets")):
         "sequence positions (the cache is 99% full). Held-out MLM loss and accuracy are on the cache's fixed, "
         "pre-masked validation sequences (held-out documents; the 61M and 123M caches hold the same ones), "
         "reproduced by `eelbert evaluate-mlm --run <run folder>` (float32); the next column is the same measurement "
-        "of the weights exactly as shipped, with the MLM head kept in `bench/mlm_heads/` (float16), recomputed from "
+        "of the weights exactly as shipped, with the MLM head beside the weights (float16), recomputed from "
         "a clean checkout by `eelbert evaluate-mlm --preset <model>_en` (it rebuilds the token cache from the "
         "corpus if missing and checks its sha256). Parameters shipped exclude the MLM head. Wall time and tokens/s "
         "are those of the run as it was scheduled (its TF threads column; a one-thread run had the other core busy); "

@@ -49,6 +49,30 @@ def pretrained_presets(presets_dir=None) -> dict:
     return {p.name: p for p in sorted(root.iterdir()) if (p / "config.json").is_file() and (p / "record.json").is_file()}
 
 
+# A shipped preset's MLM head (float16 `.npz`, `pretraining.evaluation.export_mlm_head`) lies beside its weights,
+# as its record's `shipped.mlm_head_weights` names it. It is a training-only file: in a checkout, not in the wheel
+# (pyproject's package-data takes the presets' .json, .h5, .png and .txt files only).
+MLM_HEAD_FILE = "mlm_head.npz"
+
+
+def shipped_mlm_head(name: str, presets_dir=None) -> pathlib.Path:
+    """The MLM head of shipped preset `name` (`eelbert evaluate-mlm --preset`, a preset as a pretraining
+    teacher). ValueError names why there is none: a preset pretrained on words ships none (its output layer
+    predicts training-only targets), and an installed wheel carries none (they are in a checkout)."""
+    presets = pretrained_presets(presets_dir)
+    if name not in presets:
+        raise ValueError(f"No pretrained preset {name!r}. Shipped: {', '.join(presets) or 'none'}.")
+    record = json.loads((presets[name] / "record.json").read_text())
+    head = (record.get("shipped") or {}).get("mlm_head_weights")
+    if head is None:
+        raise ValueError(f"The record of {name} names no MLM head (a preset pretrained on words ships none).")
+    path = presets[name] / head
+    if not path.is_file():
+        raise ValueError(f"{path} is missing: the presets' MLM heads are training-only files of a checkout of the "
+                         "repository, not of the installed package; pass the head's .npz (--mlm-head-weights).")
+    return path
+
+
 def keras_hub_presets(presets_dir=None) -> dict:
     """The shipped presets as keras-hub's registry holds its own (`register_presets`): metadata (description,
     parameters, path) and the handle its loader reads, here the installed folder."""

@@ -37,6 +37,7 @@ import keras
 from eelbert_lite.vocabulary import vocabulary_sha256
 from eelbert_tf.io_utils import file_sha256
 from eelbert_tf.models.eelbert_masked_lm import EelbertMaskedLM, build_masked_lm, build_variables, mlm_head_variables
+from eelbert_tf.models.presets import shipped_mlm_head
 from eelbert_tf.models.pretrained import load_npz_weights, load_pretrained_backbone, pretrained_presets
 from eelbert_tf.models.saving import load_weights_file
 
@@ -68,11 +69,10 @@ def load_masked_lm_teacher(spec: str, vocabulary, student_tokenizer: str, log=pr
     path = pathlib.Path(spec)
     if spec in presets:
         record = json.loads((presets[spec] / "record.json").read_text())
-        head = (record.get("shipped") or {}).get("mlm_head_weights")
-        if head is None:
-            raise MaskedLMTeacherError(f"--teacher {spec}: its record names no MLM head (a words preset ships none); "
-                                       "a teacher needs its MLM head.")
-        head = pathlib.Path(__file__).resolve().parents[2] / head
+        try:
+            head = shipped_mlm_head(spec)
+        except ValueError as e:
+            raise MaskedLMTeacherError(f"--teacher {spec}: a teacher needs its MLM head. {e}") from None
         files = [presets[spec] / "model.weights.h5", head]
     elif (path / "record.json").is_file() and (path / "masked_lm.weights.h5").is_file():
         record = json.loads((path / "record.json").read_text())

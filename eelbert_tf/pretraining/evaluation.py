@@ -17,6 +17,7 @@ from eelbert_tf.models.pretrained import (
     pretrained_presets,
     record_tokenizer,
 )
+from eelbert_tf.models.presets import shipped_mlm_head
 from eelbert_tf.models.saving import load_weights_file
 from eelbert_tf.pretraining.config import PretrainConfig, open_token_cache
 from eelbert_tf.pretraining.pipeline import validation_dataset
@@ -68,8 +69,7 @@ def export_mlm_head(run_dir, path, dtype: str = "float16") -> pathlib.Path:
 def evaluate_preset(name, mlm_head_weights=None, data_dir=None, cache_dir=None, log=print,
                     presets_dir=None) -> dict:
     """Held-out MLM loss and accuracy of a shipped preset, exactly as shipped (its weights' dtype),
-    with the MLM head saved by `export_mlm_head` (default: the file its record names, relative to
-    the repository), on the token cache its record names (rebuilt deterministically from the
+    with the MLM head saved by `export_mlm_head` (default: the one beside its weights, `shipped_mlm_head`), on the token cache its record names (rebuilt deterministically from the
     corpus when missing; its checksum must equal the recorded one)."""
     presets = pretrained_presets(presets_dir)
     if name not in presets:
@@ -80,9 +80,7 @@ def evaluate_preset(name, mlm_head_weights=None, data_dir=None, cache_dir=None, 
             raise ValueError(f"{name} was pretrained on words and ships no MLM head (its output layer predicts the "
                              "training-only word targets); its record holds the run's held-out loss, measured on "
                              "the same float32 weights: `eelbert evaluate-mlm --run` on the run folder recomputes it.")
-        if record["shipped"].get("mlm_head_weights") is None:
-            raise ValueError(f"The record of {name} names no MLM head: pass mlm_head_weights (--mlm-head-weights).")
-        mlm_head_weights = pathlib.Path(__file__).resolve().parents[2] / record["shipped"]["mlm_head_weights"]
+        mlm_head_weights = shipped_mlm_head(name, presets_dir)
     vocabulary, cache = _open_recorded_cache(record, name, data_dir, cache_dir, log)
     model = EelbertMaskedLM(load_pretrained_backbone(name, presets_dir), vocabulary, mlm_head=record["mlm_head"],
                             compile=False)

@@ -9,7 +9,6 @@ import tensorflow as tf
 from eelbert_tf.models import preset_writer, pretrained
 from eelbert_tf.models import presets as shipped_presets
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone
-from tests.conftest import REPO
 
 
 def test_export_and_load_round_trip(tmp_path, monkeypatch):
@@ -93,7 +92,18 @@ def test_shipped_presets_load_offline_with_their_records(name):
         assert shipped["mlm_head_weights"] is None and shipped["weights_dtype"] == "float32"
         assert shipped["heldout_mlm_loss"] == record["heldout_mlm_loss"]
     else:
-        assert (REPO / shipped["mlm_head_weights"]).is_file()
+        assert shipped_presets.shipped_mlm_head(name) == folder / shipped["mlm_head_weights"] == folder / "mlm_head.npz"
+
+
+def test_a_missing_mlm_head_is_refused_by_name(tmp_path):
+    """A words preset ships no MLM head, and a wheel carries none (training-only files of a checkout): each is
+    refused with what to pass instead."""
+    with pytest.raises(ValueError, match="names no MLM head"):
+        shipped_presets.shipped_mlm_head("eelbert_uno_words_en")
+    folder = tmp_path / "eelbert_uno_en"
+    shutil.copytree(pretrained.pretrained_presets()["eelbert_uno_en"], folder, ignore=shutil.ignore_patterns("*.npz"))
+    with pytest.raises(ValueError, match=r"mlm_head.npz is missing.*--mlm-head-weights"):
+        shipped_presets.shipped_mlm_head("eelbert_uno_en", tmp_path)
 
 
 def test_a_shipped_preset_gives_its_pinned_outputs():
