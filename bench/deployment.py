@@ -14,6 +14,7 @@
 2. export: the shipped classifier to tflite/models/sst2_eelbert_uno/ (.keras, labels, every format in
    float and int8, the micro model with its generated C sources and its own .keras, the words model's
    `utf8` int8 file and its .keras); the peers to runs/deploy/exports/.
+   (`--stage micro` exports and measures the micro file alone, from its shipped reference folder.)
 3. measure: SST-2 dev accuracy of every file in its runtime (LiteRT, MediaPipe TextClassifier, TFLite
    Micro), int8 against float agreement, MRPC float against int8, file sizes split into weights and
    tokenizer/vocabulary tables, latency per sentence in ai-edge-litert on one thread split into
@@ -156,7 +157,7 @@ def export_all():
     for fmt, folder in REFERENCE_FOLDERS.items():
         (SHIPPED / folder).mkdir(exist_ok=True)
         for f in (*CLASSIFIER_FILES, "record.json"):
-            if (RUNS / REFERENCE[fmt] / f).exists() and f != "calibration.jsonl":
+            if (RUNS / REFERENCE[fmt] / f).exists():  # calibration.jsonl too: `--stage micro` exports from it
                 shutil.copy(RUNS / REFERENCE[fmt] / f, SHIPPED / folder / f)
     for fmt, int8, name in shipped_files():
         model = RUNS / REFERENCE.get(fmt, "sst2_eelbert_uno_en")
@@ -392,6 +393,43 @@ def measure():
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
 
 
+def remeasure_micro(note=None):
+    """`--stage micro`: the micro file again from its shipped reference folder (`micro_reference`, the ReLU
+    classifier and its calibration examples), for a change to the micro export alone. Its C sources are written
+    again, its entries in deployment.json (SST-2 dev in TFLite Micro, agreement with Keras, sizes, arena, invoke
+    time) replaced and stamped with this run's date and commit; every other figure keeps its own run's stamp."""
+    import numpy as np
+
+    from eelbert_tf.classification.classifier_bundle import load_classifier
+    from eelbert_tf.classification.metrics import classification_metrics
+    from eelbert_tf.export.core import read_metadata
+    from eelbert_tf.export.exporter import export
+    from eelbert_tf.export.runner import TFLiteClassifier
+    from eelbert_tf.glue.tasks import from_glue
+
+    results = json.loads(RESULTS.read_text())
+    reference = SHIPPED / REFERENCE_FOLDERS["micro"]
+    name = f"{STEM}.micro.int8.tflite"
+    report = export(reference, "micro", SHIPPED / name, int8=True)
+    print(f"{name}: {report['bytes']:,} bytes")
+    dev = from_glue("sst2", glue_dir(), "validation")
+    keras_labels = load_classifier(reference).scores(dev.texts).argmax(-1)
+    if keras_labels.tolist() != results["keras"][REFERENCE["micro"]]["labels"]:
+        raise SystemExit(f"{reference} is not the classifier {RESULTS} measured: its dev labels differ")
+    labels = TFLiteClassifier(SHIPPED / name).scores(dev.texts).argmax(-1)
+    meta = read_metadata((SHIPPED / name).read_bytes())
+    stamp = {"machine": _report.machine(), "date": _report.now(), "commit": _report.commit(),
+             "command": "python bench/deployment.py --stage micro", **({"note": note} if note else {})}
+    results["files"][name] = {
+        "format": "micro", "int8": True, "accuracy": classification_metrics(dev.labels, labels, 2)["accuracy"],
+        "agrees_with_keras": float(np.mean(labels == keras_labels) * 100), "ops": report["ops"],
+        "runtime": report["runtime"], **size_breakdown(SHIPPED / name), "arena_bytes": meta["arena_bytes"],
+        "sequence_length": meta["sequence_length"], "measured": stamp}
+    results["micro"] = {**micro_timing(SHIPPED / name, results["latency_texts"]["typical"]), "measured": stamp}
+    print(name, {k: v for k, v in results["files"][name].items() if k not in ("ops", "runtime")}, results["micro"])
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+
+
 def mediapipe_accuracy(path, dev) -> float:
     """SST-2 dev accuracy of the file in MediaPipe Tasks' TextClassifier (its own tokenizer, no code of ours)."""
     from mediapipe.tasks.python import text
@@ -448,8 +486,10 @@ def mrpc_int8() -> dict:
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int)
-    parser.add_argument("--stage", choices=["finetune", "export", "measure", "render", "all"], default="all")
+    parser.add_argument("--stage", choices=["finetune", "export", "measure", "micro", "render", "all"],
+                        default="all")
     parser.add_argument("--only", help="comma list of classifiers to fine-tune")
+    parser.add_argument("--note", help="--stage micro: a line on how it ran, e.g. what else ran on the machine")
     args = parser.parse_args(argv)
     if args.threads:
         import tensorflow as tf
@@ -462,7 +502,9 @@ def main(argv=None):
         export_all()
     if args.stage in ("measure", "all"):
         measure()
-    if args.stage in ("measure", "render", "all"):
+    if args.stage == "micro":
+        remeasure_micro(args.note)
+    if args.stage in ("measure", "micro", "render", "all"):
         from deployment_report import render
 
         render(json.loads(RESULTS.read_text()))

@@ -197,6 +197,15 @@ def _timing_note(results) -> str:
             "two files can mean")
 
 
+def _remeasured(entry) -> str:
+    """Where a figure was measured again alone (`--stage micro`): by which command, when, at which commit."""
+    m = entry.get("measured")
+    if not m:
+        return ""
+    return (f" The micro file and its figures (this paragraph and its table row) are from `{m['command']}`, "
+            f"{m['date']}, commit {m['commit']}" + (f" ({m['note']})" if m.get("note") else "") + ".")
+
+
 def render(results):
     k = results["keras"]
     split_typ = results["peers"]["sst2_eelbert_uno_en"]
@@ -257,7 +266,7 @@ def render(results):
         f"model, a measured arena of {results['micro']['arena_bytes']:,} bytes at "
         f"{results['micro']['sequence_length']} tokens, {results['micro']['ms_invoke_host']:.1f} ms per invoke in "
         "tflite-micro's Python interpreter on this CPU (reference kernels; a microcontroller's time depends on its "
-        "core and CMSIS-NN).",
+        "core and CMSIS-NN)." + _remeasured(results["micro"]),
         "",
         "MRPC (a pair task, `bytes` format): " + ", ".join(
             f"{n} accuracy {v['accuracy']:.2f}% / F1 {v['f1']:.2f}" for n, v in results["mrpc"].items()) + ".",
