@@ -11,8 +11,11 @@ from contextlib import contextmanager
 
 # Start-up lines TensorFlow and LiteRT write from C++ straight to file descriptor 2, before (or without) reading
 # TF_CPP_MIN_LOG_LEVEL: absl's notice, oneDNN's, the CUDA stub's, `E0000 ... failed call to cuInit` on a machine
-# without a GPU, CPU instruction notes, and LiteRT's XNNPACK delegate notice.
+# without a GPU, CPU instruction notes, oneDNN's `E0000 ... supports DT_INT64 only on platforms with AVX-512` (once
+# a process, at its first int64 op: the `eelbert` command provokes it, `cli.quiet_int64_notice`), and LiteRT's XNNPACK
+# delegate notice.
 RUNTIME_NOISE = re.compile(r"absl::InitializeLog|oneDNN custom operations are on|Could not find cuda drivers|"
+                           r"oneDNN supports DT_INT64 only on platforms with AVX-512|"
                            r"failed call to cuInit|Unable to register cu(DNN|FFT|BLAS) factory|"
                            r"This TensorFlow binary is optimized|To enable the following instructions|"
                            r"Created TensorFlow Lite XNNPACK delegate")

@@ -12,7 +12,10 @@ import os
 import shlex
 import sys
 
+import tensorflow as tf
+
 from eelbert_lite import predict
+from eelbert_lite.logs import quiet_runtime_logs
 from eelbert_tf.models.pooling import POOLINGS
 from eelbert_tf.pretraining.checkpoint import CheckpointError
 
@@ -335,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--run", help="a pretraining run folder (with record.json)")
     ev.add_argument("--preset", help="a shipped pretrained preset, e.g. eelbert_uno_en")
     ev.add_argument("--mlm-head-weights", help="the preset's MLM head (default: the file its record names, "
-                                               "bench/mlm_heads/<preset>.npz in a checkout)")
+                                               "eelbert_tf/presets/<preset>/mlm_head.npz in a checkout)")
     ev.add_argument("--data-dir")
     ev.add_argument("--cache-dir", help="token cache (default: where the run put it; rebuilt if missing)")
     ev.set_defaults(func=_cmd_evaluate_mlm)
@@ -462,10 +465,21 @@ def build_parser() -> argparse.ArgumentParser:
 USER_ERRORS = (*predict.USER_ERRORS, CheckpointError)
 
 
+def quiet_int64_notice():
+    """oneDNN writes `E0000 ... supports DT_INT64 only on platforms with AVX-512` at a process's first int64 op on
+    a CPU without AVX-512: an error line that is none, which would open every training command's output. One such
+    op runs here with that line kept off stderr. It starts TensorFlow's runtime, so it runs before the commands
+    that do not set TensorFlow's threads (`pretrain` does, and must first)."""
+    with quiet_runtime_logs():
+        tf.transpose(tf.zeros([1, 1], tf.int64))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.argv = argv  # the command as given, for the records of what it writes (`eelbert distil`)
+    if args.command != "pretrain":
+        quiet_int64_notice()
     try:
         return args.func(args)
     except USER_ERRORS as e:

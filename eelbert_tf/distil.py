@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import os
 import pathlib
@@ -141,13 +142,16 @@ def score_texts(teacher, rows, path, log=print) -> dict:
     if done:
         log(f"scores: {len(done):,} texts already scored in {path}; {len(todo):,} to go")
     pair = bool(rows) and rows[0][1] is not None
+    # The time to go is read from characters, not texts: sorted by length, the texts still to score are the
+    # longest (a batch costs about its longest text's tokens), so a rate in texts/s says too little time.
+    work = list(itertools.accumulate(len(a) + len(b or "") + 8 for a, b in todo))
     started = time.time()
     for start in range(0, len(todo), SCORE_CHUNK):
         chunk = todo[start:start + SCORE_CHUNK]
         if start:
-            rate = start / (time.time() - started)
-            log(f"scores: {start:,} of {len(todo):,} texts, {rate:.0f}/s, about {(len(todo) - start) / rate / 60:.1f} "
-                "min to go")
+            elapsed = time.time() - started
+            to_go = elapsed * (work[-1] - work[start - 1]) / work[start - 1]
+            log(f"scores: {start:,} of {len(todo):,} texts, {start / elapsed:.0f}/s, about {to_go / 60:.1f} min to go")
         logits = teacher.logits([a for a, _ in chunk], [b for _, b in chunk] if pair else None)
         lines = "".join(json.dumps({"text": a, **({"text_pair": b} if pair else {}),
                                     "scores": [round(float(v), 6) for v in row]}, ensure_ascii=False) + "\n"

@@ -29,6 +29,16 @@ def test_quick_start_command_classifies_offline():
     assert out.stderr == "", out.stderr
 
 
+def test_tensorflow_notices_stay_off_stderr():
+    """oneDNN's `E0000 ... supports DT_INT64 only on platforms with AVX-512`, written at a process's first int64 op
+    on a CPU without AVX-512, is kept off stderr by the `eelbert` command like TensorFlow's start-up lines (an error
+    line that is none, at the head of `eelbert finetune` and `eelbert distil`)."""
+    code = ("from eelbert_tf import cli\ncli.quiet_int64_notice()\nimport tensorflow as tf\n"
+            "print(tf.transpose(tf.zeros([2, 3], tf.int64)).shape)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "(3, 2)" and out.stderr == "", out.stderr[-2000:]
+
+
 def test_python_examples_run(tmp_path):
     blocks = _blocks("python")
     assert len(blocks) >= 2

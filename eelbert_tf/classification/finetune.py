@@ -161,8 +161,10 @@ def distillation_texts(train: LabeledText, recipe: FinetuneRecipe, unlabeled=Non
     labels = np.concatenate([np.asarray(train.labels), np.zeros(len(extra), train.labels.dtype)])
     counts = {"labeled": len(train), "unlabeled": len(unlabeled_rows),
               "augmented": sum(len(vs) for vs in variants), "teacher_only_total": len(extra)}
+    repeats = counts["unlabeled"] + counts["augmented"] - len(extra)
     log(f"distillation set: {len(train):,} labeled texts + {len(extra):,} scored by the teacher alone "
-        f"({counts['unlabeled']:,} unlabeled, {counts['augmented']:,} augmented variants)")
+        f"({counts['unlabeled']:,} unlabeled, {counts['augmented']:,} augmented variants; {repeats:,} of these "
+        "repeat another or a training text and are kept once)")
     return LabeledText(texts, labels, train.label_names, pairs, train.source), counts
 
 
@@ -219,12 +221,17 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
         loss = keras.losses.MeanSquaredError()
     else:
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    if recipe.pooling != "cls" and getattr(classifier.backbone, "pooled_dense", None) is not None:
+        # The head reads every token's output, not BERT's [CLS] pooler, which gets no gradient: frozen, it stays
+        # as pretrained (as it would anyway) and Keras does not warn of the missing gradient.
+        classifier.backbone.pooled_dense.trainable = False
     classifier.compile(optimizer=make_optimizer(recipe, steps), loss=loss, metrics=[])
     log(f"fine-tuning {model} on {len(train):,} examples ({train.source}), {recipe.epochs} epochs, {steps:,} steps"
         + (" (distilling)" if targets is not None else ""))
     started = time.time()
     history = classifier.fit(labeled_dataset(train, preprocessor, list(classifier.backbone.input), recipe.batch_size,
                                              recipe.seed, targets), epochs=recipe.epochs, verbose=verbose,
+                             shuffle=False,  # the dataset shuffles itself each epoch (seeded): Keras would warn
                              callbacks=[] if backup_dir is None else [keras.callbacks.BackupAndRestore(str(backup_dir))])
     seconds = time.time() - started
     # Trained on preprocessed batches (the pipeline above also carries the teacher's targets); the saved

@@ -34,6 +34,7 @@ from eelbert_tf.classification.labeled_text import LabeledText, subsample
 from eelbert_tf.classification.metrics import dev_metrics
 from eelbert_tf.classification.teacher import TeacherError
 from eelbert_tf.io_utils import file_sha256, git_commit, replace_folder, write_json_atomically
+from eelbert_tf.models.saving import load_model
 from eelbert_tf.schedules import make_schedule
 
 TEACHER_INFO = "teacher.json"  # beside a keras-hub classifier folder written by `finetune_teacher`
@@ -158,7 +159,7 @@ class KerasHubClassifierTeacher:
         local = pathlib.Path(self.path)
         if local.is_file():
             try:
-                self.classifier = keras.saving.load_model(local)
+                self.classifier = load_model(local)  # compile=False: it only predicts
             except Exception as e:  # noqa: BLE001 - Keras raises many kinds for a file it cannot read
                 raise TeacherError(f"--teacher {local} cannot be loaded as a Keras model: "
                                    f"{str(e).splitlines()[0][:200]}") from None

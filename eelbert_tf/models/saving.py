@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import warnings
 import zipfile
 
 from eelbert_tf.io_utils import write_atomically
@@ -63,7 +64,12 @@ def load_model(path, compile: bool = False):
     # this module.
     path = check_keras_archive(path)
     try:
-        return keras.saving.load_model(path, compile=compile)
+        with warnings.catch_warnings():
+            # A keras-hub task compiles itself when it is built, so Keras tries to fill that new optimizer from
+            # the file's trained one and warns that their variables differ; a model loaded for inference (or to
+            # be compiled anew, as fine-tuning does) never uses the saved optimizer state.
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            return keras.saving.load_model(path, compile=compile)
     except Exception as e:  # Keras and h5py raise many types; the cause is kept as __cause__
         raise SavedModelError(f"Saved model {path} cannot be loaded: {type(e).__name__}: {e}") from e
 
