@@ -81,14 +81,17 @@ class EelbertTextClassifier(keras_hub.models.TextClassifier):
             metrics = [] if metrics == "auto" else metrics
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
-    def fit(self, x=None, y=None, batch_size=None, shuffle=True, sample_weight=None, **kwargs):
+    def fit(self, x=None, y=None, batch_size=None, shuffle=None, sample_weight=None, **kwargs):
         """keras-hub's `fit`, except that texts given as lists (or a tuple of two lists for pairs) are shuffled
         every epoch unless `shuffle=False`: keras-hub batches lists in their order, so a file sorted by label
-        would train one label at a time."""
+        would train one label at a time. A `tf.data.Dataset` keeps its own order (as in Keras, without Keras's
+        warning that `shuffle` is ignored for it); other inputs shuffle as in Keras unless `shuffle=False`."""
         texts = x if isinstance(x, (list, np.ndarray)) else None
         if isinstance(x, tuple) and len(x) == 2 and all(isinstance(t, (list, np.ndarray)) for t in x):
             texts = x
-        if texts is None or not shuffle or y is None:
+        if texts is None or shuffle is False or y is None:
+            if shuffle is None:
+                shuffle = not isinstance(x, tf.data.Dataset)
             return super().fit(x=x, y=y, batch_size=batch_size, shuffle=shuffle, sample_weight=sample_weight,
                                **kwargs)
         size = len(texts[0]) if isinstance(texts, tuple) else len(texts)

@@ -204,7 +204,8 @@ def pretrain(config: PretrainConfig, log=print) -> dict:
         if isinstance(dataset, tf.distribute.DistributedDataset):
             keras_multi_worker_fixes(model, next(iter(make_dataset(rows=None).take(1))))
         verbose = 1 if sys.stdout.isatty() else 0  # a progress bar on a terminal; log lines always
-        train_model.fit(dataset, epochs=1, steps_per_epoch=remaining, callbacks=[progress], verbose=verbose)
+        train_model.fit(dataset, epochs=1, steps_per_epoch=remaining, callbacks=[progress], verbose=verbose,
+                        shuffle=False)  # the cache's order is the recipe's (Keras warns at True for a dataset)
         g = progress.global_step()
         if g % config.checkpoint_every and g != total:
             progress.save(g)

@@ -165,3 +165,9 @@ def test_fit_on_lists_shuffles_every_epoch_unless_told_not_to(monkeypatch):
     assert isinstance(next(iter(seen[-1]["x"]))[0], tuple)
     classifier.fit(x=texts, y=labels, batch_size=8, shuffle=False)
     assert seen[-1]["x"] is texts and seen[-1]["shuffle"] is False
+    # A dataset keeps its own order: Keras's `shuffle=True` default would only earn a warning that it is ignored.
+    import tensorflow as tf
+
+    batches = tf.data.Dataset.from_tensor_slices((texts, labels)).batch(8)
+    classifier.fit(batches, epochs=1)
+    assert seen[-1]["x"] is batches and seen[-1]["shuffle"] is False
