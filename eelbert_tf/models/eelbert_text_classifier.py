@@ -99,7 +99,7 @@ class EelbertTextClassifier(keras_hub.models.TextClassifier):
             tf.constant(list(texts), tf.string)
         parts = (features, np.asarray(y)) + (() if sample_weight is None else (np.asarray(sample_weight),))
         dataset = tf.data.Dataset.from_tensor_slices(parts).shuffle(size, reshuffle_each_iteration=True)
-        return super().fit(x=dataset.batch(batch_size or 32), **kwargs)
+        return super().fit(x=dataset.batch(batch_size or 32), shuffle=False, **kwargs)  # shuffled above
 
     def __call__(self, *args, **kwargs):
         # keras-hub refuses string inputs in a direct call (they would skip the preprocessor); the hash

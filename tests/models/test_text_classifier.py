@@ -160,7 +160,7 @@ def test_fit_on_lists_shuffles_every_epoch_unless_told_not_to(monkeypatch):
     first = [int(v) for _, y in dataset for v in y.numpy()]
     second = [int(v) for _, y in dataset for v in y.numpy()]
     assert sorted(first) == labels and first != labels and first != second  # shuffled, anew each epoch
-    assert seen[-1]["epochs"] == 2 and "y" not in seen[-1]
+    assert seen[-1]["epochs"] == 2 and "y" not in seen[-1] and seen[-1]["shuffle"] is False  # shuffled above
     classifier.fit(x=(texts, texts), y=labels, batch_size=8)  # pairs too
     assert isinstance(next(iter(seen[-1]["x"]))[0], tuple)
     classifier.fit(x=texts, y=labels, batch_size=8, shuffle=False)
