@@ -15,7 +15,7 @@ import pytest
 from eelbert_tf.pretraining.distribute import (DistributeError, check_global_batch, free_local_ports,
                                                local_tf_config, parse_tf_config)
 
-SEQ, BATCH, STEPS = 32, 8, 160
+SEQ, BATCH, STEPS = 32, 8, 80
 TIMEOUT = 240  # seconds for any one run; every process is killed when a test ends
 LOSS_TOLERANCE = 1e-3  # two workers against one process: float summation order (measured: 3e-4 after 160 steps)
 
