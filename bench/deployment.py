@@ -302,8 +302,6 @@ def measure():
     from eelbert_tf.classification.classifier_bundle import load_classifier
     from eelbert_tf.glue.tasks import from_glue
     from eelbert_tf.classification.metrics import classification_metrics
-    from eelbert_tf.export.core import read_metadata
-    from eelbert_tf.export.runner import TFLiteClassifier
 
     reports = json.loads((RUNS / "export_reports.json").read_text())
     dev = from_glue("sst2", glue_dir(), "validation")
@@ -318,22 +316,13 @@ def measure():
         print(name, "keras", results["keras"][name]["accuracy"])
     float_labels = {}
     for fmt, int8, name in shipped_files():
-        path = SHIPPED / name
-        scores = TFLiteClassifier(path).scores(dev.texts)
-        labels = scores.argmax(-1)
         reference = REFERENCE.get(fmt, "sst2_eelbert_uno_en")
-        keras_labels = np.array(results["keras"][reference]["labels"])
-        entry = {"format": fmt, "int8": int8, "accuracy": classification_metrics(dev.labels, labels, 2)["accuracy"],
-                 "agrees_with_keras": float(np.mean(labels == keras_labels) * 100),
-                 "ops": reports[name]["ops"], "runtime": reports[name]["runtime"], **size_breakdown(path)}
+        entry, labels = file_entry(fmt, int8, SHIPPED / name, reports[name], dev,
+                                   np.array(results["keras"][reference]["labels"]))
         if not int8:
             float_labels[fmt] = labels
         elif fmt in float_labels:
             entry["agrees_with_float"] = float(np.mean(labels == float_labels[fmt]) * 100)
-        if fmt == "micro":
-            meta = read_metadata(path.read_bytes())
-            entry["arena_bytes"] = meta["arena_bytes"]
-            entry["sequence_length"] = meta["sequence_length"]
         results["files"][name] = entry
         print(name, {k: v for k, v in entry.items() if k not in ("ops", "runtime")})
     results["files"][f"{STEM}.mediapipe.tflite"]["mediapipe_task_accuracy"] = mediapipe_accuracy(
@@ -393,18 +382,32 @@ def measure():
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
 
 
+def file_entry(fmt, int8, path, report, dev, keras_labels):
+    """`(entry, labels)`: a shipped file's row of deployment.json (SST-2 dev in its runtime, agreement with its
+    Keras model's dev labels, its ops and runtime, its sizes, and a micro file's arena and length) and its labels."""
+    import numpy as np
+
+    from eelbert_tf.classification.metrics import classification_metrics
+    from eelbert_tf.export.core import read_metadata
+    from eelbert_tf.export.runner import TFLiteClassifier
+
+    labels = TFLiteClassifier(path).scores(dev.texts).argmax(-1)
+    entry = {"format": fmt, "int8": int8, "accuracy": classification_metrics(dev.labels, labels, 2)["accuracy"],
+             "agrees_with_keras": float(np.mean(labels == keras_labels) * 100),
+             "ops": report["ops"], "runtime": report["runtime"], **size_breakdown(path)}
+    if fmt == "micro":
+        meta = read_metadata(pathlib.Path(path).read_bytes())
+        entry["arena_bytes"], entry["sequence_length"] = meta["arena_bytes"], meta["sequence_length"]
+    return entry, labels
+
+
 def remeasure_micro(note=None):
     """`--stage micro`: the micro file again from its shipped reference folder (`micro_reference`, the ReLU
     classifier and its calibration examples), for a change to the micro export alone. Its C sources are written
     again, its entries in deployment.json (SST-2 dev in TFLite Micro, agreement with Keras, sizes, arena, invoke
     time) replaced and stamped with this run's date and commit; every other figure keeps its own run's stamp."""
-    import numpy as np
-
     from eelbert_tf.classification.classifier_bundle import load_classifier
-    from eelbert_tf.classification.metrics import classification_metrics
-    from eelbert_tf.export.core import read_metadata
     from eelbert_tf.export.exporter import export
-    from eelbert_tf.export.runner import TFLiteClassifier
     from eelbert_tf.glue.tasks import from_glue
 
     results = json.loads(RESULTS.read_text())
@@ -416,15 +419,10 @@ def remeasure_micro(note=None):
     keras_labels = load_classifier(reference).scores(dev.texts).argmax(-1)
     if keras_labels.tolist() != results["keras"][REFERENCE["micro"]]["labels"]:
         raise SystemExit(f"{reference} is not the classifier {RESULTS} measured: its dev labels differ")
-    labels = TFLiteClassifier(SHIPPED / name).scores(dev.texts).argmax(-1)
-    meta = read_metadata((SHIPPED / name).read_bytes())
     stamp = {"machine": _report.machine(), "date": _report.now(), "commit": _report.commit(),
              "command": "python bench/deployment.py --stage micro", **({"note": note} if note else {})}
-    results["files"][name] = {
-        "format": "micro", "int8": True, "accuracy": classification_metrics(dev.labels, labels, 2)["accuracy"],
-        "agrees_with_keras": float(np.mean(labels == keras_labels) * 100), "ops": report["ops"],
-        "runtime": report["runtime"], **size_breakdown(SHIPPED / name), "arena_bytes": meta["arena_bytes"],
-        "sequence_length": meta["sequence_length"], "measured": stamp}
+    entry, _ = file_entry("micro", True, SHIPPED / name, report, dev, keras_labels)
+    results["files"][name] = {**entry, "measured": stamp}
     results["micro"] = {**micro_timing(SHIPPED / name, results["latency_texts"]["typical"]), "measured": stamp}
     print(name, {k: v for k, v in results["files"][name].items() if k not in ("ops", "runtime")}, results["micro"])
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")

@@ -231,7 +231,6 @@ def train_classifier(model: str, train: LabeledText, recipe: FinetuneRecipe, voc
     started = time.time()
     history = classifier.fit(labeled_dataset(train, preprocessor, list(classifier.backbone.input), recipe.batch_size,
                                              recipe.seed, targets), epochs=recipe.epochs, verbose=verbose,
-                             shuffle=False,  # the dataset shuffles itself each epoch (seeded): Keras would warn
                              callbacks=[] if backup_dir is None else [keras.callbacks.BackupAndRestore(str(backup_dir))])
     seconds = time.time() - started
     # Trained on preprocessed batches (the pipeline above also carries the teacher's targets); the saved

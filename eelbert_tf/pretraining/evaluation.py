@@ -69,8 +69,9 @@ def export_mlm_head(run_dir, path, dtype: str = "float16") -> pathlib.Path:
 def evaluate_preset(name, mlm_head_weights=None, data_dir=None, cache_dir=None, log=print,
                     presets_dir=None) -> dict:
     """Held-out MLM loss and accuracy of a shipped preset, exactly as shipped (its weights' dtype),
-    with the MLM head saved by `export_mlm_head` (default: the one beside its weights, `shipped_mlm_head`), on the token cache its record names (rebuilt deterministically from the
-    corpus when missing; its checksum must equal the recorded one)."""
+    with the MLM head saved by `export_mlm_head` (default: the one beside its weights, `shipped_mlm_head`),
+    on the token cache its record names (rebuilt deterministically from the corpus when missing; its
+    checksum must equal the recorded one)."""
     presets = pretrained_presets(presets_dir)
     if name not in presets:
         raise ValueError(f"No pretrained preset {name!r}. Shipped: {', '.join(presets) or 'none'}.")
