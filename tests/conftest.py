@@ -12,6 +12,37 @@ GOLDEN_PATH = REPO / "tflite" / "golden" / "hash_golden.json"
 SMALL_VOCAB = REPO / "tests" / "fixtures" / "vocab_small.txt"
 
 
+# Under `pytest -n 2` (the README's command) each group runs on one worker: the export tests share session
+# fixtures (classifiers fine-tuned on the reviews) that a second worker would fine-tune again, and the multi-worker
+# pretraining tests and the CLI deployment tests each share a module fixture (a two-process run, a fine-tuned
+# classifier). Written here because xdist's own `--dist loadgroup` does not group under pytest 9.2
+# (pytest-dev/pytest-xdist#1386).
+XDIST_GROUPS = {"tests/export/": "export", "tests/pretraining/test_distribute.py": "distribute",
+                "tests/test_cli_deploy.py": "cli_deploy"}
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist (the dev extra), absent without it
+def pytest_xdist_make_scheduler(config, log):
+    """Under `-n` with xdist's default distribution: its scope scheduler, a group per XDIST_GROUPS entry and
+    every other test its own scope (the largest groups start first, then the tests in collection order)."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return next((g for prefix, g in XDIST_GROUPS.items() if nodeid.startswith(prefix)), nodeid)
+
+    return GroupScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The modules that hold a `slow` test first, each kept whole (its module fixtures are set up once), so that
+    the quick tests fill the end of a parallel run instead of one long test that leaves the other worker idle."""
+    slow = {getattr(item, "module", None) for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: getattr(item, "module", None) not in slow)  # stable: each part keeps its order
+
+
 @pytest.fixture(scope="session")
 def golden():
     return json.loads(GOLDEN_PATH.read_text(encoding="utf-8"))

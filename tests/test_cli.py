@@ -2,6 +2,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.models.test_backbone import independent_count
 from eelbert_tf.models import BACKBONE_PRESETS
 
@@ -14,6 +16,7 @@ def run_info(preset):
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_info_json_matches_an_independent_count():
     infos = {p: run_info(p) for p in ["eelbert_uno", "bert_tiny"]}
     for preset, info in infos.items():

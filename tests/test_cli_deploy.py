@@ -24,6 +24,7 @@ def finetuned(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_finetune_writes_the_classifier_folder(finetuned):
     names = {p.name for p in finetuned.iterdir()}
     assert names == {"classifier.keras", "labels.txt", "vocab.txt", "classifier.json", "metrics.json",
@@ -117,6 +118,7 @@ def test_bad_finetune_input_is_named(finetuned, tmp_path, capsys):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
+@pytest.mark.slow
 def test_finetune_a_glue_task_and_predict_pairs(tmp_path, capsys):
     out = tmp_path / "mrpc"
     assert main(["finetune", "--model", "eelbert_uno", "--task", "mrpc", "--glue-dir", str(FIXTURES / "glue"),

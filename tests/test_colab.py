@@ -26,6 +26,7 @@ def test_every_notebook_is_checked():
     assert sorted(p.stem for p in NOTEBOOKS) == sorted(EXPECTED)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_in_small_mode(notebook, tmp_path, monkeypatch):
     import nbformat

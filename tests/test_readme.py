@@ -5,6 +5,8 @@ import shlex
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text()
@@ -39,6 +41,7 @@ def test_tensorflow_notices_stay_off_stderr():
     assert out.returncode == 0 and out.stdout.strip() == "(3, 2)" and out.stderr == "", out.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_python_examples_run(tmp_path):
     blocks = _blocks("python")
     assert len(blocks) >= 2

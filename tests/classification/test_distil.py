@@ -118,6 +118,7 @@ def test_teacher_kinds_are_told_apart_and_the_rest_refused(tmp_path, keras_hub_b
         teacher_kind(tmp_path / "missing")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layout", ["keras_hub", "hugging_face"])
 def test_a_backbone_is_fine_tuned_into_a_reusable_teacher(tmp_path, layout, keras_hub_backbone, hf_backbone):
     backbone = keras_hub_backbone if layout == "keras_hub" else hf_backbone
@@ -155,6 +156,7 @@ def test_a_foreign_keras_hub_classifier_teaches_by_its_outputs(tmp_path, keras_h
     assert teacher.logits(["the quick fox", "a dog"]).shape == (2, 3)
 
 
+@pytest.mark.slow
 def test_distil_runs_every_stage_resumes_and_reports(tmp_path, keras_hub_backbone, capsys):
     out = tmp_path / "run"
     argv = ["distil", *DATA, "--teacher", str(keras_hub_backbone), "--out", str(out), "--format", "bytes",
@@ -218,6 +220,7 @@ def test_distil_runs_every_stage_resumes_and_reports(tmp_path, keras_hub_backbon
         finetune_teacher(keras_hub_backbone, train, None, out / "teacher", TeacherRecipe(epochs=3))
 
 
+@pytest.mark.slow
 def test_bad_teachers_are_refused_with_one_line_and_nothing_written(tmp_path, keras_hub_backbone, capsys):
     # A Hugging Face folder of an architecture keras-hub cannot convert.
     odd = tmp_path / "odd_hf"
@@ -250,6 +253,7 @@ def test_bad_teachers_are_refused_with_one_line_and_nothing_written(tmp_path, ke
     assert os.listdir(tmp_path / "pair_teacher")  # the teachers themselves were written where asked
 
 
+@pytest.mark.slow
 def test_finetune_fine_tunes_a_backbone_teacher_beside_its_output(tmp_path, keras_hub_backbone, capsys):
     out = tmp_path / "student"
     assert main(["finetune", "--model", "eelbert_uno_en", *DATA, "--teacher", str(keras_hub_backbone),

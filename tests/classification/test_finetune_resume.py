@@ -34,6 +34,7 @@ def _killed_after_first_epoch(monkeypatch, train, out, recipe):
             finetune("eelbert_uno_en", train, None, out, recipe, verbose=0, log=lambda *_: None)
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_after_its_last_finished_epoch(tmp_path, monkeypatch):
     train = read_labeled_file(FIXTURES / "reviews_train.csv", "review", "sentiment")
     recipe = FinetuneRecipe(epochs=3, batch_size=16, sequence_length=16, learning_rate=1e-3)
@@ -48,6 +49,7 @@ def test_a_killed_run_resumes_after_its_last_finished_epoch(tmp_path, monkeypatc
     assert not work.exists()
 
 
+@pytest.mark.slow
 def test_another_run_s_backup_is_not_taken_up(tmp_path, monkeypatch):
     train = read_labeled_file(FIXTURES / "reviews_train.csv", "review", "sentiment")
     recipe = FinetuneRecipe(epochs=2, batch_size=16, sequence_length=16, learning_rate=1e-3)

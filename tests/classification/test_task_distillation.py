@@ -133,6 +133,7 @@ def test_bad_scores_files_are_refused_in_one_line_and_nothing_is_written(listed,
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_a_classifier_folder_teaches_and_one_with_other_labels_is_refused(tmp_path, capsys):
     teacher = tmp_path / "teacher"
     assert main(["finetune", "--model", "eelbert_uno", *TRAIN, *SMALL, "--out", str(teacher)]) == 0

@@ -124,6 +124,7 @@ def test_int8_bytes_is_smaller_than_float(tmp_path, sentiment_classifier):
     assert div_only["bytes"] < int8["bytes"]
 
 
+@pytest.mark.slow
 def test_bert_table_model_exports_to_text_and_mediapipe(tmp_path):
     """BERT-tiny (a trainable table) is the baseline of the size tables: it exports the same way."""
     from eelbert_tf.classification.finetune import FinetuneRecipe, finetune

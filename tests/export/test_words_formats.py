@@ -70,6 +70,7 @@ def test_words_refusals(tmp_path, words_classifier, sentiment_classifier):
         export(sentiment_classifier, "utf8", tmp_path / "u.tflite")
 
 
+@pytest.mark.slow
 def test_words_micro_model_follows_keras(tmp_path_factory, tmp_path):
     """The micro format with the words tokenizer: the runner feeds TFLite Micro the hash vectors of the words
     tokens (what `eelbert_micro_build_input_from_text` computes on the device); int8 scores follow Keras."""

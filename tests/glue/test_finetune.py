@@ -14,9 +14,11 @@ from tests.conftest import REPO
 FIXTURES = REPO / "tests" / "fixtures" / "glue"
 
 
+@pytest.mark.slow
 def test_glue_cli_finetunes_and_reports_absent_tasks(tmp_path):
-    # QNLI has no train.tsv in the fixtures (as in ../shared/data): shown as absent.
-    cmd = [sys.executable, "-m", "eelbert_tf", "glue", "--model", "eelbert_uno", "--tasks", "sst2,stsb,qnli",
+    # QNLI has no train.tsv in the fixtures (as in ../shared/data): shown as absent. (A regression task's metrics
+    # are checked in process: test_seeds_keep_dev_predictions_and_a_rerun_for_them_checks_its_metrics.)
+    cmd = [sys.executable, "-m", "eelbert_tf", "glue", "--model", "eelbert_uno", "--tasks", "sst2,qnli",
            "--glue-dir", str(FIXTURES), "--out", str(tmp_path / "out"), "--seeds", "0,1", "--epochs", "15",
            "--learning-rate", "1e-3", "--batch-size", "4",
            "--tfds-dir", str(tmp_path / "tfds")]
@@ -28,7 +30,6 @@ def test_glue_cli_finetunes_and_reports_absent_tasks(tmp_path):
     assert sst2["seeds"] == [0, 1] and len(sst2["score"]["values"]) == 2
     # "good" vs "bad" is learnable from n-grams alone: a real signal, not chance.
     assert sst2["score"]["mean"] >= 80
-    assert set(results["tasks"]["stsb"]["metrics"]) == {"validation/pearson", "validation/spearman"}
     assert results["glue5"] is None  # cola, mrpc and rte were not run: no partial mean
     row = (tmp_path / "out" / "row.md").read_text()
     assert row.startswith("| `eelbert_uno` |") and "absent" in row
@@ -42,9 +43,10 @@ def _glue_cmd(out, tfds, *extra, glue_dir=FIXTURES, model="eelbert_uno"):
             "--out", str(out), "--tfds-dir", str(tfds), "--learning-rate", "1e-3", "--batch-size", "4", *extra]
 
 
+@pytest.mark.slow
 def test_killed_finetuning_resumes_from_its_finished_seeds(tmp_path):
     out = tmp_path / "out"
-    cmd = _glue_cmd(out, tmp_path / "tfds", "--tasks", "sst2", "--seeds", "0,1,2", "--epochs", "10")
+    cmd = _glue_cmd(out, tmp_path / "tfds", "--tasks", "sst2", "--seeds", "0,1", "--epochs", "10")
     log = tmp_path / "first_run.log"
     with open(log, "wb") as sink:
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT)
@@ -57,7 +59,7 @@ def test_killed_finetuning_resumes_from_its_finished_seeds(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)  # a real kill -9 while a later seed is training
     proc.wait()
     finished = sorted(p.name for p in (out / "seeds").glob("*.json")) if (out / "seeds").exists() else []
-    assert exited_by_itself is None and "sst2-seed0.json" in finished and len(finished) < 3, (
+    assert exited_by_itself is None and finished == ["sst2-seed0.json"], (
         f"finished seeds {finished}, exit code before the kill {exited_by_itself}; the run's log ends:\n"
         + log.read_text(errors="replace")[-3000:]
     )
@@ -68,7 +70,7 @@ def test_killed_finetuning_resumes_from_its_finished_seeds(tmp_path):
     assert "sst2: seed 0 already finished" in result.stdout
     sst2 = json.loads((out / "results.json").read_text())["tasks"]["sst2"]
     assert "predictions" in saved_seed0  # kept in the seed's record, not repeated in results.json
-    assert sst2["seeds"] == [0, 1, 2] and sst2["runs"][0] == {k: v for k, v in saved_seed0.items() if k != "predictions"}
+    assert sst2["seeds"] == [0, 1] and sst2["runs"][0] == {k: v for k, v in saved_seed0.items() if k != "predictions"}
 
     # More seeds may be added; another recipe in the same folder is refused, not mixed in.
     other = subprocess.run(_glue_cmd(out, tmp_path / "tfds", "--tasks", "sst2", "--seeds", "0", "--epochs", "3"),
@@ -76,6 +78,7 @@ def test_killed_finetuning_resumes_from_its_finished_seeds(tmp_path):
     assert other.returncode == 2 and "sst2-seed0.json" in other.stderr and "Traceback" not in other.stderr
 
 
+@pytest.mark.slow
 def test_cli_names_a_malformed_glue_file_and_a_damaged_model(tmp_path):
     glue = tmp_path / "glue"
     shutil.copytree(FIXTURES, glue)
@@ -173,6 +176,7 @@ def test_glue_options_are_keyed_only_when_set_and_a_row_knows_its_own_seeds(tmp_
     assert not fine_tuned_from(tmp_path, "eelbert_tiny")
 
 
+@pytest.mark.slow
 def test_glue_fine_tunes_an_architecture_on_words_with_a_given_dropout(tmp_path):
     from eelbert_tf.glue.finetune import GlueRecipe, finetune_task
 
@@ -184,6 +188,7 @@ def test_glue_fine_tunes_an_architecture_on_words_with_a_given_dropout(tmp_path)
         finetune_task("bert_tiny", "rte", FIXTURES, 0, recipe, tfds_dir=tmp_path, verbose=0)
 
 
+@pytest.mark.slow
 def test_seeds_keep_dev_predictions_and_a_rerun_for_them_checks_its_metrics(tmp_path):
     from eelbert_tf.glue import metrics as glue_metrics
     from eelbert_tf.glue.finetune import GlueRecipe, dev_labels, run_glue
@@ -193,6 +198,8 @@ def test_seeds_keep_dev_predictions_and_a_rerun_for_them_checks_its_metrics(tmp_
     run_glue("eelbert_uno", ["stsb"], FIXTURES, out, recipe, tfds_dir=tfds, verbose=0, log=lambda *_: None)
     seed_file = out / "seeds" / "stsb-seed0.json"
     saved = json.loads(seed_file.read_text())
+    stsb = json.loads((out / "results.json").read_text())["tasks"]["stsb"]
+    assert set(stsb["metrics"]) == {"validation/pearson", "validation/spearman"}
     labels = dev_labels("stsb", FIXTURES, tfds)["validation"]
     kept = saved["run"]["predictions"]["validation"]
     assert len(kept) == len(labels) and len(set(kept)) > 1

@@ -84,6 +84,7 @@ def tensorflow_outputs(tmp_path_factory):
     return _run("tensorflow", tmp_path_factory.mktemp("tf"), fit=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_backbone_matches_tensorflow_and_fits(backend, tensorflow_outputs, tmp_path):
     if importlib.util.find_spec(backend) is None:

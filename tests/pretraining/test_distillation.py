@@ -128,6 +128,7 @@ def test_runs_without_a_teacher_keep_their_fingerprint():
                                                   teacher="bert_tiny_en", distill_attention=0.0).fingerprint()
 
 
+@pytest.mark.slow
 def test_a_distilled_run_stops_resumes_and_records_its_teacher(tmp_path, corpus_file):
     base = dict(preset="eelbert_uno", tokens=SEQ * BATCH * STEPS, corpus=[str(corpus_file)],
                 cache_dir=str(tmp_path / "cache"), batch_size=BATCH, sequence_length=SEQ, validation_sequences=32,

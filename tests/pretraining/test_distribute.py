@@ -82,6 +82,7 @@ def runs(tmp_path_factory, corpus_file):
     return root, cache
 
 
+@pytest.mark.slow
 def test_two_workers_train_as_one_process(runs):
     root, _ = runs
     single, two = _losses(root / "single"), _losses(root / "two")
@@ -93,6 +94,7 @@ def test_two_workers_train_as_one_process(runs):
     assert a["data"]["order"] == b["data"]["order"] and a["tokens_seen"] == b["tokens_seen"]
 
 
+@pytest.mark.slow
 def test_only_the_chief_writes(runs):
     root, _ = runs
     two = root / "two"
@@ -106,6 +108,7 @@ def test_only_the_chief_writes(runs):
     assert not list(two.glob("*.tmp*")) and not list((two / "checkpoints").glob("*.tmp*"))
 
 
+@pytest.mark.slow
 def test_a_killed_worker_then_resume_ends_at_the_uninterrupted_weights(runs, corpus_file):
     root, cache = runs
     out = root / "killed"

@@ -46,6 +46,7 @@ def test_token_cache_is_deterministic_and_reused(tmp_path, corpus_file, real_voc
                           sequence_length=SEQ, validation_sequences=32, log=lambda *_: None)
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_file):
     out, cache = tmp_path / "run", tmp_path / "cache"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -131,6 +132,7 @@ def test_sigkill_then_resume_finishes_with_the_same_schedule(tmp_path, corpus_fi
     assert shipped["loss"] != record["heldout_mlm_loss"]  # the head really went through float16
 
 
+@pytest.mark.slow
 def test_corrupt_and_mismatched_checkpoints_are_refused(tmp_path, corpus_file):
     out, cache = tmp_path / "run", tmp_path / "cache"
     first = subprocess.run(_command(out, corpus_file, cache, "--stop-after-steps", "4"), cwd=REPO,
