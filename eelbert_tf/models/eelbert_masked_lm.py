@@ -11,6 +11,7 @@ from eelbert_tf.models.eelbert_backbone import EelbertBackbone, bert_kernel_init
 from eelbert_tf.models.eelbert_masked_lm_preprocessor import EelbertMaskedLMPreprocessor
 from eelbert_tf.models.preset_folder import check_preset_folder
 from eelbert_tf.models.registry import task_from_name
+from eelbert_tf.models.task_fit import fit_arguments
 from eelbert_tf.preprocessing.eelbert_tokenizer import EelbertTokenizer
 
 MLM_HEADS = ("tied", "separate", "hash_tied")
@@ -126,10 +127,14 @@ class EelbertMaskedLM(keras_hub.models.MaskedLM):
     # Without a preprocessor the batches are the model's inputs already (`eelbert pretrain`'s token cache, a
     # `tf.distribute` dataset under a strategy): Keras's own loops take them as they are. keras-hub's rebuild the
     # dataset, which a distributed dataset cannot be.
+    # With one, strings given as a list are shuffled every epoch (`task_fit.fit_arguments`).
     def fit(self, *args, **kwargs):
         if self.preprocessor is None:
             return keras.Model.fit(self, *args, **kwargs)
-        return super().fit(*args, **kwargs)
+        return self._fit_strings(*args, **kwargs)
+
+    def _fit_strings(self, x=None, y=None, batch_size=None, shuffle=None, sample_weight=None, **kwargs):
+        return super().fit(**fit_arguments(x, y, sample_weight, batch_size, shuffle), **kwargs)
 
     def evaluate(self, *args, **kwargs):
         if self.preprocessor is None:

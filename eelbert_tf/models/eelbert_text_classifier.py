@@ -3,8 +3,6 @@ BERT's. Strings in (`fit`, `evaluate`, `predict` run the preprocessor in `tf.dat
 
 import keras
 import keras_hub
-import numpy as np
-import tensorflow as tf
 
 from eelbert_tf.models.eelbert_backbone import EelbertBackbone, bert_kernel_initializer
 from eelbert_tf.models.eelbert_text_classifier_preprocessor import EelbertTextClassifierPreprocessor
@@ -13,6 +11,7 @@ from eelbert_tf.models.preset_folder import check_preset_folder
 from eelbert_tf.models.presets import BACKBONE_PRESETS
 from eelbert_tf.models.pretrained import pretrained_presets
 from eelbert_tf.models.registry import preset_tokenizer, task_from_name  # noqa: F401 - preset_tokenizer: public here too
+from eelbert_tf.models.task_fit import fit_arguments
 
 
 @keras.saving.register_keras_serializable(package="eelbert_tf")
@@ -82,24 +81,9 @@ class EelbertTextClassifier(keras_hub.models.TextClassifier):
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def fit(self, x=None, y=None, batch_size=None, shuffle=None, sample_weight=None, **kwargs):
-        """keras-hub's `fit`, except that texts given as lists (or a tuple of two lists for pairs) are shuffled
-        every epoch unless `shuffle=False`: keras-hub batches lists in their order, so a file sorted by label
-        would train one label at a time. A `tf.data.Dataset` keeps its own order (as in Keras, without Keras's
-        warning that `shuffle` is ignored for it); other inputs shuffle as in Keras unless `shuffle=False`."""
-        texts = x if isinstance(x, (list, np.ndarray)) else None
-        if isinstance(x, tuple) and len(x) == 2 and all(isinstance(t, (list, np.ndarray)) for t in x):
-            texts = x
-        if texts is None or shuffle is False or y is None:
-            if shuffle is None:
-                shuffle = not isinstance(x, tf.data.Dataset)
-            return super().fit(x=x, y=y, batch_size=batch_size, shuffle=shuffle, sample_weight=sample_weight,
-                               **kwargs)
-        size = len(texts[0]) if isinstance(texts, tuple) else len(texts)
-        features = tuple(tf.constant(list(t), tf.string) for t in texts) if isinstance(texts, tuple) else \
-            tf.constant(list(texts), tf.string)
-        parts = (features, np.asarray(y)) + (() if sample_weight is None else (np.asarray(sample_weight),))
-        dataset = tf.data.Dataset.from_tensor_slices(parts).shuffle(size, reshuffle_each_iteration=True)
-        return super().fit(x=dataset.batch(batch_size or 32), shuffle=False, **kwargs)  # shuffled above
+        """keras-hub's `fit`, except that texts given as lists are shuffled every epoch unless `shuffle=False`
+        (a file sorted by label would otherwise train one label at a time; `task_fit.fit_arguments`)."""
+        return super().fit(**fit_arguments(x, y, sample_weight, batch_size, shuffle), **kwargs)
 
     def __call__(self, *args, **kwargs):
         # keras-hub refuses string inputs in a direct call (they would skip the preprocessor); the hash

@@ -105,6 +105,23 @@ def test_fit_and_evaluate_on_raw_strings(masked_lm):
     assert np.isfinite(loss) and 0.0 <= accuracy <= 1.0
 
 
+def test_fit_on_a_list_of_strings_shuffles_every_epoch(masked_lm, monkeypatch):
+    """As EelbertTextClassifier's: keras-hub would batch the list in its order (and warn that `shuffle` is
+    ignored)."""
+    import keras_hub
+
+    seen = []
+    monkeypatch.setattr(keras_hub.models.MaskedLM, "fit", lambda self, **kw: seen.append(kw))
+    texts = [f"text number {i}" for i in range(40)]
+    masked_lm.fit(x=texts, batch_size=8, epochs=2)
+    dataset = seen[-1]["x"]
+    first, second = ([t.decode() for batch in dataset for t in batch.numpy()] for _ in range(2))
+    assert sorted(first) == sorted(texts) and first != texts and first != second  # shuffled, anew each epoch
+    assert seen[-1]["shuffle"] is False and seen[-1]["epochs"] == 2
+    masked_lm.fit(x=texts, batch_size=8, shuffle=False)
+    assert seen[-1]["x"] is texts and seen[-1]["shuffle"] is False
+
+
 def test_save_to_preset_is_read_by_keras_hub_masked_lm(masked_lm, tmp_path):
     import keras_hub
 
