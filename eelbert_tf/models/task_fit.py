@@ -20,7 +20,7 @@ def fit_arguments(x, y=None, sample_weight=None, batch_size=None, shuffle=None) 
     size = len(texts[0]) if isinstance(texts, tuple) else len(texts)
     features = tuple(tf.constant(list(t), tf.string) for t in texts) if isinstance(texts, tuple) else \
         tf.constant(list(texts), tf.string)
-    labelled = () if y is None else (np.asarray(y),) + (() if sample_weight is None else (np.asarray(sample_weight),))
+    labelled = tuple(np.asarray(v) for v in (y, sample_weight) if v is not None)  # no weights without labels (above)
     dataset = tf.data.Dataset.from_tensor_slices((features, *labelled) if labelled else features)
     dataset = dataset.shuffle(size, reshuffle_each_iteration=True)
     return dict(x=dataset.batch(batch_size or 32), shuffle=False)  # shuffled above
